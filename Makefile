@@ -1,0 +1,140 @@
+# dnsfollow — plain Makefile.
+#
+#   make            build build/dnsfollow and build/plugins/*.so
+#   make run        install missing packages, build, one pass on config/dnsfollow.ini
+#   make check      install missing packages, build, run every test
+#   make check-asan / check-valgrind   the same suite under sanitizers / valgrind
+#   make bench      benchmarks (bench/)
+#   make fuzz       bounded fuzzing runs (clang, libFuzzer)
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Plugins are discovered: every folder providers/NAME or backends/NAME
+# becomes build/plugins/NAME.so. A folder may hold a plugin.mk that adds
+# libraries (NAME_LDLIBS), fuzz targets or bench targets.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+PLUGINDIR  ?= $(PREFIX)/lib/dnsfollow
+INCLUDEDIR ?= $(PREFIX)/include
+DOCDIR     ?= $(PREFIX)/share/doc/dnsfollow
+DESTDIR    ?=
+
+B       ?= build
+CC      ?= cc
+SAN     ?=
+VERSION := 0.1.0
+
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -Iinclude -Icore \
+	-DDNSFOLLOW_VERSION='"$(VERSION)"' -DDNSFOLLOW_PLUGINDIR='"$(PLUGINDIR)"'
+ALL_CFLAGS = $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(SAN)
+LIBS    := -lcurl -ljansson -lcrypto -linih -ldl -lpthread
+
+CORE_SRC  := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJ  := $(CORE_SRC:%.c=$(B)/obj/%.o)
+MAIN_OBJ  := $(B)/obj/core/main.o
+
+PLUGIN_DIRS  := $(sort $(wildcard providers/*/ backends/*/))
+PLUGIN_NAMES := $(notdir $(patsubst %/,%,$(PLUGIN_DIRS)))
+PLUGINS      := $(PLUGIN_NAMES:%=$(B)/plugins/%.so)
+
+# Unit tests: tests/unit/core/test_*.c link the core; tests/unit/NAME/test_*.c
+# also link the objects of plugin NAME.
+UNIT_SRC   := $(wildcard tests/unit/*/test_*.c)
+UNIT_BINS  := $(UNIT_SRC:%.c=$(B)/%)
+TESTLIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/lib/*.c))
+# Test plugins built on purpose broken, for the loader tests.
+BADPLUGIN_SRC := $(wildcard tests/badplugins/*.c)
+BADPLUGINS    := $(BADPLUGIN_SRC:tests/badplugins/%.c=$(B)/badplugins/%.so)
+
+FUZZ_TARGETS :=
+BENCH_TARGETS :=
+
+plugin_src = $(wildcard providers/$(1)/*.c backends/$(1)/*.c)
+plugin_obj = $(patsubst %.c,$(B)/obj/%.o,$(call plugin_src,$(1)))
+
+.PHONY: all deps run check check-asan check-valgrind bench fuzz install clean
+all: $(B)/dnsfollow $(PLUGINS)
+
+-include $(wildcard providers/*/plugin.mk backends/*/plugin.mk)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+# Plugin objects: hidden by default; only the descriptor is exported.
+$(B)/obj/providers/%.o $(B)/obj/backends/%.o: private ALL_CFLAGS += -fvisibility=hidden
+$(B)/obj/providers/%.o: providers/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+$(B)/obj/backends/%.o: backends/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
+
+$(B)/libdfcore.a: $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/dnsfollow: $(MAIN_OBJ) $(B)/libdfcore.a
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+.SECONDEXPANSION:
+$(B)/plugins/%.so: $$(call plugin_obj,%)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN) -shared -fvisibility=hidden -Wl,--no-undefined -Wl,--as-needed -o $@ $^ $($*_LDLIBS) $(LIBS)
+
+$(B)/badplugins/%.so: tests/badplugins/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $<
+
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libdfcore.a $(TESTLIB_OBJ) \
+		$$(call plugin_obj,$$(firstword $$(subst /, ,$$*)))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(TESTLIB_OBJ) \
+		$(call plugin_obj,$(firstword $(subst /, ,$*))) \
+		$(B)/libdfcore.a $(LIBS) -lcmocka $($(firstword $(subst /, ,$*))_LDLIBS)
+
+$(B)/obj/tests/%.o: private ALL_CFLAGS += -Itests/lib
+
+tests-build: all $(UNIT_BINS) $(BADPLUGINS)
+.PHONY: tests-build
+
+deps:
+	@sh tests/lib/deps.sh
+
+run: deps all
+	$(B)/dnsfollow -c config/dnsfollow.ini --once
+
+check: deps
+	@$(MAKE) --no-print-directory tests-build
+	@B=$(B) sh tests/run.sh
+
+check-asan: deps
+	@$(MAKE) --no-print-directory B=build-asan CC=clang \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+		tests-build
+	@B=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run.sh
+
+check-valgrind: deps
+	@$(MAKE) --no-print-directory tests-build
+	@B=$(B) DF_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --track-fds=no" \
+		sh tests/run.sh
+
+bench: deps all $(BENCH_TARGETS)
+	@for b in bench/*.sh; do [ -f "$$b" ] || continue; B=$(B) sh "$$b" || exit 1; done
+
+fuzz: $(FUZZ_TARGETS)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)/dnsfollow $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(B)/dnsfollow $(DESTDIR)$(BINDIR)/dnsfollow
+	install -m 0755 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
+	install -m 0644 include/dnsfollow/*.h $(DESTDIR)$(INCLUDEDIR)/dnsfollow/
+	install -m 0644 README.md config/dnsfollow.ini $(DESTDIR)$(DOCDIR)/
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

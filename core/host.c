@@ -1,0 +1,153 @@
+#include "host.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "http.h"
+#include "log.h"
+
+uint64_t df_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int64_t df_wall_time(void)
+{
+	static int64_t offset;
+	static int offset_read;
+	if (!offset_read) {
+		const char *o = getenv("DNSFOLLOW_TIME_OFFSET");
+		offset = o ? strtoll(o, NULL, 10) : 0;
+		offset_read = 1;
+	}
+	return (int64_t)time(NULL) + offset;
+}
+
+static struct df_host *from_pub(const struct dnsfollow_host *h)
+{
+	return (struct df_host *)(void *)h;
+}
+
+static void host_log(const struct dnsfollow_host *h, int level,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	df_vlog(level, from_pub(h)->who, fmt, ap);
+	va_end(ap);
+}
+
+static int host_error(const struct dnsfollow_host *h, int rc, const char *fmt,
+		      ...)
+{
+	struct df_host *dh = from_pub(h);
+	char text[sizeof dh->err];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	df_redact(text, sizeof text);
+	pthread_mutex_lock(&dh->mu);
+	memcpy(dh->err, text, sizeof text);
+	dh->err_rc = rc;
+	pthread_mutex_unlock(&dh->mu);
+	df_log(DNSFOLLOW_LOG_DEBUG, dh->who, "error %d: %s", rc, text);
+	return rc;
+}
+
+static void host_retry_after(const struct dnsfollow_host *h, unsigned ms)
+{
+	struct df_host *dh = from_pub(h);
+	pthread_mutex_lock(&dh->mu);
+	if (ms > dh->retry_after_ms)
+		dh->retry_after_ms = ms;
+	pthread_mutex_unlock(&dh->mu);
+}
+
+static int host_http(const struct dnsfollow_host *h,
+		     const struct dnsfollow_http_request *req,
+		     struct dnsfollow_http_response *resp)
+{
+	char err[512];
+	int rc = df_http(req, resp, err, sizeof err);
+	if (rc != 0 && rc != -ECANCELED)
+		host_error(h, rc, "%s", err);
+	return rc;
+}
+
+static void host_http_free(const struct dnsfollow_host *h,
+			   struct dnsfollow_http_response *resp)
+{
+	(void)h;
+	df_http_free(resp);
+}
+
+static uint64_t host_now_ms(void) { return df_now_ms(); }
+static int64_t host_wall_time(void) { return df_wall_time(); }
+
+struct df_host *df_host_new(const char *kind, const char *instance)
+{
+	struct df_host *h = calloc(1, sizeof *h);
+	if (!h)
+		return NULL;
+	size_t n = strlen(kind) + strlen(instance) + 2;
+	h->who = malloc(n);
+	if (!h->who) {
+		free(h);
+		return NULL;
+	}
+	snprintf(h->who, n, "%s %s", kind, instance);
+	pthread_mutex_init(&h->mu, NULL);
+	h->pub.struct_size = sizeof h->pub;
+	h->pub.instance = h->who + strlen(kind) + 1;
+	h->pub.log = host_log;
+	h->pub.error = host_error;
+	h->pub.retry_after = host_retry_after;
+	h->pub.http = host_http;
+	h->pub.http_free = host_http_free;
+	h->pub.now_ms = host_now_ms;
+	h->pub.wall_time = host_wall_time;
+	return h;
+}
+
+void df_host_free(struct df_host *h)
+{
+	if (!h)
+		return;
+	pthread_mutex_destroy(&h->mu);
+	free(h->who);
+	free(h);
+}
+
+void df_host_reset(struct df_host *h)
+{
+	pthread_mutex_lock(&h->mu);
+	h->err[0] = '\0';
+	h->err_rc = 0;
+	h->retry_after_ms = 0;
+	pthread_mutex_unlock(&h->mu);
+}
+
+void df_host_error_text(struct df_host *h, char *buf, size_t len)
+{
+	pthread_mutex_lock(&h->mu);
+	snprintf(buf, len, "%s", h->err);
+	pthread_mutex_unlock(&h->mu);
+}
+
+unsigned df_host_take_retry_after(struct df_host *h)
+{
+	pthread_mutex_lock(&h->mu);
+	unsigned ms = h->retry_after_ms;
+	h->retry_after_ms = 0;
+	pthread_mutex_unlock(&h->mu);
+	return ms;
+}

@@ -1,0 +1,2 @@
+#include <stdio.h>
+int main(void) { fputs("dnsfollow: not yet\n", stderr); return 1; }

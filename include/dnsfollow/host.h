@@ -1,0 +1,117 @@
+/*
+ * The host table: what the core offers every plugin instance. It is handed
+ * to create() and stays valid until destroy(). All functions here are
+ * thread-safe: a plugin may call them from threads of its own.
+ */
+#ifndef DNSFOLLOW_HOST_H
+#define DNSFOLLOW_HOST_H
+
+#include "abi.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Log levels, most severe first; the configured level filters them. */
+enum dnsfollow_log_level {
+	DNSFOLLOW_LOG_ERROR = 0,
+	DNSFOLLOW_LOG_WARN = 1,
+	DNSFOLLOW_LOG_INFO = 2,
+	DNSFOLLOW_LOG_DEBUG = 3,
+};
+
+/** An HTTP request for host->http(). Everything is borrowed for the call. */
+struct dnsfollow_http_request {
+	size_t struct_size;      /**< sizeof(struct dnsfollow_http_request) */
+	const char *method;      /**< "GET", "POST", "PUT", "DELETE", ... */
+	const char *url;         /**< http:// or https:// only */
+	const char *unix_socket; /**< talk HTTP over this unix socket, or NULL */
+	const char *const *headers; /**< "Name: value" strings, NULL-ended */
+	const void *body;        /**< request body or NULL */
+	size_t body_len;
+	const char *ca_file;     /**< extra trusted CA bundle, or NULL. TLS
+				      verification cannot be switched off. */
+	const char *client_cert; /**< PEM client certificate (mutual TLS) */
+	const char *client_key;  /**< PEM key of client_cert */
+	long timeout_ms;         /**< whole request; 0 means 10000. For a
+				      stream (on_data set) 0 means no limit. */
+	long connect_timeout_ms; /**< 0 means 5000 */
+	size_t max_body;         /**< larger answers fail with -EMSGSIZE; 0
+				      means 8 MiB. Ignored when streaming. */
+	/**
+	 * Streaming: when set, the body is handed over as it arrives instead
+	 * of being collected; return non-zero to stop the transfer. Chunks
+	 * are not aligned with lines or messages.
+	 */
+	int (*on_data)(void *ctx, const char *data, size_t len);
+	/** Polled about once a second while waiting; non-zero aborts. */
+	int (*cancelled)(void *ctx);
+	void *ctx; /**< passed to on_data and cancelled */
+};
+
+/** The answer of host->http(); release with host->http_free(). */
+struct dnsfollow_http_response {
+	size_t struct_size; /**< set by the host */
+	long status;        /**< HTTP status code */
+	char *body;         /**< NUL-terminated (body_len excludes the NUL) */
+	size_t body_len;
+	char *headers;      /**< raw response headers of the last response */
+};
+
+/**
+ * The host table. `instance` is the INSTANCE of the plugin's section; the
+ * host prefixes every log line with it. Check `struct_size` before using a
+ * member added after version 1 of this struct.
+ */
+struct dnsfollow_host {
+	size_t struct_size;
+	const char *instance;
+
+	/** Log one line (no trailing newline needed). Values of SECRET keys
+	 *  are replaced by "***" even if a plugin passes them by mistake. */
+	void (*log)(const struct dnsfollow_host *h, int level, const char *fmt,
+		    ...) __attribute__((format(printf, 3, 4)));
+
+	/**
+	 * Set the text explaining the error the current op is about to
+	 * return, and return `rc` so a plugin can write
+	 * `return h->error(h, -EACCES, "bad key %s", name);`.
+	 * The text should be one line; the core adds the instance and zone.
+	 */
+	int (*error)(const struct dnsfollow_host *h, int rc, const char *fmt,
+		     ...) __attribute__((format(printf, 3, 4)));
+
+	/** The peer asked to wait this long before trying again (Retry-After,
+	 *  rate limiting). Applies to the op that is failing now. */
+	void (*retry_after)(const struct dnsfollow_host *h, unsigned ms);
+
+	/**
+	 * One HTTP request with libcurl: TLS verification always on,
+	 * keep-alive connections shared between calls, bounded time and size.
+	 * Returns 0 when an HTTP answer arrived (whatever its status; look at
+	 * resp->status) and fills `resp`; on transport failure returns
+	 * -ETIMEDOUT, -ECONNREFUSED, -EAGAIN (other network errors),
+	 * -EMSGSIZE, -EPROTO (TLS failure, bad certificate) or -EINVAL and
+	 * sets the error text; `resp` then needs no release.
+	 */
+	int (*http)(const struct dnsfollow_host *h,
+		    const struct dnsfollow_http_request *req,
+		    struct dnsfollow_http_response *resp);
+
+	/** Release what http() filled in. Safe on a zeroed response. */
+	void (*http_free)(const struct dnsfollow_host *h,
+			  struct dnsfollow_http_response *resp);
+
+	/** Monotonic milliseconds, for deadlines. */
+	uint64_t (*now_ms)(void);
+
+	/** Wall-clock seconds since the epoch (the core's time source, so
+	 *  tests can shift it). */
+	int64_t (*wall_time)(void);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DNSFOLLOW_HOST_H */

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Install the Debian packages dnsfollow builds and tests with, when missing.
+# Used by `make deps` (and so by `make run` / `make check`) and by .ci/run.
+set -eu
+PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev libssl-dev
+libinih-dev libcmocka-dev openssl python3 iproute2 procps psmisc
+bind9 bind9-utils bind9-dnsutils knot knot-dnsutils
+docker.io busybox-static clang libclang-rt-14-dev valgrind"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing Debian packages:$missing (run as root, or apt-get install them)" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing >/dev/null
