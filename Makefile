@@ -25,7 +25,8 @@ SAN     ?=
 VERSION := 0.1.0
 
 CFLAGS  ?= -O2 -g
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-format-truncation
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -Iinclude -Icore \
 	-DDNSFOLLOW_VERSION='"$(VERSION)"' -DDNSFOLLOW_PLUGINDIR='"$(PLUGINDIR)"'
 ALL_CFLAGS = $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(SAN)

@@ -1,2 +1,298 @@
+/*
+ * dnsfollow: command line, start-up, and the daemon loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void) { fputs("dnsfollow: not yet\n", stderr); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "http.h"
+#include "loader.h"
+#include "log.h"
+#include "reconcile.h"
+
+#define EX_OK 0
+#define EX_FAIL 1
+#define EX_USAGE_ 64
+#define EX_TEMPFAIL_ 75
+#define MAX_WATCH 64
+
+struct options {
+	const char *config;
+	int once, dry_run, check, verbose, list_plugins;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: dnsfollow -c FILE [--once] [--dry-run] [--check-config] [-v] [--version] [--list-plugins]\n",
+	      f);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longs[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"once", no_argument, NULL, 'o'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"check-config", no_argument, NULL, 'k'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"version", no_argument, NULL, 'V'},
+		{"list-plugins", no_argument, NULL, 'L'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "c:vh", longs, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'o': o->once = 1; break;
+		case 'n': o->dry_run = 1; break;
+		case 'k': o->check = 1; break;
+		case 'v': o->verbose = 1; break;
+		case 'L': o->list_plugins = 1; break;
+		case 'V':
+			printf("dnsfollow %s (plugin ABI %u)\n", DNSFOLLOW_VERSION,
+			       DNSFOLLOW_ABI_VERSION);
+			exit(EX_OK);
+		case 'h': usage(stdout); exit(EX_OK);
+		default:
+			fprintf(stderr, "dnsfollow: unknown or incomplete option '%s'\n",
+				argv[optind - 1]);
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dnsfollow: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	if (!o->config && !o->list_plugins) {
+		fputs("dnsfollow: -c FILE is required\n", stderr);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse, bind and instantiate a config; NULL (errors printed) on failure. */
+static struct df_runtime *load(const struct options *o, int dry_run)
+{
+	struct df_config *cfg = df_config_parse(o->config);
+	if (!o->verbose)
+		df_log_set_level(cfg->log_level);
+	struct df_loader *l = df_loader_new(cfg->plugin_dir);
+	if (cfg->nerrors == 0)
+		df_config_bind(cfg, l);
+	if (cfg->nerrors) {
+		df_config_print_errors(cfg);
+		df_config_free(cfg);
+		df_loader_free(l);
+		return NULL;
+	}
+	return df_runtime_new(cfg, l, dry_run);
+}
+
+static int list_plugins(const struct options *o)
+{
+	const char *dir = df_default_plugin_dir();
+	struct df_config *cfg = o->config ? df_config_parse(o->config) : NULL;
+	if (cfg && cfg->nerrors == 0)
+		dir = cfg->plugin_dir;
+	int rc = df_plugins_list(dir, stdout);
+	df_config_free(cfg);
+	return rc == 0 ? EX_OK : EX_FAIL;
+}
+
+static int run_once(struct df_runtime *rt)
+{
+	struct df_pass_stats st;
+	df_pass(rt, df_now_ms(), 1, &st);
+	/* Temporary failures get a few more tries inside this run. */
+	for (unsigned attempt = 1; attempt < rt->cfg->retries && st.temp; attempt++) {
+		uint64_t next = df_next_retry(rt), now = df_now_ms();
+		uint64_t wait = next > now ? next - now : 0;
+		if (wait > 30000)
+			wait = 30000;
+		struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		df_pass(rt, df_now_ms() + 30000, 0, &st);
+	}
+	int status = df_exit_status(rt);
+	df_info("pass done: %zu record(s) in sync, %zu failed temporarily, %zu failed permanently; %zu change(s)%s",
+		st.ok, st.temp, st.perm, st.changes, rt->dry_run ? " planned (dry run)" : "");
+	return status;
+}
+
+static int block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, set, NULL) != 0)
+		return -1;
+	return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* What the loop should do after waiting. */
+enum wake { W_NONE, W_RESYNC, W_STOP, W_RELOAD };
+
+static enum wake read_signals(int sfd)
+{
+	struct signalfd_siginfo si;
+	enum wake w = W_NONE;
+	while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			return W_STOP;
+		if (si.ssi_signo == SIGHUP)
+			w = W_RELOAD;
+		else if (si.ssi_signo == SIGUSR1 && w == W_NONE)
+			w = W_RESYNC;
+	}
+	return w;
+}
+
+/* Wait until `deadline` (monotonic ms), a signal, or a backend event.
+ * Sets *event when a backend says placements may have changed. */
+static enum wake wait_events(struct df_runtime *rt, int sfd, uint64_t deadline,
+			     int *event)
+{
+	struct pollfd p[MAX_WATCH + 1];
+	size_t who[MAX_WATCH + 1];
+	nfds_t n = 0;
+	p[n].fd = sfd;
+	p[n++].events = POLLIN;
+	for (size_t i = 0; i < rt->cfg->nbackends && n <= MAX_WATCH; i++)
+		if (rt->backends[i].watch_fd >= 0) {
+			who[n] = i;
+			p[n].fd = rt->backends[i].watch_fd;
+			p[n++].events = POLLIN;
+		}
+	uint64_t now = df_now_ms();
+	int timeout = deadline > now ? (int)(deadline - now) : 0;
+	if (poll(p, n, timeout) <= 0)
+		return W_NONE;
+	for (nfds_t i = 1; i < n; i++) {
+		if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		const struct df_inst *in = &rt->backends[who[i]];
+		const struct dnsfollow_backend_ops *ops = in->plugin->ops;
+		if (ops->watch_ack(in->self) > 0)
+			*event = 1;
+	}
+	return (p[0].revents & POLLIN) ? read_signals(sfd) : W_NONE;
+}
+
+static struct df_runtime *reload(const struct options *o, struct df_runtime *old)
+{
+	df_info("SIGHUP: reloading %s", o->config);
+	/* Secrets registered so far stay masked: a rotated secret is still
+	 * a secret. */
+	struct df_runtime *rt = load(o, old->dry_run);
+	if (!rt) {
+		df_error("reload of %s failed (errors above); keeping the running configuration",
+			 o->config);
+		return old;
+	}
+	df_runtime_free(old);
+	df_info("configuration reloaded: %zu record(s)", rt->cfg->nrecords);
+	return rt;
+}
+
+static int run_daemon(const struct options *o, struct df_runtime **rtp, int sfd)
+{
+	struct df_runtime *rt = *rtp;
+	uint64_t next_full = 0, wake_at = 0;
+	df_info("dnsfollow %s running: %zu record(s), %zu zone group(s), resync every %u s",
+		DNSFOLLOW_VERSION, rt->cfg->nrecords, rt->ngroups, rt->cfg->interval);
+	for (;;) {
+		uint64_t now = df_now_ms();
+		int all = now >= next_full;
+		if (all || (wake_at && now >= wake_at) ||
+		    (df_next_retry(rt) && now >= df_next_retry(rt))) {
+			struct df_pass_stats st;
+			df_pass(rt, now, all && !wake_at, &st);
+			if (all)
+				next_full = now + (uint64_t)rt->cfg->interval * 1000u;
+			wake_at = 0;
+			if (st.changes || st.temp || st.perm)
+				df_info("pass: %zu in sync, %zu temporary failure(s), %zu permanent, %zu change(s)",
+					st.ok, st.temp, st.perm, st.changes);
+		}
+		uint64_t deadline = next_full;
+		uint64_t retry = df_next_retry(rt);
+		if (retry && retry < deadline)
+			deadline = retry;
+		if (wake_at && wake_at < deadline)
+			deadline = wake_at;
+		int event = 0;
+		enum wake w = wait_events(rt, sfd, deadline, &event);
+		if (event && !wake_at)
+			wake_at = df_now_ms() + rt->cfg->debounce_ms;
+		if (w == W_STOP) {
+			df_info("stopping");
+			return EX_OK;
+		}
+		if (w == W_RELOAD) {
+			rt = *rtp = reload(o, rt);
+			next_full = 0;
+		} else if (w == W_RESYNC) {
+			df_info("SIGUSR1: resync now");
+			next_full = 0;
+		}
+		if (w == W_RELOAD || w == W_RESYNC)
+			for (size_t g = 0; g < rt->ngroups; g++)
+				rt->groups[g].next_ms = 0;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = {0};
+	if (parse_args(argc, argv, &o) != 0)
+		return EX_USAGE_;
+	if (o.verbose)
+		df_log_set_level(DNSFOLLOW_LOG_DEBUG);
+	srandom((unsigned)(time(NULL) ^ getpid()));
+	if (df_http_global_init() != 0) {
+		fputs("dnsfollow: cannot initialise libcurl\n", stderr);
+		return EX_FAIL;
+	}
+	if (o.list_plugins)
+		return list_plugins(&o);
+	sigset_t set;
+	int sfd = (o.once || o.check) ? -1 : block_signals(&set);
+	if (!o.once && !o.check && sfd < 0) {
+		perror("dnsfollow: signalfd");
+		return EX_FAIL;
+	}
+	struct df_runtime *rt = load(&o, o.dry_run);
+	if (!rt)
+		return DF_EXIT_CONFIG;
+	int status;
+	if (o.check) {
+		printf("%s: configuration OK (%zu record(s), %zu backend(s), %zu provider(s))\n",
+		       o.config, rt->cfg->nrecords, rt->cfg->nbackends, rt->cfg->nproviders);
+		status = EX_OK;
+	} else if (o.once) {
+		status = run_once(rt);
+	} else {
+		status = run_daemon(&o, &rt, sfd);
+	}
+	df_runtime_free(rt);
+	df_log_clear_secrets();
+	df_http_global_cleanup();
+	if (sfd >= 0)
+		close(sfd);
+	return status;
+}

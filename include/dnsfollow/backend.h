@@ -62,8 +62,12 @@ struct dnsfollow_backend_ops {
 	 */
 	int (*watch_fd)(void *self);
 
-	/** Called after the fd polled readable: drain it. */
-	void (*watch_ack)(void *self);
+	/**
+	 * Called after the fd polled readable: drain it. Return 1 when
+	 * placements may have changed, 0 when the wake-up concerned nothing
+	 * this instance serves (the core then does not resync).
+	 */
+	int (*watch_ack)(void *self);
 };
 
 #ifdef __cplusplus

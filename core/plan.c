@@ -1,0 +1,310 @@
+#include "plan.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+
+#define OWNER_PREFIX "heritage=dnsfollow,owner="
+
+/* ---- addresses ------------------------------------------------------------ */
+
+/* Order addresses by their binary value, so "10.0.0.9" < "10.0.0.10". */
+static int addr_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	unsigned char bx[16] = {0}, by[16] = {0};
+	int fx = strchr(x, ':') ? AF_INET6 : AF_INET;
+	int fy = strchr(y, ':') ? AF_INET6 : AF_INET;
+	if (fx != fy)
+		return fx == AF_INET ? -1 : 1;
+	if (inet_pton(fx, x, bx) != 1 || inet_pton(fy, y, by) != 1)
+		return strcmp(x, y);
+	return memcmp(bx, by, fx == AF_INET ? 4 : 16);
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static size_t sort_unique(char **v, size_t n,
+			  int (*cmp)(const void *, const void *))
+{
+	if (n < 2)
+		return n;
+	qsort(v, n, sizeof *v, cmp);
+	size_t w = 1;
+	for (size_t i = 1; i < n; i++) {
+		if (cmp(&v[i], &v[w - 1]) == 0) {
+			free(v[i]);
+			continue;
+		}
+		v[w++] = v[i];
+	}
+	return w;
+}
+
+size_t df_addr_sort_unique(char **v, size_t n)
+{
+	return sort_unique(v, n, addr_cmp);
+}
+
+/* ---- the read side --------------------------------------------------------- */
+
+int df_rrdb_add(struct df_rrdb *db, const struct dnsfollow_rrset *rr)
+{
+	int is_addr = rr->type == DNSFOLLOW_TYPE_A ||
+		      rr->type == DNSFOLLOW_TYPE_AAAA;
+	char **data = df_xcalloc(rr->count + 1, sizeof *data);
+	for (size_t i = 0; i < rr->count; i++) {
+		char canon[46];
+		int fam = is_addr ? df_addr_canon(rr->rdata[i], canon) : 0;
+		if (is_addr && fam != (rr->type == DNSFOLLOW_TYPE_A ? 4 : 6)) {
+			for (size_t j = 0; j < i; j++)
+				free(data[j]);
+			free(data);
+			return -EINVAL;
+		}
+		data[i] = df_strdup(is_addr ? canon : rr->rdata[i]);
+	}
+	size_t n = sort_unique(data, rr->count, is_addr ? addr_cmp : str_cmp);
+	if (db->n == db->cap) {
+		db->cap = db->cap ? db->cap * 2 : 64;
+		db->v = df_xrealloc(db->v, db->cap, sizeof *db->v);
+	}
+	struct df_rr *e = &db->v[db->n++];
+	char *name = df_strdup(rr->name);
+	df_lower(name);
+	size_t nl = strlen(name);
+	if (nl && name[nl - 1] == '.')
+		name[nl - 1] = '\0';
+	e->name = name;
+	e->rdata = data;
+	e->seq = db->n;
+	e->pub.name = name;
+	e->pub.type = rr->type;
+	e->pub.ttl = rr->ttl;
+	e->pub.count = n;
+	e->pub.rdata = (const char *const *)data;
+	db->sorted = 0;
+	return 0;
+}
+
+static int rr_key_cmp(const char *name, uint16_t type, const struct df_rr *r)
+{
+	int c = strcmp(name, r->name);
+	if (c)
+		return c;
+	return (int)type - (int)r->pub.type;
+}
+
+static int rr_cmp(const void *a, const void *b)
+{
+	const struct df_rr *x = a, *y = b;
+	int c = rr_key_cmp(x->name, x->pub.type, y);
+	if (c)
+		return c;
+	/* Read order breaks ties, so "last read wins" is well defined. */
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void rr_free(struct df_rr *r)
+{
+	for (size_t i = 0; i < r->pub.count; i++)
+		free(r->rdata[i]);
+	free(r->rdata);
+	free(r->name);
+}
+
+void df_rrdb_finish(struct df_rrdb *db)
+{
+	if (db->n > 1)
+		qsort(db->v, db->n, sizeof *db->v, rr_cmp);
+	size_t w = 0;
+	for (size_t i = 0; i < db->n; i++) {
+		if (w && rr_key_cmp(db->v[i].name, db->v[i].pub.type,
+				    &db->v[w - 1]) == 0) {
+			rr_free(&db->v[w - 1]);
+			db->v[w - 1] = db->v[i];
+			continue;
+		}
+		db->v[w++] = db->v[i];
+	}
+	db->n = w;
+	db->sorted = 1;
+}
+
+const struct df_rr *df_rrdb_find(const struct df_rrdb *db, const char *name,
+				 uint16_t type)
+{
+	size_t lo = 0, hi = db->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = rr_key_cmp(name, type, &db->v[mid]);
+		if (c == 0)
+			return &db->v[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+void df_rrdb_free(struct df_rrdb *db)
+{
+	for (size_t i = 0; i < db->n; i++)
+		rr_free(&db->v[i]);
+	free(db->v);
+	memset(db, 0, sizeof *db);
+}
+
+/* ---- planning --------------------------------------------------------------- */
+
+void df_plan_init(struct df_plan *p, const char *marker)
+{
+	memset(p, 0, sizeof *p);
+	p->marker_v[0] = marker;
+}
+
+void df_plan_free(struct df_plan *p)
+{
+	free(p->v);
+	p->v = NULL;
+	p->n = p->cap = 0;
+}
+
+static struct dnsfollow_change *plan_add(struct df_plan *p, uint32_t op,
+					 const char *name, uint16_t type,
+					 const struct df_rr *old)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->v = df_xrealloc(p->v, p->cap, sizeof *p->v);
+	}
+	struct dnsfollow_change *c = &p->v[p->n++];
+	memset(c, 0, sizeof *c);
+	c->op = op;
+	c->rrset.name = name;
+	c->rrset.type = type;
+	c->old = old ? &old->pub : NULL;
+	return c;
+}
+
+static int same_rrset(const struct df_rr *cur, uint32_t ttl,
+		      const char *const *v, size_t n)
+{
+	if (!cur || cur->pub.ttl != ttl || cur->pub.count != n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(cur->pub.rdata[i], v[i]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Who holds the name: 1 us, 0 nobody, -1 someone else (why filled). */
+static int ownership(const struct df_want *w, const struct df_rr *txt,
+		     const char *marker, char *why, size_t whylen)
+{
+	if (!txt)
+		return 0;
+	for (size_t i = 0; i < txt->pub.count; i++)
+		if (strcmp(txt->pub.rdata[i], marker) == 0)
+			return 1;
+	for (size_t i = 0; i < txt->pub.count; i++)
+		if (strncmp(txt->pub.rdata[i], OWNER_PREFIX,
+			    sizeof OWNER_PREFIX - 1) == 0) {
+			snprintf(why, whylen,
+				 "%s belongs to another dnsfollow (%s at %s); set adopt = yes in [record %s] to take it over",
+				 w->fqdn, txt->pub.rdata[i], txt->name, w->fqdn);
+			return -1;
+		}
+	snprintf(why, whylen,
+		 "%s has a foreign TXT record at %s; set adopt = yes in [record %s] to take it over",
+		 w->fqdn, txt->name, w->fqdn);
+	return -1;
+}
+
+/* Plan one address type; returns 1 when it added a change. */
+static int plan_type(const struct df_want *w, const struct df_rrdb *cur,
+		     uint16_t type, const char *const *v, size_t n,
+		     struct df_plan *plan)
+{
+	const struct df_rr *old = df_rrdb_find(cur, w->fqdn, type);
+	if (n == 0) {
+		if (!w->on_empty_delete || !old)
+			return 0;
+		plan_add(plan, DNSFOLLOW_CHANGE_DELETE, w->fqdn, type, old);
+		return 1;
+	}
+	if (same_rrset(old, w->ttl, v, n))
+		return 0;
+	struct dnsfollow_change *c =
+		plan_add(plan, DNSFOLLOW_CHANGE_SET, w->fqdn, type, old);
+	c->rrset.ttl = w->ttl;
+	c->rrset.count = n;
+	c->rrset.rdata = v;
+	return 1;
+}
+
+enum df_rec_state df_plan_record(const struct df_want *w,
+				 const struct df_rrdb *cur,
+				 struct df_plan *plan, char *why, size_t whylen)
+{
+	const char *marker = plan->marker_v[0];
+	const struct df_rr *txt = df_rrdb_find(cur, w->txt_name, DNSFOLLOW_TYPE_TXT);
+	const struct df_rr *a = df_rrdb_find(cur, w->fqdn, DNSFOLLOW_TYPE_A);
+	const struct df_rr *aaaa = df_rrdb_find(cur, w->fqdn, DNSFOLLOW_TYPE_AAAA);
+	int own = ownership(w, txt, marker, why, whylen);
+	int exists = ((w->types & DF_REC_A) && a) ||
+		     ((w->types & DF_REC_AAAA) && aaaa);
+	if (own == 0 && exists)
+		snprintf(why, whylen,
+			 "%s already exists and is not owned by dnsfollow (no %s TXT marker); set adopt = yes in [record %s] to take it over",
+			 w->fqdn, w->txt_name, w->fqdn);
+	if ((own < 0 || (own == 0 && exists)) && !w->adopt)
+		return DF_REC_FOREIGN;
+
+	size_t before = plan->n;
+	int changed = 0;
+	if (w->types & DF_REC_A)
+		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_A, w->v4, w->n4, plan);
+	if (w->types & DF_REC_AAAA)
+		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_AAAA, w->v6, w->n6, plan);
+	/* Claim the name with the same batch that writes it, or when adopting
+	 * an existing record that already has the right value. */
+	if (own != 1 && (changed || (w->adopt && exists))) {
+		struct dnsfollow_change *c = plan_add(
+			plan, DNSFOLLOW_CHANGE_SET, w->txt_name, DNSFOLLOW_TYPE_TXT, txt);
+		c->rrset.ttl = w->ttl;
+		c->rrset.count = 1;
+		c->rrset.rdata = plan->marker_v;
+	}
+	if (plan->n != before)
+		return DF_REC_CHANGE;
+	size_t wanted = ((w->types & DF_REC_A) ? w->n4 : 0) +
+			((w->types & DF_REC_AAAA) ? w->n6 : 0);
+	return wanted == 0 && !w->on_empty_delete ? DF_REC_KEPT : DF_REC_IN_SYNC;
+}
+
+void df_change_format(const struct dnsfollow_change *c, char *buf, size_t len)
+{
+	const char *t = df_type_name(c->rrset.type);
+	if (c->op == DNSFOLLOW_CHANGE_DELETE) {
+		snprintf(buf, len, "delete %s %s", c->rrset.name, t);
+		return;
+	}
+	size_t used = (size_t)snprintf(buf, len, "set %s %s %u", c->rrset.name,
+				       t, c->rrset.ttl);
+	for (size_t i = 0; i < c->rrset.count && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used,
+					 c->rrset.type == DNSFOLLOW_TYPE_TXT
+						 ? " \"%s\""
+						 : " %s",
+					 c->rrset.rdata[i]);
+}

@@ -1,0 +1,90 @@
+/*
+ * The reconciler: plugin instances made from a bound config, and passes
+ * (resolve → read → plan → apply) over (provider, zone) groups, each with
+ * its own retry schedule so one failing zone never holds up another.
+ */
+#ifndef DF_RECONCILE_H
+#define DF_RECONCILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "host.h"
+
+/** How a record ended its last pass. */
+enum df_outcome {
+	DF_OUT_NONE = 0,  /* not tried yet */
+	DF_OUT_OK,        /* matches what it should be (or kept by on_empty) */
+	DF_OUT_TEMP,      /* failed, will be retried */
+	DF_OUT_PERM,      /* failed, needs a human */
+};
+
+struct df_inst {
+	const struct dnsfollow_plugin *plugin;
+	struct df_host *host;
+	void *self;
+	const struct df_instance_cfg *cfg;
+	int watch_fd;
+};
+
+struct df_group {
+	size_t provider;    /* index into providers */
+	const char *zone;
+	size_t *recs;       /* indices into cfg->records */
+	size_t nrecs;
+	unsigned failures;  /* consecutive temporary failures */
+	uint64_t next_ms;   /* not before (monotonic); 0 = whenever */
+};
+
+struct df_runtime {
+	struct df_config *cfg; /* owned */
+	struct df_loader *loader; /* owned */
+	char *marker;
+	struct df_inst *backends;
+	struct df_inst *providers;
+	struct df_group *groups;
+	size_t ngroups;
+	enum df_outcome *outcome; /* per record */
+	char **txt_names;         /* per record: _dnsfollow.<fqdn> */
+	char **resolve_keys;      /* per record: backend, service, options */
+	int dry_run;
+	FILE *plan_out; /* where --dry-run prints the plan */
+	uint64_t changes_applied; /* counters, for tests and logs */
+	uint64_t apply_calls;
+};
+
+/**
+ * Make every backend and provider instance of `cfg` (taking ownership of
+ * cfg and loader). On failure prints "FILE:LINE: ..." lines to stderr and
+ * returns NULL (everything released).
+ */
+struct df_runtime *df_runtime_new(struct df_config *cfg,
+				  struct df_loader *loader, int dry_run);
+void df_runtime_free(struct df_runtime *rt);
+
+/** Totals of a pass. */
+struct df_pass_stats {
+	size_t ok, temp, perm;
+	size_t changes;
+};
+
+/**
+ * One pass over the groups that are due at `now_ms` (all of them when
+ * `all`). Updates outcomes and each group's retry schedule.
+ */
+void df_pass(struct df_runtime *rt, uint64_t now_ms, int all,
+	     struct df_pass_stats *st);
+
+/** The earliest retry any failing group is waiting for, or 0. */
+uint64_t df_next_retry(const struct df_runtime *rt);
+
+/** Exit status for --once from the records' outcomes: 0, 75 or 1. */
+int df_exit_status(const struct df_runtime *rt);
+
+/** Backoff before retry number `failures` (1 = first): exponential from 1 s,
+ *  capped at `max_s`, with jitter in [50%, 100%]; at least `floor_ms`. */
+uint64_t df_backoff_ms(unsigned failures, unsigned max_s, unsigned floor_ms);
+
+#endif

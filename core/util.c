@@ -1,0 +1,238 @@
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <dnsfollow/provider.h>
+
+static void oom(void)
+{
+	fputs("dnsfollow: out of memory\n", stderr);
+	abort();
+}
+
+char *df_strdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	if (!d)
+		oom();
+	return d;
+}
+
+void *df_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom();
+	return p;
+}
+
+void *df_xrealloc(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		oom();
+	size_t bytes = n * size;
+	void *q = realloc(p, bytes ? bytes : 1);
+	if (!q)
+		oom();
+	return q;
+}
+
+char *df_trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+char *df_lower(char *s)
+{
+	for (char *p = s; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return s;
+}
+
+size_t df_split_list(const char *s, char ***out)
+{
+	char *copy = df_strdup(s);
+	char **v = df_xcalloc(1, sizeof *v);
+	size_t n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ", \t", &save); t;
+	     t = strtok_r(NULL, ", \t", &save)) {
+		v = df_xrealloc(v, n + 2, sizeof *v);
+		v[n++] = df_strdup(t);
+		v[n] = NULL;
+	}
+	free(copy);
+	*out = v;
+	return n;
+}
+
+void df_strv_free(char **v)
+{
+	if (!v)
+		return;
+	for (char **p = v; *p; p++)
+		free(*p);
+	free(v);
+}
+
+int df_parse_uint(const char *s, unsigned long min, unsigned long max,
+		  unsigned long *out)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int df_parse_bool(const char *s)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return 1;
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+int df_name_normalise(const char *in, char **out)
+{
+	*out = NULL;
+	size_t n = strlen(in);
+	if (n && in[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253)
+		return -1;
+	char *s = malloc(n + 1);
+	if (!s)
+		return -1;
+	memcpy(s, in, n);
+	s[n] = '\0';
+	df_lower(s);
+	size_t label = 0;
+	for (size_t i = 0; i <= n; i++) {
+		char c = s[i];
+		if (c == '.' || c == '\0') {
+			if (label == 0 || label > 63) {
+				free(s);
+				return -1;
+			}
+			label = 0;
+			continue;
+		}
+		if (!(isalnum((unsigned char)c) || c == '-' || c == '_')) {
+			free(s);
+			return -1;
+		}
+		label++;
+	}
+	*out = s;
+	return 0;
+}
+
+int df_name_in_zone(const char *name, const char *zone)
+{
+	size_t nl = strlen(name), zl = strlen(zone);
+	if (nl == zl)
+		return strcmp(name, zone) == 0;
+	if (nl < zl + 1)
+		return 0;
+	return name[nl - zl - 1] == '.' && strcmp(name + nl - zl, zone) == 0;
+}
+
+int df_addr_canon(const char *in, char out[46])
+{
+	unsigned char bin[16];
+	if (inet_pton(AF_INET, in, bin) == 1) {
+		inet_ntop(AF_INET, bin, out, 46);
+		return 4;
+	}
+	if (inet_pton(AF_INET6, in, bin) == 1) {
+		inet_ntop(AF_INET6, bin, out, 46);
+		return 6;
+	}
+	return 0;
+}
+
+char *df_path_resolve(const char *dir, const char *path)
+{
+	if (path[0] == '/' || !dir || !*dir)
+		return df_strdup(path);
+	size_t n = strlen(dir) + strlen(path) + 2;
+	char *p = df_xcalloc(n, 1);
+	snprintf(p, n, "%s/%s", dir, path);
+	return p;
+}
+
+char *df_read_small_file(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	size_t n = fread(buf, 1, max + 1, f);
+	int err = ferror(f);
+	fclose(f);
+	if (err || n > max) {
+		free(buf);
+		errno = err ? EIO : EFBIG;
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n)) {
+		free(buf);
+		errno = EINVAL;
+		return NULL;
+	}
+	while (n && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
+	return buf;
+}
+
+static const struct {
+	uint16_t code;
+	const char *name;
+} types[] = {
+	{DNSFOLLOW_TYPE_A, "A"},         {DNSFOLLOW_TYPE_NS, "NS"},
+	{DNSFOLLOW_TYPE_CNAME, "CNAME"}, {DNSFOLLOW_TYPE_SOA, "SOA"},
+	{DNSFOLLOW_TYPE_TXT, "TXT"},     {DNSFOLLOW_TYPE_AAAA, "AAAA"},
+};
+
+const char *df_type_name(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (types[i].code == type)
+			return types[i].name;
+	return "?";
+}
+
+uint16_t df_type_code(const char *name)
+{
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcasecmp(types[i].name, name) == 0)
+			return types[i].code;
+	return 0;
+}
