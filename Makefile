@@ -56,6 +56,8 @@ plugin_src = $(wildcard providers/$(1)/*.c backends/$(1)/*.c)
 plugin_obj = $(patsubst %.c,$(B)/obj/%.o,$(call plugin_src,$(1)))
 
 .PHONY: all deps run check check-asan check-valgrind bench fuzz install clean
+# Objects built through the pattern rules are not intermediate files.
+.SECONDARY:
 all: $(B)/dnsfollow $(PLUGINS)
 
 -include $(wildcard providers/*/plugin.mk backends/*/plugin.mk)

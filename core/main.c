@@ -89,9 +89,9 @@ static struct df_runtime *load(const struct options *o, int dry_run)
 	struct df_config *cfg = df_config_parse(o->config);
 	if (!o->verbose)
 		df_log_set_level(cfg->log_level);
+	/* Bind even after syntax errors, so every problem is shown at once. */
 	struct df_loader *l = df_loader_new(cfg->plugin_dir);
-	if (cfg->nerrors == 0)
-		df_config_bind(cfg, l);
+	df_config_bind(cfg, l);
 	if (cfg->nerrors) {
 		df_config_print_errors(cfg);
 		df_config_free(cfg);
@@ -115,19 +115,27 @@ static int list_plugins(const struct options *o)
 static int run_once(struct df_runtime *rt)
 {
 	struct df_pass_stats st;
-	df_pass(rt, df_now_ms(), 1, &st);
-	/* Temporary failures get a few more tries inside this run. */
+	size_t changes = 0;
+	df_pass(rt, df_now_ms(), DF_PASS_ALL, &st);
+	changes += st.changes;
+	/* Temporary failures get a few more tries inside this run; a wait
+	 * longer than 30 s is cut short rather than keeping a cron job. */
 	for (unsigned attempt = 1; attempt < rt->cfg->retries && st.temp; attempt++) {
 		uint64_t next = df_next_retry(rt), now = df_now_ms();
+		if (next > now + 30000)
+			for (size_t g = 0; g < rt->ngroups; g++)
+				if (rt->groups[g].next_ms)
+					rt->groups[g].next_ms = now + 30000;
+		next = df_next_retry(rt);
 		uint64_t wait = next > now ? next - now : 0;
-		if (wait > 30000)
-			wait = 30000;
 		struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
 		nanosleep(&ts, NULL);
-		df_pass(rt, df_now_ms() + 30000, 0, &st);
+		df_pass(rt, df_now_ms(), DF_PASS_RETRIES, &st);
+		changes += st.changes;
 	}
+	st.changes = changes;
 	int status = df_exit_status(rt);
-	df_info("pass done: %zu record(s) in sync, %zu failed temporarily, %zu failed permanently; %zu change(s)%s",
+	df_info("pass done: %zu record(s) converged, %zu failed temporarily, %zu permanently; %zu change(s)%s",
 		st.ok, st.temp, st.perm, st.changes, rt->dry_run ? " planned (dry run)" : "");
 	return status;
 }
@@ -209,34 +217,49 @@ static struct df_runtime *reload(const struct options *o, struct df_runtime *old
 	return rt;
 }
 
+/* The next thing the loop must do by itself, as a deadline. */
+static uint64_t next_deadline(const struct df_runtime *rt, uint64_t next_tick,
+			      uint64_t wake_at)
+{
+	uint64_t d = next_tick, retry = df_next_retry(rt);
+	if (retry && retry < d)
+		d = retry;
+	if (wake_at && wake_at < d)
+		d = wake_at;
+	return d;
+}
+
 static int run_daemon(const struct options *o, struct df_runtime **rtp, int sfd)
 {
 	struct df_runtime *rt = *rtp;
-	uint64_t next_full = 0, wake_at = 0;
+	uint64_t next_tick = 0, wake_at = 0;
+	int force_all = 1;
 	df_info("dnsfollow %s running: %zu record(s), %zu zone group(s), resync every %u s",
 		DNSFOLLOW_VERSION, rt->cfg->nrecords, rt->ngroups, rt->cfg->interval);
 	for (;;) {
 		uint64_t now = df_now_ms();
-		int all = now >= next_full;
-		if (all || (wake_at && now >= wake_at) ||
-		    (df_next_retry(rt) && now >= df_next_retry(rt))) {
+		uint64_t retry = df_next_retry(rt);
+		int tick = now >= next_tick, woken = wake_at && now >= wake_at;
+		if (force_all || tick || woken || (retry && now >= retry)) {
+			/* Ticks and events skip groups waiting out a backoff;
+			 * a retry timer runs only the groups it was set for. */
+			enum df_pass_kind kind = force_all ? DF_PASS_ALL
+					       : (tick || woken) ? DF_PASS_DUE
+								 : DF_PASS_RETRIES;
 			struct df_pass_stats st;
-			df_pass(rt, now, all && !wake_at, &st);
-			if (all)
-				next_full = now + (uint64_t)rt->cfg->interval * 1000u;
-			wake_at = 0;
+			df_pass(rt, now, kind, &st);
+			if (force_all || tick)
+				next_tick = now + (uint64_t)rt->cfg->interval * 1000u;
+			if (woken || force_all)
+				wake_at = 0;
+			force_all = 0;
 			if (st.changes || st.temp || st.perm)
-				df_info("pass: %zu in sync, %zu temporary failure(s), %zu permanent, %zu change(s)",
+				df_info("pass: %zu record(s) converged, %zu failed temporarily, %zu permanently; %zu change(s)",
 					st.ok, st.temp, st.perm, st.changes);
 		}
-		uint64_t deadline = next_full;
-		uint64_t retry = df_next_retry(rt);
-		if (retry && retry < deadline)
-			deadline = retry;
-		if (wake_at && wake_at < deadline)
-			deadline = wake_at;
 		int event = 0;
-		enum wake w = wait_events(rt, sfd, deadline, &event);
+		enum wake w = wait_events(rt, sfd, next_deadline(rt, next_tick, wake_at),
+					  &event);
 		if (event && !wake_at)
 			wake_at = df_now_ms() + rt->cfg->debounce_ms;
 		if (w == W_STOP) {
@@ -245,14 +268,11 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sfd)
 		}
 		if (w == W_RELOAD) {
 			rt = *rtp = reload(o, rt);
-			next_full = 0;
+			force_all = 1;
 		} else if (w == W_RESYNC) {
 			df_info("SIGUSR1: resync now");
-			next_full = 0;
+			force_all = 1;
 		}
-		if (w == W_RELOAD || w == W_RESYNC)
-			for (size_t g = 0; g < rt->ngroups; g++)
-				rt->groups[g].next_ms = 0;
 	}
 }
 

@@ -359,10 +359,8 @@ static void plan_group(struct df_runtime *rt, struct df_group *g,
 		const struct df_record_cfg *rc = &rt->cfg->records[r];
 		const struct answer *a = &ans[aidx[r]];
 		changed[k] = 0;
-		if (a->rc != 0) {
-			rt->outcome[r] = outcome_of(a->rc);
+		if (a->rc != 0)
 			continue;
-		}
 		struct df_want w = {
 			.fqdn = rc->fqdn, .txt_name = rt->txt_names[r],
 			.types = rc->types, .ttl = rc->ttl, .adopt = rc->adopt,
@@ -434,12 +432,11 @@ static void run_group(struct df_runtime *rt, struct df_group *g,
 	int backend_temp = 0;
 	for (size_t k = 0; k < g->nrecs; k++) {
 		size_t r = g->recs[k];
-		if (ans[aidx[r]].rc == 0 && rc != 0 && (changed[k] || !plan.n))
+		if (ans[aidx[r]].rc != 0)
+			rt->outcome[r] = outcome_of(ans[aidx[r]].rc);
+		else if (rc != 0 && (changed[k] || !plan.n))
 			rt->outcome[r] = outcome_of(rc);
 		backend_temp |= rt->outcome[r] == DF_OUT_TEMP && rc == 0;
-		st->ok += rt->outcome[r] == DF_OUT_OK;
-		st->temp += rt->outcome[r] == DF_OUT_TEMP;
-		st->perm += rt->outcome[r] == DF_OUT_PERM;
 	}
 	if (rc == 0 && backend_temp) {
 		g->failures++;
@@ -454,19 +451,39 @@ static void run_group(struct df_runtime *rt, struct df_group *g,
 	free(keys);
 }
 
-void df_pass(struct df_runtime *rt, uint64_t now, int all,
+static int group_selected(const struct df_group *g, enum df_pass_kind kind,
+			  uint64_t now)
+{
+	switch (kind) {
+	case DF_PASS_ALL:
+		return 1;
+	case DF_PASS_DUE:
+		return g->next_ms <= now;
+	case DF_PASS_RETRIES:
+		return g->next_ms && g->next_ms <= now;
+	}
+	return 0;
+}
+
+void df_pass(struct df_runtime *rt, uint64_t now, enum df_pass_kind kind,
 	     struct df_pass_stats *st)
 {
 	memset(st, 0, sizeof *st);
 	char *due = df_xcalloc(rt->ngroups + 1, 1);
 	for (size_t g = 0; g < rt->ngroups; g++)
-		due[g] = all || rt->groups[g].next_ms <= now;
+		due[g] = group_selected(&rt->groups[g], kind, now);
 	struct answer *ans;
 	size_t nans;
 	size_t *aidx = resolve_due(rt, due, &ans, &nans);
 	for (size_t g = 0; g < rt->ngroups; g++)
 		if (due[g])
 			run_group(rt, &rt->groups[g], aidx, ans, now, st);
+	/* Totals cover every record, including groups this pass skipped. */
+	for (size_t r = 0; r < rt->cfg->nrecords; r++) {
+		st->ok += rt->outcome[r] == DF_OUT_OK;
+		st->temp += rt->outcome[r] == DF_OUT_TEMP;
+		st->perm += rt->outcome[r] == DF_OUT_PERM;
+	}
 	for (size_t i = 0; i < nans; i++)
 		answer_free(&ans[i]);
 	free(ans);

@@ -70,11 +70,16 @@ struct df_pass_stats {
 	size_t changes;
 };
 
-/**
- * One pass over the groups that are due at `now_ms` (all of them when
- * `all`). Updates outcomes and each group's retry schedule.
- */
-void df_pass(struct df_runtime *rt, uint64_t now_ms, int all,
+/** Which groups a pass covers. */
+enum df_pass_kind {
+	DF_PASS_ALL,     /* every group (first pass, SIGUSR1, reload) */
+	DF_PASS_DUE,     /* every group not waiting out a backoff */
+	DF_PASS_RETRIES, /* only failed groups whose backoff has run out */
+};
+
+/** One pass over the groups `kind` selects at `now_ms`. Updates outcomes
+ *  and each group's retry schedule. */
+void df_pass(struct df_runtime *rt, uint64_t now_ms, enum df_pass_kind kind,
 	     struct df_pass_stats *st);
 
 /** The earliest retry any failing group is waiting for, or 0. */

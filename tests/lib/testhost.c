@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -131,4 +133,42 @@ size_t testhost_kv(struct dnsfollow_kv *out, size_t cap, const char *const *kvs)
 		out[n].value = eq ? eq + 1 : "";
 	}
 	return n;
+}
+
+const char *test_build_dir(void)
+{
+	static char dir[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+	if (n <= 0)
+		return "build";
+	dir[n] = '\0';
+	/* Strip /tests/unit/NAME/test_x: four path components. */
+	for (int i = 0; i < 4; i++) {
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = '\0';
+	}
+	return dir;
+}
+
+const char *test_tmpdir(void)
+{
+	static char dir[64];
+	snprintf(dir, sizeof dir, "/tmp/dftest.XXXXXX");
+	return mkdtemp(dir);
+}
+
+char *test_write_file(const char *dir, const char *name, const char *text)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *path = malloc(n);
+	if (!path)
+		return NULL;
+	snprintf(path, n, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	return path;
 }

@@ -26,4 +26,12 @@ void testhost_clear(const struct dnsfollow_host *h);
  *  returns the count. The strings must outlive the array's use. */
 size_t testhost_kv(struct dnsfollow_kv *out, size_t cap, const char *const *kvs);
 
+/** The build folder this test binary belongs to (from /proc/self/exe:
+ *  BUILD/tests/unit/NAME/test_x → BUILD). Static storage. */
+const char *test_build_dir(void);
+
+/** A fresh temporary folder (mkdtemp) and a file in it with `text`. */
+const char *test_tmpdir(void);
+char *test_write_file(const char *dir, const char *name, const char *text);
+
 #endif

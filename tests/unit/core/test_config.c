@@ -1,0 +1,311 @@
+/* Config parsing and validation: every error path gives FILE:LINE: text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "loader.h"
+#include "log.h"
+#include "testhost.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof dir, "%s", test_tmpdir());
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Parse and bind `text` (written to dir/c.ini) with the real plugins. */
+static struct df_config *load_text(const char *text)
+{
+	char plugins[600], full[16384];
+	snprintf(plugins, sizeof plugins, "%s/plugins", test_build_dir());
+	snprintf(full, sizeof full, "[dnsfollow]\nplugin_dir = %s\n%s", plugins, text);
+	char *path = test_write_file(dir, "c.ini", full);
+	struct df_config *cfg = df_config_parse(path);
+	free(path);
+	if (cfg->nerrors == 0) {
+		struct df_loader *l = df_loader_new(cfg->plugin_dir);
+		df_config_bind(cfg, l);
+		/* Descriptors die with the loader; tests only look at text. */
+		for (size_t i = 0; i < cfg->nbackends; i++)
+			cfg->backends[i].plugin = NULL;
+		for (size_t i = 0; i < cfg->nproviders; i++)
+			cfg->providers[i].plugin = NULL;
+		df_loader_free(l);
+	}
+	return cfg;
+}
+
+/* Assert one error "DIR/c.ini:LINE: ...needle..." was reported. */
+static void expect_error(const char *text, int line, const char *needle)
+{
+	struct df_config *cfg = load_text(text);
+	char prefix[128];
+	snprintf(prefix, sizeof prefix, "%s/c.ini:%d: ", dir, line);
+	int found = 0;
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		if (strncmp(cfg->errors[i], prefix, strlen(prefix)) == 0 &&
+		    strstr(cfg->errors[i], needle))
+			found = 1;
+	if (!found) {
+		for (size_t i = 0; i < cfg->nerrors; i++)
+			print_message("  got: %s\n", cfg->errors[i]);
+		print_message("  wanted line %d with '%s'\n", line, needle);
+	}
+	assert_true(found);
+	df_config_free(cfg);
+}
+
+#define GOOD_BASE                                                        \
+	"[backend lab]\ntype = static\nfile = p.ini\n"                  \
+	"[provider m]\ntype = mock\nzones = example.test, sub.example.test\n" \
+	"state = s.json\n"
+/* GOOD_BASE ends on line 9 (two lines of [dnsfollow] come first). */
+
+static void test_valid(void **state)
+{
+	(void)state;
+	struct df_config *cfg = load_text(
+		GOOD_BASE "[record Git.Example.Test.]\nprovider = m\nbackend = lab\n"
+			  "service = gogs\ntype = A, AAAA\nttl = 120\nadopt = yes\n"
+			  "on_empty = delete\n");
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		print_message("%s\n", cfg->errors[i]);
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(cfg->nrecords, 1);
+	struct df_record_cfg *r = &cfg->records[0];
+	assert_string_equal(r->fqdn, "git.example.test");
+	assert_string_equal(r->zone, "example.test");
+	assert_int_equal(r->types, DF_REC_A | DF_REC_AAAA);
+	assert_int_equal(r->ttl, 120);
+	assert_int_equal(r->adopt, 1);
+	assert_int_equal(r->on_empty_delete, 1);
+	/* Relative paths are resolved against the config file's folder. */
+	char want[128];
+	snprintf(want, sizeof want, "%s/p.ini", dir);
+	assert_string_equal(dnsfollow_kv_get(cfg->backends[0].kv, cfg->backends[0].nkv, "file"),
+			    want);
+	/* Providers see their zones. */
+	assert_non_null(dnsfollow_kv_get(cfg->providers[0].kv, cfg->providers[0].nkv, "zones"));
+	df_config_free(cfg);
+}
+
+static void test_defaults(void **state)
+{
+	(void)state;
+	struct df_config *cfg = load_text(
+		GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice = x\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_string_equal(cfg->owner_id, "dnsfollow");
+	assert_int_equal(cfg->interval, 60);
+	assert_int_equal(cfg->debounce_ms, 200);
+	assert_int_equal(cfg->records[0].types, DF_REC_A);
+	assert_int_equal(cfg->records[0].ttl, 60);
+	assert_int_equal(cfg->records[0].adopt, 0);
+	assert_int_equal(cfg->records[0].on_empty_delete, 0);
+	df_config_free(cfg);
+}
+
+static void test_longest_zone(void **state)
+{
+	(void)state;
+	struct df_config *cfg = load_text(
+		GOOD_BASE "[record a.sub.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+			  "[record sub.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+			  "[record b.sub.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+			  "zone = example.test\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_string_equal(cfg->records[0].zone, "sub.example.test");
+	assert_string_equal(cfg->records[1].zone, "sub.example.test");
+	assert_string_equal(cfg->records[2].zone, "example.test");
+	df_config_free(cfg);
+}
+
+static void test_label_boundary(void **state)
+{
+	(void)state;
+	expect_error(GOOD_BASE "[record fooexample.test]\nprovider = m\nbackend = lab\nservice = x\n",
+		     10, "no zone of provider 'm' contains fooexample.test");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+			       "zone = other.test\n",
+		     14, "zone 'other.test' does not contain a.example.test");
+}
+
+static void test_sections(void **state)
+{
+	(void)state;
+	expect_error("[frobnicate]\nx = 1\n", 3, "unknown section [frobnicate]");
+	expect_error("[backend]\ntype = static\n", 3, "needs an instance name");
+	expect_error("[backend a b]\ntype = static\n", 3, "needs an instance name");
+	expect_error("[record bad..name]\nprovider = m\n", 3, "not a valid DNS name");
+	expect_error(GOOD_BASE "[backend lab]\ntype = static\n", 10,
+		     "section [backend lab] already given at line 3");
+	expect_error("[dnsfollow\n", 3, "section header without ']'");
+}
+
+static void test_core_keys(void **state)
+{
+	(void)state;
+	expect_error("interval = 0\n", 3, "interval must be a whole number from 1 to 86400");
+	expect_error("interval = 10s\n", 3, "not '10s'");
+	expect_error("log_level = loud\n", 3, "log_level must be error, warn, info or debug");
+	expect_error("owner_id = a,b\n", 3, "owner_id must be 1-63 letters");
+	expect_error("colour = blue\n", 3, "unknown key 'colour' in [dnsfollow]");
+	expect_error("interval = 5\ninterval = 6\n", 4, "'interval' given twice");
+	expect_error("retries = 99\n", 3, "retries must be a whole number from 1 to 20");
+}
+
+static void test_plugin_sections(void **state)
+{
+	(void)state;
+	expect_error("[backend lab]\nfile = x\n", 3, "[backend lab] needs 'type'");
+	expect_error("[backend lab]\ntype = nosuch\n", 4, "nosuch.so: no such plugin");
+	expect_error("[backend lab]\ntype = ../evil\n", 4, "not a valid plugin name");
+	expect_error("[backend lab]\ntype = mock\n", 4, "is a provider plugin, not a backend");
+	expect_error("[backend lab]\ntype = static\n", 3, "[backend lab] needs 'file'");
+	expect_error("[backend lab]\ntype = static\nfile = a\ncolour = b\n", 6,
+		     "unknown key 'colour' in [backend lab] (allowed: type, file)");
+	expect_error("[provider m]\ntype = mock\nstate = a\nzones = exa mple..test\n", 6,
+		     "zones: 'mple..test' is not a valid zone name");
+	expect_error(GOOD_BASE "[provider lab]\ntype = mock\nstate = x\n", 3,
+		     "'lab' names both a backend and a provider");
+}
+
+static void test_records(void **state)
+{
+	(void)state;
+	expect_error(GOOD_BASE "[record a.example.test]\nbackend = lab\nservice = x\n", 10,
+		     "[record a.example.test] needs 'provider'");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = nope\nbackend = lab\nservice = x\n",
+		     11, "no [provider nope] section");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = nope\nservice = x\n",
+		     12, "no [backend nope] section");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+			       "type = MX\n",
+		     14, "type must be A, AAAA");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+			       "ttl = -5\n",
+		     14, "ttl must be a whole number of seconds");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+			       "adopt = maybe\n",
+		     14, "adopt must be yes or no");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+			       "on_empty = shrug\n",
+		     14, "on_empty must be keep or delete");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+			       "target = tasks\n",
+		     14, "unknown key 'target' in [record a.example.test]");
+}
+
+static void test_syntax(void **state)
+{
+	(void)state;
+	char big[9000];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	char text[9100];
+	snprintf(text, sizeof text, "owner_id = %s\n", big);
+	expect_error(text, 3, "line longer than");
+	expect_error("this is not ini\n", 3, "syntax error");
+}
+
+static void test_outside_section(void **state)
+{
+	(void)state;
+	char *path = test_write_file(dir, "o.ini", "stray = 1\n[dnsfollow]\n");
+	struct df_config *cfg = df_config_parse(path);
+	assert_int_equal(cfg->nerrors, 1);
+	assert_non_null(strstr(cfg->errors[0], "o.ini:1: 'stray' is outside any section"));
+	df_config_free(cfg);
+	free(path);
+}
+
+static void test_missing_file(void **state)
+{
+	(void)state;
+	struct df_config *cfg = df_config_parse("/nonexistent/dnsfollow.ini");
+	assert_int_equal(cfg->nerrors, 1);
+	assert_string_equal(cfg->errors[0],
+			    "/nonexistent/dnsfollow.ini:0: cannot open: No such file or directory");
+	df_config_free(cfg);
+}
+
+static void test_key_file(void **state)
+{
+	(void)state;
+	free(test_write_file(dir, "state-name", "from-file.json\n"));
+	struct df_config *cfg = load_text(
+		"[backend lab]\ntype = static\nfile = p.ini\n"
+		"[provider m]\ntype = mock\nzones = example.test\nstate_file = state-name\n");
+	assert_int_equal(cfg->nerrors, 0);
+	char want[128];
+	snprintf(want, sizeof want, "%s/from-file.json", dir);
+	assert_string_equal(dnsfollow_kv_get(cfg->providers[0].kv, cfg->providers[0].nkv, "state"),
+			    want);
+	df_config_free(cfg);
+	expect_error("[provider m]\ntype = mock\nzones = example.test\nstate_file = missing\n", 6,
+		     "state_file: cannot read");
+}
+
+static void test_redaction(void **state)
+{
+	(void)state;
+	df_log_add_secret("s3cr3t-value");
+	char msg[128] = "token s3cr3t-value leaked twice: s3cr3t-value!";
+	df_redact(msg, sizeof msg);
+	assert_string_equal(msg, "token *** leaked twice: ***!");
+	/* Too short to mask without mangling ordinary words. */
+	df_log_add_secret("ab");
+	char m2[32] = "abc";
+	df_redact(m2, sizeof m2);
+	assert_string_equal(m2, "abc");
+	df_log_clear_secrets();
+}
+
+static void test_marker(void **state)
+{
+	(void)state;
+	struct df_config *cfg = load_text("owner_id = swarm-prod\n");
+	char *m = df_owner_marker(cfg);
+	assert_string_equal(m, "heritage=dnsfollow,owner=swarm-prod");
+	free(m);
+	df_config_free(cfg);
+}
+
+int main(void)
+{
+	df_log_set_level(DNSFOLLOW_LOG_ERROR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_longest_zone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_label_boundary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plugin_sections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syntax, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_outside_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_marker, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
