@@ -85,7 +85,48 @@ struct parse_state {
 	struct df_config *cfg;
 	FILE *f;
 	int line;
+	/* Section headers hashed to index + 1 (open addressing), so huge
+	 * configs parse in linear time. */
+	size_t *slots;
+	size_t nslots;
 };
+
+static size_t hash_str(const char *s)
+{
+	size_t h = 14695981039346656037ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static ssize_t find_section(struct parse_state *ps, const char *header)
+{
+	if (!ps->nslots)
+		return -1;
+	for (size_t i = hash_str(header) & (ps->nslots - 1);; i = (i + 1) & (ps->nslots - 1)) {
+		size_t v = ps->slots[i];
+		if (!v)
+			return -1;
+		if (strcmp(ps->cfg->sections[v - 1].header, header) == 0)
+			return (ssize_t)(v - 1);
+	}
+}
+
+static void index_section(struct parse_state *ps, size_t idx)
+{
+	if ((idx + 1) * 2 > ps->nslots) {
+		size_t n = ps->nslots ? ps->nslots * 2 : 64;
+		free(ps->slots);
+		ps->slots = df_xcalloc(n, sizeof *ps->slots);
+		ps->nslots = n;
+		for (size_t i = 0; i < idx; i++)
+			index_section(ps, i);
+	}
+	size_t i = hash_str(ps->cfg->sections[idx].header) & (ps->nslots - 1);
+	while (ps->slots[i])
+		i = (i + 1) & (ps->nslots - 1);
+	ps->slots[i] = idx + 1;
+}
 
 static int valid_instance_name(const char *s)
 {
@@ -96,15 +137,6 @@ static int valid_instance_name(const char *s)
 		      *s == '.'))
 			return 0;
 	return 1;
-}
-
-static struct df_section *find_section(struct df_config *cfg,
-				       const char *header)
-{
-	for (size_t i = cfg->nsections; i-- > 0;)
-		if (strcmp(cfg->sections[i].header, header) == 0)
-			return &cfg->sections[i];
-	return NULL;
 }
 
 static void classify(struct df_config *cfg, struct df_section *s)
@@ -158,19 +190,19 @@ static void note_section(struct parse_state *ps, const char *text)
 	if (!header)
 		return;
 	df_trim(header);
-	struct df_section *dup = find_section(cfg, header);
-	if (dup) {
+	ssize_t dup = find_section(ps, header);
+	if (dup >= 0) {
 		add_error(cfg, ps->line, "section [%s] already given at line %d",
-			  header, dup->line);
+			  header, cfg->sections[dup].line);
 		free(header);
 		return;
 	}
-	cfg->sections = df_xrealloc(cfg->sections, cfg->nsections + 1,
-				    sizeof *cfg->sections);
+	cfg->sections = df_grow(cfg->sections, cfg->nsections, sizeof *cfg->sections);
 	struct df_section *s = &cfg->sections[cfg->nsections++];
 	memset(s, 0, sizeof *s);
 	s->header = header;
 	s->line = ps->line;
+	index_section(ps, cfg->nsections - 1);
 	classify(cfg, s);
 }
 
@@ -203,7 +235,8 @@ static int handler(void *user, const char *section, const char *key,
 		   const char *value)
 {
 	struct parse_state *ps = user;
-	struct df_section *s = find_section(ps->cfg, section);
+	ssize_t idx = find_section(ps, section);
+	struct df_section *s = idx >= 0 ? &ps->cfg->sections[idx] : NULL;
 	if (!s) {
 		if (!*section)
 			add_error(ps->cfg, ps->line,
@@ -475,6 +508,7 @@ struct df_config *df_config_parse(const char *path)
 	struct parse_state ps = {.cfg = cfg, .f = f};
 	int rc = ini_parse_stream(reader, &ps, handler, &ps);
 	fclose(f);
+	free(ps.slots);
 	if (rc > 0)
 		add_error(cfg, rc, "syntax error (expected 'key = value' or '[section]')");
 	else if (rc < 0)
@@ -759,9 +793,35 @@ static void bind_record(struct df_config *cfg, struct df_section *s)
 	}
 	take_plugin_items(s, record_keys, &r.opts, &r.nopts);
 	make_kv(r.opts, r.nopts, &r.kv, &r.nkv);
-	cfg->records = df_xrealloc(cfg->records, cfg->nrecords + 1,
-				   sizeof *cfg->records);
+	cfg->records = df_grow(cfg->records, cfg->nrecords, sizeof *cfg->records);
 	cfg->records[cfg->nrecords++] = r;
+}
+
+static int by_fqdn(const void *a, const void *b, void *ctx)
+{
+	const struct df_record_cfg *r = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(r[x].fqdn ? r[x].fqdn : "", r[y].fqdn ? r[y].fqdn : "");
+	return c ? c : (x < y ? -1 : 1);
+}
+
+/* "[record Git.Example.org]" and "[record git.example.org.]" are one
+ * name: two sections for it would fight over the same RRsets. */
+static void check_duplicate_records(struct df_config *cfg)
+{
+	size_t n = cfg->nrecords;
+	size_t *order = df_xcalloc(n, sizeof *order);
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof *order, by_fqdn, cfg->records);
+	for (size_t i = 1; i < n; i++) {
+		const struct df_record_cfg *a = &cfg->records[order[i - 1]];
+		const struct df_record_cfg *b = &cfg->records[order[i]];
+		if (a->fqdn && b->fqdn && strcmp(a->fqdn, b->fqdn) == 0)
+			add_error(cfg, b->line, "%s is already a record at line %d",
+				  b->fqdn, a->line);
+	}
+	free(order);
 }
 
 size_t df_config_bind(struct df_config *cfg, struct df_loader *loader)
@@ -774,6 +834,7 @@ size_t df_config_bind(struct df_config *cfg, struct df_loader *loader)
 	for (size_t i = 0; i < cfg->nsections; i++)
 		if (cfg->sections[i].kind == S_RECORD)
 			bind_record(cfg, &cfg->sections[i]);
+	check_duplicate_records(cfg);
 	for (size_t i = 0; i < cfg->nbackends; i++)
 		if (find_instance(cfg->providers, cfg->nproviders,
 				  cfg->backends[i].name) >= 0)

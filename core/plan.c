@@ -32,8 +32,9 @@ static int str_cmp(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Sort, then drop repeats (freeing them when each was malloc'ed alone). */
 static size_t sort_unique(char **v, size_t n,
-			  int (*cmp)(const void *, const void *))
+			  int (*cmp)(const void *, const void *), int free_dups)
 {
 	if (n < 2)
 		return n;
@@ -41,7 +42,8 @@ static size_t sort_unique(char **v, size_t n,
 	size_t w = 1;
 	for (size_t i = 1; i < n; i++) {
 		if (cmp(&v[i], &v[w - 1]) == 0) {
-			free(v[i]);
+			if (free_dups)
+				free(v[i]);
 			continue;
 		}
 		v[w++] = v[i];
@@ -51,109 +53,123 @@ static size_t sort_unique(char **v, size_t n,
 
 size_t df_addr_sort_unique(char **v, size_t n)
 {
-	return sort_unique(v, n, addr_cmp);
+	return sort_unique(v, n, addr_cmp, 1);
 }
 
 /* ---- the read side --------------------------------------------------------- */
+
+/* The size of one copied datum, or 0 when an address datum is invalid. */
+static size_t datum_size(uint16_t type, const char *d, char canon[46])
+{
+	if (type != DNSFOLLOW_TYPE_A && type != DNSFOLLOW_TYPE_AAAA)
+		return strlen(d) + 1;
+	int fam = df_addr_canon(d, canon);
+	if (fam != (type == DNSFOLLOW_TYPE_A ? 4 : 6))
+		return 0;
+	return strlen(canon) + 1;
+}
 
 int df_rrdb_add(struct df_rrdb *db, const struct dnsfollow_rrset *rr)
 {
 	int is_addr = rr->type == DNSFOLLOW_TYPE_A ||
 		      rr->type == DNSFOLLOW_TYPE_AAAA;
-	char **data = df_xcalloc(rr->count + 1, sizeof *data);
+	/* One block per RRset: pointers, name, data. Reading a large zone
+	 * then costs one allocation per RRset, not one per string. */
+	char canon[46];
+	size_t bytes = (rr->count + 1) * sizeof(char *) + strlen(rr->name) + 1;
 	for (size_t i = 0; i < rr->count; i++) {
-		char canon[46];
-		int fam = is_addr ? df_addr_canon(rr->rdata[i], canon) : 0;
-		if (is_addr && fam != (rr->type == DNSFOLLOW_TYPE_A ? 4 : 6)) {
-			for (size_t j = 0; j < i; j++)
-				free(data[j]);
-			free(data);
+		size_t sz = rr->rdata[i] ? datum_size(rr->type, rr->rdata[i], canon) : 0;
+		if (!sz)
 			return -EINVAL;
-		}
-		data[i] = df_strdup(is_addr ? canon : rr->rdata[i]);
+		bytes += sz;
 	}
-	size_t n = sort_unique(data, rr->count, is_addr ? addr_cmp : str_cmp);
-	if (db->n == db->cap) {
-		db->cap = db->cap ? db->cap * 2 : 64;
-		db->v = df_xrealloc(db->v, db->cap, sizeof *db->v);
-	}
-	struct df_rr *e = &db->v[db->n++];
-	char *name = df_strdup(rr->name);
+	char **data = df_xcalloc(1, bytes);
+	char *p = (char *)(data + rr->count + 1);
+	char *name = p;
+	p = stpcpy(p, rr->name) + 1;
 	df_lower(name);
 	size_t nl = strlen(name);
 	if (nl && name[nl - 1] == '.')
 		name[nl - 1] = '\0';
+	for (size_t i = 0; i < rr->count; i++) {
+		if (is_addr)
+			df_addr_canon(rr->rdata[i], canon);
+		data[i] = p;
+		p = stpcpy(p, is_addr ? canon : rr->rdata[i]) + 1;
+	}
+	size_t n = sort_unique(data, rr->count, is_addr ? addr_cmp : str_cmp, 0);
+	if (db->n == db->cap) {
+		db->cap = db->cap ? db->cap * 2 : 64;
+		db->v = df_xrealloc(db->v, db->cap, sizeof *db->v);
+	}
+	struct df_rr *e = &db->v[db->n];
 	e->name = name;
 	e->rdata = data;
-	e->seq = db->n;
+	db->n++;
 	e->pub.name = name;
 	e->pub.type = rr->type;
 	e->pub.ttl = rr->ttl;
 	e->pub.count = n;
 	e->pub.rdata = (const char *const *)data;
-	db->sorted = 0;
+	db->indexed = 0;
 	return 0;
 }
 
-static int rr_key_cmp(const char *name, uint16_t type, const struct df_rr *r)
+static size_t rr_hash(const char *name, uint16_t type)
 {
-	int c = strcmp(name, r->name);
-	if (c)
-		return c;
-	return (int)type - (int)r->pub.type;
-}
-
-static int rr_cmp(const void *a, const void *b)
-{
-	const struct df_rr *x = a, *y = b;
-	int c = rr_key_cmp(x->name, x->pub.type, y);
-	if (c)
-		return c;
-	/* Read order breaks ties, so "last read wins" is well defined. */
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	size_t h = 14695981039346656037ull ^ type;
+	for (; *name; name++)
+		h = (h ^ (unsigned char)*name) * 1099511628211ull;
+	return h;
 }
 
 static void rr_free(struct df_rr *r)
 {
-	for (size_t i = 0; i < r->pub.count; i++)
-		free(r->rdata[i]);
-	free(r->rdata);
-	free(r->name);
+	free(r->rdata); /* the whole block, name and data included */
+}
+
+/* Slot of (name, type) in the index: its entry, or the empty slot where
+ * it would go. */
+static size_t *rr_slot(const struct df_rrdb *db, const char *name, uint16_t type)
+{
+	size_t mask = db->nslots - 1;
+	for (size_t i = rr_hash(name, type) & mask;; i = (i + 1) & mask) {
+		size_t v = db->slots[i];
+		if (!v)
+			return &db->slots[i];
+		const struct df_rr *r = &db->v[v - 1];
+		if (r->pub.type == type && strcmp(r->name, name) == 0)
+			return &db->slots[i];
+	}
 }
 
 void df_rrdb_finish(struct df_rrdb *db)
 {
-	if (db->n > 1)
-		qsort(db->v, db->n, sizeof *db->v, rr_cmp);
-	size_t w = 0;
+	/* A hash index: lookups stay O(1) however large a zone is. */
+	free(db->slots);
+	db->nslots = 16;
+	while (db->nslots < db->n * 2)
+		db->nslots *= 2;
+	db->slots = df_xcalloc(db->nslots, sizeof *db->slots);
 	for (size_t i = 0; i < db->n; i++) {
-		if (w && rr_key_cmp(db->v[i].name, db->v[i].pub.type,
-				    &db->v[w - 1]) == 0) {
-			rr_free(&db->v[w - 1]);
-			db->v[w - 1] = db->v[i];
-			continue;
+		size_t *slot = rr_slot(db, db->v[i].name, db->v[i].pub.type);
+		if (*slot) {
+			/* Read twice: the last one read wins. */
+			rr_free(&db->v[*slot - 1]);
+			db->v[*slot - 1].rdata = NULL;
 		}
-		db->v[w++] = db->v[i];
+		*slot = i + 1;
 	}
-	db->n = w;
-	db->sorted = 1;
+	db->indexed = 1;
 }
 
 const struct df_rr *df_rrdb_find(const struct df_rrdb *db, const char *name,
 				 uint16_t type)
 {
-	size_t lo = 0, hi = db->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = rr_key_cmp(name, type, &db->v[mid]);
-		if (c == 0)
-			return &db->v[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	if (!db->nslots)
+		return NULL;
+	size_t v = *rr_slot(db, name, type);
+	return v ? &db->v[v - 1] : NULL;
 }
 
 void df_rrdb_free(struct df_rrdb *db)
@@ -161,6 +177,7 @@ void df_rrdb_free(struct df_rrdb *db)
 	for (size_t i = 0; i < db->n; i++)
 		rr_free(&db->v[i]);
 	free(db->v);
+	free(db->slots);
 	memset(db, 0, sizeof *db);
 }
 

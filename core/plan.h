@@ -14,22 +14,23 @@
 /** An RRset the core owns (copied from a provider's read). */
 struct df_rr {
 	struct dnsfollow_rrset pub; /* handed to apply() as change->old */
-	char *name;
-	char **rdata;
-	size_t seq; /* read order */
+	char *name;   /* inside the rdata block */
+	char **rdata; /* one allocation: pointers, name, then data */
 };
 
 /** The RRsets read from one zone, searchable by (name, type). */
 struct df_rrdb {
 	struct df_rr *v;
 	size_t n, cap;
-	int sorted;
+	size_t *slots; /* hash index: entry index + 1, 0 = empty */
+	size_t nslots;
+	int indexed;   /* index built */
 };
 
 /** Copy `rr` in (A/AAAA data canonicalised, data sorted and de-duplicated).
  *  Returns 0, or -EINVAL for an A/AAAA datum that is no address. */
 int df_rrdb_add(struct df_rrdb *db, const struct dnsfollow_rrset *rr);
-/** Sort for lookups; a repeated (name, type) keeps the last one read. */
+/** Index for lookups; a repeated (name, type) keeps the last one read. */
 void df_rrdb_finish(struct df_rrdb *db);
 const struct df_rr *df_rrdb_find(const struct df_rrdb *db, const char *name,
 				 uint16_t type);
@@ -69,7 +70,7 @@ void df_plan_init(struct df_plan *p, const char *marker);
 void df_plan_free(struct df_plan *p);
 
 /**
- * Plan one record against `cur` (sorted). Appends its changes to `plan`;
+ * Plan one record against `cur` (indexed by df_rrdb_finish). Appends its changes to `plan`;
  * `why` gets a one-line explanation for DF_REC_FOREIGN.
  */
 enum df_rec_state df_plan_record(const struct df_want *w,

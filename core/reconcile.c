@@ -49,44 +49,40 @@ static void free_instances(struct df_inst *v, size_t n)
 	free(v);
 }
 
-static int by_provider_zone(const void *a, const void *b, void *ctx)
+static int by_provider_zone(const void *a, const void *b)
 {
-	const struct df_record_cfg *recs = ctx;
-	const struct df_record_cfg *x = &recs[*(const size_t *)a];
-	const struct df_record_cfg *y = &recs[*(const size_t *)b];
+	const struct df_record_cfg *x = a, *y = b;
 	if (x->provider_idx != y->provider_idx)
 		return x->provider_idx < y->provider_idx ? -1 : 1;
 	int c = strcmp(x->zone, y->zone);
 	if (c)
 		return c;
 	/* Keep config order inside a group. */
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* Records grouped by (provider, zone): sort, then cut into runs. */
+/*
+ * Records grouped by (provider, zone). The records themselves are put in
+ * group order, so a pass walks every per-record array front to back:
+ * that keeps large configs cache-friendly.
+ */
 static void make_groups(struct df_runtime *rt)
 {
 	struct df_config *cfg = rt->cfg;
-	size_t n = cfg->nrecords;
-	size_t *order = df_xcalloc(n, sizeof *order);
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	qsort_r(order, n, sizeof *order, by_provider_zone, cfg->records);
-	for (size_t i = 0; i < n; i++) {
-		const struct df_record_cfg *r = &cfg->records[order[i]];
+	qsort(cfg->records, cfg->nrecords, sizeof *cfg->records, by_provider_zone);
+	for (size_t i = 0; i < cfg->nrecords; i++) {
+		const struct df_record_cfg *r = &cfg->records[i];
 		struct df_group *g = rt->ngroups ? &rt->groups[rt->ngroups - 1] : NULL;
 		if (!g || g->provider != r->provider_idx || strcmp(g->zone, r->zone)) {
-			rt->groups = df_xrealloc(rt->groups, rt->ngroups + 1,
-						 sizeof *rt->groups);
+			rt->groups = df_grow(rt->groups, rt->ngroups, sizeof *rt->groups);
 			g = &rt->groups[rt->ngroups++];
 			memset(g, 0, sizeof *g);
 			g->provider = r->provider_idx;
 			g->zone = r->zone;
 		}
-		g->recs = df_xrealloc(g->recs, g->nrecs + 1, sizeof *g->recs);
-		g->recs[g->nrecs++] = order[i];
+		g->recs = df_grow(g->recs, g->nrecs, sizeof *g->recs);
+		g->recs[g->nrecs++] = i;
 	}
-	free(order);
 }
 
 /* A string naming what resolve() is asked, so equal questions are asked
@@ -104,19 +100,59 @@ static char *resolve_key(const struct df_record_cfg *r)
 	return k;
 }
 
+static int by_resolve_key(const void *a, const void *b, void *ctx)
+{
+	char *const *keys = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(keys[x], keys[y]);
+	return c ? c : (x < y ? -1 : 1);
+}
+
+/* Records asking a backend the same question share one answer per pass;
+ * who shares with whom is fixed by the config, so work it out once. */
+static void make_questions(struct df_runtime *rt)
+{
+	size_t n = rt->cfg->nrecords;
+	char **keys = df_xcalloc(n, sizeof *keys);
+	size_t *order = df_xcalloc(n, sizeof *order);
+	for (size_t i = 0; i < n; i++) {
+		keys[i] = resolve_key(&rt->cfg->records[i]);
+		order[i] = i;
+	}
+	qsort_r(order, n, sizeof *order, by_resolve_key, keys);
+	rt->question = df_xcalloc(n, sizeof *rt->question);
+	for (size_t i = 0; i < n; i++)
+		rt->question[order[i]] =
+			i && strcmp(keys[order[i - 1]], keys[order[i]]) == 0
+				? rt->question[order[i - 1]]
+				: order[i];
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(order);
+}
+
+/* The names a pass reads, laid out group by group in one block: a pass
+ * walks them in that order, so they stay close in memory. */
 static void make_record_state(struct df_runtime *rt)
 {
 	struct df_config *cfg = rt->cfg;
-	size_t n = cfg->nrecords;
+	size_t n = cfg->nrecords, bytes = 0;
 	rt->outcome = df_xcalloc(n, sizeof *rt->outcome);
+	rt->fqdn = df_xcalloc(n, sizeof *rt->fqdn);
 	rt->txt_names = df_xcalloc(n, sizeof *rt->txt_names);
-	rt->resolve_keys = df_xcalloc(n, sizeof *rt->resolve_keys);
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(cfg->records[i].fqdn) + sizeof "_dnsfollow.";
-		rt->txt_names[i] = df_xcalloc(l, 1);
-		snprintf(rt->txt_names[i], l, "_dnsfollow.%s", cfg->records[i].fqdn);
-		rt->resolve_keys[i] = resolve_key(&cfg->records[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		bytes += 2 * strlen(cfg->records[i].fqdn) + sizeof "_dnsfollow." + 1;
+	char *p = rt->names = df_xcalloc(bytes, 1);
+	for (size_t g = 0; g < rt->ngroups; g++)
+		for (size_t k = 0; k < rt->groups[g].nrecs; k++) {
+			size_t r = rt->groups[g].recs[k];
+			rt->fqdn[r] = p;
+			p = stpcpy(p, cfg->records[r].fqdn) + 1;
+			rt->txt_names[r] = p;
+			p = stpcpy(stpcpy(p, "_dnsfollow."), cfg->records[r].fqdn) + 1;
+		}
+	make_questions(rt);
 }
 
 struct df_runtime *df_runtime_new(struct df_config *cfg,
@@ -154,12 +190,10 @@ void df_runtime_free(struct df_runtime *rt)
 	for (size_t i = 0; i < rt->ngroups; i++)
 		free(rt->groups[i].recs);
 	free(rt->groups);
-	for (size_t i = 0; i < cfg->nrecords; i++) {
-		free(rt->txt_names[i]);
-		free(rt->resolve_keys[i]);
-	}
+	free(rt->names);
+	free(rt->fqdn);
 	free(rt->txt_names);
-	free(rt->resolve_keys);
+	free(rt->question);
 	free(rt->outcome);
 	free(rt->marker);
 	df_config_free(cfg);
@@ -239,38 +273,27 @@ static void resolve_one(struct df_runtime *rt, const struct df_record_cfg *r,
 	a->n6 = df_addr_sort_unique(a->v6, a->n6);
 }
 
-static int by_resolve_key(const void *a, const void *b, void *ctx)
-{
-	char *const *keys = ctx;
-	return strcmp(keys[*(const size_t *)a], keys[*(const size_t *)b]);
-}
-
 /* Resolve each distinct question of the due records once. Returns an
  * answer index per record (SIZE_MAX for records not due). */
 static size_t *resolve_due(struct df_runtime *rt, const char *due,
 			   struct answer **answers, size_t *nanswers)
 {
-	size_t n = rt->cfg->nrecords, ndue = 0;
+	size_t n = rt->cfg->nrecords;
 	size_t *idx = df_xcalloc(n, sizeof *idx);
-	size_t *order = df_xcalloc(n, sizeof *order);
 	for (size_t i = 0; i < n; i++)
 		idx[i] = SIZE_MAX;
-	for (size_t g = 0; g < rt->ngroups; g++)
-		for (size_t k = 0; due[g] && k < rt->groups[g].nrecs; k++)
-			order[ndue++] = rt->groups[g].recs[k];
-	qsort_r(order, ndue, sizeof *order, by_resolve_key, rt->resolve_keys);
-	*answers = df_xcalloc(ndue, sizeof **answers);
+	*answers = df_xcalloc(n, sizeof **answers);
 	*nanswers = 0;
-	for (size_t i = 0; i < ndue; i++) {
-		size_t r = order[i];
-		if (i && strcmp(rt->resolve_keys[order[i - 1]], rt->resolve_keys[r]) == 0) {
-			idx[r] = idx[order[i - 1]];
-			continue;
+	for (size_t g = 0; g < rt->ngroups; g++) {
+		for (size_t k = 0; due[g] && k < rt->groups[g].nrecs; k++) {
+			size_t r = rt->groups[g].recs[k], q = rt->question[r];
+			if (idx[q] == SIZE_MAX) {
+				idx[q] = (*nanswers)++;
+				resolve_one(rt, &rt->cfg->records[q], &(*answers)[idx[q]]);
+			}
+			idx[r] = idx[q];
 		}
-		idx[r] = (*nanswers)++;
-		resolve_one(rt, &rt->cfg->records[r], &(*answers)[idx[r]]);
 	}
-	free(order);
 	return idx;
 }
 
@@ -327,9 +350,9 @@ static size_t read_keys(struct df_runtime *rt, const struct df_group *g,
 		if (ans[aidx[r]].rc != 0)
 			continue;
 		if (rc->types & DF_REC_A)
-			keys[n++] = (struct dnsfollow_rrkey){rc->fqdn, DNSFOLLOW_TYPE_A};
+			keys[n++] = (struct dnsfollow_rrkey){rt->fqdn[r], DNSFOLLOW_TYPE_A};
 		if (rc->types & DF_REC_AAAA)
-			keys[n++] = (struct dnsfollow_rrkey){rc->fqdn, DNSFOLLOW_TYPE_AAAA};
+			keys[n++] = (struct dnsfollow_rrkey){rt->fqdn[r], DNSFOLLOW_TYPE_AAAA};
 		keys[n++] = (struct dnsfollow_rrkey){rt->txt_names[r], DNSFOLLOW_TYPE_TXT};
 	}
 	return n;
@@ -339,6 +362,8 @@ static void log_change(struct df_runtime *rt, struct df_inst *in,
 		       const char *zone, const struct dnsfollow_change *c)
 {
 	char line[2048];
+	if (!rt->dry_run && df_log_level() < DNSFOLLOW_LOG_INFO)
+		return;
 	df_change_format(c, line, sizeof line);
 	if (rt->dry_run) {
 		fprintf(rt->plan_out, "%s %s: %s\n", in->cfg->name, zone, line);
@@ -362,7 +387,7 @@ static void plan_group(struct df_runtime *rt, struct df_group *g,
 		if (a->rc != 0)
 			continue;
 		struct df_want w = {
-			.fqdn = rc->fqdn, .txt_name = rt->txt_names[r],
+			.fqdn = rt->fqdn[r], .txt_name = rt->txt_names[r],
 			.types = rc->types, .ttl = rc->ttl, .adopt = rc->adopt,
 			.on_empty_delete = rc->on_empty_delete,
 			.v4 = (const char *const *)a->v4, .n4 = a->n4,

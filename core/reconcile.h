@@ -47,8 +47,11 @@ struct df_runtime {
 	struct df_group *groups;
 	size_t ngroups;
 	enum df_outcome *outcome; /* per record */
-	char **txt_names;         /* per record: _dnsfollow.<fqdn> */
-	char **resolve_keys;      /* per record: backend, service, options */
+	const char **fqdn;        /* per record: its name */
+	const char **txt_names;   /* per record: _dnsfollow.<fqdn> */
+	char *names;              /* the block both point into */
+	size_t *question;         /* per record: first record asking the same
+				     backend the same thing (asked once) */
 	int dry_run;
 	FILE *plan_out; /* where --dry-run prints the plan */
 	uint64_t changes_applied; /* counters, for tests and logs */

@@ -43,6 +43,14 @@ void *df_xrealloc(void *p, size_t n, size_t size)
 	return q;
 }
 
+void *df_grow(void *v, size_t n, size_t size)
+{
+	/* Capacity is the next power of two: grow when n is one. */
+	if (n == 0 || (n & (n - 1)) == 0)
+		v = df_xrealloc(v, n ? n * 2 : 1, size);
+	return v;
+}
+
 char *df_trim(char *s)
 {
 	while (isspace((unsigned char)*s))

@@ -10,6 +10,10 @@ char *df_strdup(const char *s);
 void *df_xcalloc(size_t n, size_t size);
 void *df_xrealloc(void *p, size_t n, size_t size);
 
+/** Room for element `n` of an array grown by doubling: call before
+ *  storing v[n] (n = current count). */
+void *df_grow(void *v, size_t n, size_t size);
+
 /** Trim white space in place; returns s. */
 char *df_trim(char *s);
 /** Lower-case in place; returns s. */

@@ -13,7 +13,7 @@ export CMOCKA_MESSAGE_OUTPUT=TAP
 : "${DF_WRAP:=}"
 export DF_WRAP
 LOG="$B/test-logs"
-rm -rf "$LOG"; mkdir -p "$LOG"
+mkdir -p "$LOG"  # per-test logs are overwritten, not wiped: runs may overlap
 pass=0; fail=0; skip=0; failed=""
 
 run_one() { # NAME COMMAND...

@@ -157,6 +157,9 @@ static void test_sections(void **state)
 	expect_error(GOOD_BASE "[backend lab]\ntype = static\n", 10,
 		     "section [backend lab] already given at line 3");
 	expect_error("[dnsfollow\n", 3, "section header without ']'");
+	expect_error(GOOD_BASE "[record A.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+			       "[record a.example.test.]\nprovider = m\nbackend = lab\nservice = x\n",
+		     14, "a.example.test is already a record at line 10");
 }
 
 static void test_core_keys(void **state)

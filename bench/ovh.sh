@@ -1,0 +1,95 @@
+#!/bin/sh
+# OVH provider benchmark: 200 records over 10 zones, 30 ms of latency per
+# call on the fake OVH API (tests/ovh/fake_ovh.py), max_inflight = 1 against
+# the default (4), side by side. For each: wall time and API calls of a
+# first sync, a change of every record and a steady pass (cold: a new
+# --once process; warm: the daemon's next pass, ids cached).
+# The client rate limit is off (rate_limit = 0) to measure the plugin, not
+# the limiter. Usage: B=build sh bench/ovh.sh   (make bench runs it)
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/tests/lib/tap.sh"
+ZONES=$(seq -s, 0 9 | sed 's/\([0-9]\)/z\1.bench/g')
+. "$TOP/tests/ovh/lib.sh"
+NZONES=10 PERZONE=20 LATENCY=${LATENCY:-30}
+DPID=""
+stop_daemon() { [ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null; DPID=""; }
+trap 'stop_daemon; cleanup' EXIT
+
+records() {
+	for z in $(seq 0 $((NZONES - 1))); do
+		for r in $(seq 1 $PERZONE); do
+			printf '[record h%s.z%s.bench]\nprovider = ovh\nbackend = lab\nservice = s%s\ntype = A\nttl = 60\n\n' \
+				"$r" "$z" "$z"
+		done
+	done
+}
+
+place() { # LAST-OCTET
+	for z in $(seq 0 $((NZONES - 1))); do
+		printf '[s%s]\naddresses = 192.0.2.%s\n' "$z" "$1"
+	done >"$T/placements.ini.new"
+	mv "$T/placements.ini.new" "$T/placements.ini"
+}
+
+now() { date +%s.%N; }
+elapsed() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
+
+# once NAME: one --once pass, prints "seconds calls writes refreshes"
+once() {
+	$CTL reset
+	t0=$(now)
+	"$DNSFOLLOW" -c "$T/df.ini" --once 2>"$T/err"
+	rc=$?
+	t1=$(now)
+	[ "$rc" = 0 ] || { echo "bench: pass failed (exit $rc):" >&2; tail -3 "$T/err" >&2; return 1; }
+	echo "$(elapsed "$t0" "$t1") $($CTL total) $($CTL writes) $(python3 -c "import json,sys; print(sum(json.loads(sys.argv[1])['refresh'].values()))" "$($CTL stats)")"
+}
+
+passes() { n=$(grep -cE " pass( done)?:" "$T/daemon.err" 2>/dev/null); echo "${n:-0}"; }
+# warm: the daemon's second pass (ids cached), timed by its own resync.
+warm() {
+	"$DNSFOLLOW" -c "$T/df.ini" 2>"$T/daemon.err" &
+	DPID=$!
+	wait_for 120 [ "$(passes)" -ge 1 ]
+	$CTL reset
+	t0=$(now)
+	kill -USR1 "$DPID"
+	wait_for 120 [ "$(passes)" -ge 2 ]
+	t1=$(now)
+	stop_daemon
+	echo "$(elapsed "$t0" "$t1") $($CTL total) $($CTL writes) $(python3 -c "import json,sys; print(sum(json.loads(sys.argv[1])['refresh'].values()))" "$($CTL stats)")"
+}
+
+run() { # INFLIGHT -> results in $T/res.INFLIGHT
+	sh "$TOP/tests/ovh/fakectl.sh" stop "$FAKE"
+	fake_start --latency-ms "$LATENCY" || exit 1
+	write_ovh_conf
+	RECORDS=$(records) OVH_EXTRA="max_inflight = $1" write_config "$T/df.ini"
+	place 10
+	first=$(once) || exit 1
+	place 20
+	change=$(once) || exit 1
+	steady=$(once) || exit 1
+	hot=$(warm)
+	printf '%s\n' "first sync|$first" "change all|$change" \
+		"steady (cold)|$steady" "steady (warm)|$hot" >"$T/res.$1"
+}
+
+[ -x "$DNSFOLLOW" ] || { echo "bench: build $DNSFOLLOW first (make)" >&2; exit 1; }
+echo "OVH provider: $((NZONES * PERZONE)) records, $NZONES zones, ${LATENCY} ms per call"
+run 1
+run 4
+printf '%-14s | %-30s | %-30s | %s\n' "pass" "max_inflight=1: s, calls (w, r)" \
+	"max_inflight=4: s, calls (w, r)" "speed-up"
+paste -d'|' "$T/res.1" "$T/res.4" | awk -F'|' '{
+	split($2, a, " "); split($4, b, " ");
+	printf "%-14s | %6.2f s %5d calls (%d, %d) | %6.2f s %5d calls (%d, %d) | %.1fx\n",
+		$1, a[1], a[2], a[3], a[4], b[1], b[2], b[3], b[4], (b[1] > 0 ? a[1] / b[1] : 0)
+}'
+ratio=$(paste -d'|' "$T/res.1" "$T/res.4" | awk -F'|' '/change all/ { split($2,a," "); split($4,b," "); printf "%.1f", a[1]/b[1] }')
+steady_w=$(awk -F'|' '/steady/ { split($2,a," "); w += a[3] + a[4] } END { print w + 0 }' "$T/res.4")
+echo "(w, r) = record writes, refresh calls."
+echo "change all: default is ${ratio}x faster than max_inflight = 1 (target >= 3x)"
+echo "steady passes: $steady_w writes + refreshes (target 0)"
+awk -v r="$ratio" -v w="$steady_w" 'BEGIN { exit !(r >= 3 && w == 0) }'
