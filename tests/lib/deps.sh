@@ -1,11 +1,17 @@
 #!/bin/sh
 # Install the Debian packages dnsfollow builds and tests with, when missing.
 # Used by `make deps` (and so by `make run` / `make check`) and by .ci/run.
+#   deps.sh          install what is missing (needs root when anything is)
+#   deps.sh --list   print the package list
 set -eu
 PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev libssl-dev
 libinih-dev libcmocka-dev openssl python3 iproute2 procps psmisc
 bind9 bind9-utils bind9-dnsutils knot knot-dnsutils
 docker.io busybox-static clang libclang-rt-14-dev valgrind"
+if [ "${1:-}" = --list ]; then
+	echo $PKGS
+	exit 0
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
