@@ -79,6 +79,14 @@ $(B)/obj/backends/%.o: backends/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -MMD -MP -c $< -o $@
 
+# The install folder is compiled in: rebuild the loader when it changes.
+$(B)/plugindir.stamp: FORCE
+	@mkdir -p $(B)
+	@echo '$(PLUGINDIR)' | cmp -s - $@ || echo '$(PLUGINDIR)' >$@
+$(B)/obj/core/loader.o: $(B)/plugindir.stamp
+.PHONY: FORCE
+FORCE:
+
 $(B)/libdfcore.a: $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -142,6 +150,20 @@ BENCH_TARGETS += $(BENCH_PLUGINS) $(B)/bench/planbench
 bench: deps all $(BENCH_TARGETS)
 	@for b in bench/*.sh; do [ -f "$$b" ] || continue; B=$(B) sh "$$b" || exit 1; done
 
+# Fuzzing: clang + libFuzzer, bounded by FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -Icore -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+build-fuzz/fuzz_config: tests/fuzz/core/fuzz_config.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
+fuzz-config: build-fuzz/fuzz_config
+	@mkdir -p build-fuzz/corpus-config
+	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+		build-fuzz/corpus-config tests/fuzz/core/corpus
+FUZZ_TARGETS += fuzz-config
+.PHONY: fuzz-config
+
 fuzz: $(FUZZ_TARGETS)
 
 install: all
@@ -149,7 +171,7 @@ install: all
 	install -m 0755 $(B)/dnsfollow $(DESTDIR)$(BINDIR)/dnsfollow
 	install -m 0755 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
 	install -m 0644 include/dnsfollow/*.h $(DESTDIR)$(INCLUDEDIR)/dnsfollow/
-	install -m 0644 README.md config/dnsfollow.ini $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md config/dnsfollow.ini docs/plugin-guide.md $(DESTDIR)$(DOCDIR)/
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -191,11 +191,19 @@ static enum wake wait_events(struct df_runtime *rt, int sfd, uint64_t deadline,
 	if (poll(p, n, timeout) <= 0)
 		return W_NONE;
 	for (nfds_t i = 1; i < n; i++) {
-		if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+		struct df_inst *in = &rt->backends[who[i]];
+		if (p[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+			/* A broken fd would wake us forever: stop watching it
+			 * and rely on the resync interval. */
+			df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
+			       "its watch fd failed; falling back to polling every %u s",
+			       rt->cfg->interval);
+			in->watch_fd = -1;
+			*event = 1;
 			continue;
-		const struct df_inst *in = &rt->backends[who[i]];
+		}
 		const struct dnsfollow_backend_ops *ops = in->plugin->ops;
-		if (ops->watch_ack(in->self) > 0)
+		if ((p[i].revents & POLLIN) && ops->watch_ack(in->self) > 0)
 			*event = 1;
 	}
 	return (p[0].revents & POLLIN) ? read_signals(sfd) : W_NONE;
