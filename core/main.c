@@ -87,8 +87,6 @@ static int parse_args(int argc, char **argv, struct options *o)
 static struct df_runtime *load(const struct options *o, int dry_run)
 {
 	struct df_config *cfg = df_config_parse(o->config);
-	if (!o->verbose)
-		df_log_set_level(cfg->log_level);
 	/* Bind even after syntax errors, so every problem is shown at once. */
 	struct df_loader *l = df_loader_new(cfg->plugin_dir);
 	df_config_bind(cfg, l);
@@ -98,7 +96,11 @@ static struct df_runtime *load(const struct options *o, int dry_run)
 		df_loader_free(l);
 		return NULL;
 	}
-	return df_runtime_new(cfg, l, dry_run);
+	int level = cfg->log_level;
+	struct df_runtime *rt = df_runtime_new(cfg, l, dry_run);
+	if (rt && !o->verbose)
+		df_log_set_level(level);
+	return rt;
 }
 
 static int list_plugins(const struct options *o)
@@ -292,6 +294,8 @@ int main(int argc, char **argv)
 	if (o.verbose)
 		df_log_set_level(DNSFOLLOW_LOG_DEBUG);
 	srandom((unsigned)(time(NULL) ^ getpid()));
+	/* A peer closing a TCP connection must be an error, not our death. */
+	signal(SIGPIPE, SIG_IGN);
 	if (df_http_global_init() != 0) {
 		fputs("dnsfollow: cannot initialise libcurl\n", stderr);
 		return EX_FAIL;

@@ -514,9 +514,11 @@ void df_pass(struct df_runtime *rt, uint64_t now, enum df_pass_kind kind,
 	free(ans);
 	free(aidx);
 	free(due);
-	if (rt->dry_run)
+	if (rt->dry_run) {
 		fprintf(rt->plan_out, "dry-run: %zu change(s) planned, nothing written\n",
 			st->changes);
+		fflush(rt->plan_out);
+	}
 }
 
 uint64_t df_next_retry(const struct df_runtime *rt)
