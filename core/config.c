@@ -128,9 +128,11 @@ static void index_section(struct parse_state *ps, size_t idx)
 	ps->slots[i] = idx + 1;
 }
 
-static int valid_instance_name(const char *s)
+/* 1..max characters of letters, digits, '_', '-' and '.': instance
+ * names and owner ids, which end up in logs and TXT markers. */
+static int valid_token(const char *s, size_t max)
 {
-	if (!*s || strlen(s) > 64)
+	if (!*s || strlen(s) > max)
 		return 0;
 	for (; *s; s++)
 		if (!(isalnum((unsigned char)*s) || *s == '_' || *s == '-' ||
@@ -151,7 +153,7 @@ static void classify(struct df_config *cfg, struct df_section *s)
 	if (strcmp(word, "dnsfollow") == 0 && !*rest) {
 		s->kind = S_CORE;
 	} else if (strcmp(word, "backend") == 0 || strcmp(word, "provider") == 0) {
-		if (!valid_instance_name(rest))
+		if (!valid_token(rest, 64))
 			add_error(cfg, s->line,
 				  "[%s] needs an instance name of letters, digits, '_', '-' or '.'",
 				  s->header);
@@ -432,17 +434,6 @@ static void get_uint(struct df_config *cfg, const struct df_section *s,
 		*out = (unsigned)v;
 }
 
-static int valid_owner(const char *s)
-{
-	if (!*s || strlen(s) > 63)
-		return 0;
-	for (; *s; s++)
-		if (!(isalnum((unsigned char)*s) || *s == '-' || *s == '_' ||
-		      *s == '.'))
-			return 0;
-	return 1;
-}
-
 static void core_section(struct df_config *cfg, struct df_section *s)
 {
 	const struct keyset ks = {.core = core_keys};
@@ -453,7 +444,7 @@ static void core_section(struct df_config *cfg, struct df_section *s)
 	get_uint(cfg, s, "backoff_max", 1, 86400, &cfg->backoff_max);
 	const struct df_item *it = get_item(s, "owner_id");
 	if (it) {
-		if (!valid_owner(it->value))
+		if (!valid_token(it->value, 63))
 			add_error(cfg, it->line,
 				  "owner_id must be 1-63 letters, digits, '-', '_' or '.', not '%s'",
 				  it->value);

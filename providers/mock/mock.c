@@ -199,18 +199,25 @@ static int emit_rrset(struct mock *m, const char *name, uint16_t type,
 	return rc;
 }
 
+/* What every op starts with: latency, faults, zone check, the state. */
+static int begin(struct mock *m, const char *op, const char *zone, json_t **doc)
+{
+	int rc = before_call(m, op);
+	if (rc)
+		return rc;
+	if (!serves(m, zone))
+		return m->h->error(m->h, -ENOENT, "zone %s is not served (zones = ...)", zone);
+	return load_state(m, doc);
+}
+
 static int mock_read(void *self, const char *zone,
 		     const struct dnsfollow_rrkey *keys_, size_t nkeys,
 		     dnsfollow_rrset_cb emit, void *ctx)
 {
 	struct mock *m = self;
-	int rc = before_call(m, "read");
-	if (rc)
-		return rc;
-	if (!serves(m, zone))
-		return m->h->error(m->h, -ENOENT, "zone %s is not served (zones = ...)", zone);
 	json_t *doc;
-	if ((rc = load_state(m, &doc)) != 0)
+	int rc = begin(m, "read", zone, &doc);
+	if (rc)
 		return rc;
 	json_t *sets = json_object_get(json_object_get(json_object_get(doc, "zones"),
 						       zone), "rrsets");
@@ -276,13 +283,9 @@ static int mock_apply(void *self, const char *zone,
 		      const struct dnsfollow_change *changes, size_t n)
 {
 	struct mock *m = self;
-	int rc = before_call(m, "apply");
-	if (rc)
-		return rc;
-	if (!serves(m, zone))
-		return m->h->error(m->h, -ENOENT, "zone %s is not served (zones = ...)", zone);
 	json_t *doc;
-	if ((rc = load_state(m, &doc)) != 0)
+	int rc = begin(m, "apply", zone, &doc);
+	if (rc)
 		return rc;
 	json_t *zones = json_object_get(doc, "zones");
 	json_t *z = json_object_get(zones, zone);
