@@ -8,6 +8,7 @@
  *                     "rrsets": {NAME: {TYPE: {"ttl": T, "rdata": [...]}}}}}}
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +260,17 @@ static int apply_one(struct mock *m, json_t *sets, const struct dnsfollow_change
 	return 0;
 }
 
+/* On disk before the rename, so a crash cannot leave an empty state. */
+static int sync_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
 /* Write to a temporary file and rename it over the state: readers see the
  * old or the new state, never half of one. */
 static int save_state(struct mock *m, json_t *doc)
@@ -269,7 +281,7 @@ static int save_state(struct mock *m, json_t *doc)
 		return -ENOMEM;
 	snprintf(tmp, n, "%s.tmp", m->state);
 	int rc = 0;
-	if (json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
+	if (json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || sync_file(tmp) != 0)
 		rc = m->h->error(m->h, -EIO, "cannot write %s: %s", tmp, strerror(errno));
 	else if (rename(tmp, m->state) != 0)
 		rc = m->h->error(m->h, -EIO, "cannot rename %s: %s", tmp, strerror(errno));

@@ -215,6 +215,21 @@ check "--list-plugins lists mock and static with their keys" [ "$rc" = 0 ] &&
 	echo "$out" | grep -q "mock .*provider" && echo "$out" | grep -q "static .*backend" &&
 	echo "$out" | grep -q "key    state .*required"
 
+# --- the embedded default (make run), from another working directory --------------
+mkdir "$T/shipped"
+# No plugin_dir in it: the binary finds the plugins of its own build tree.
+cp "$TOP/config/dnsfollow.ini" "$TOP/config/placements.ini" "$T/shipped/"
+(cd / && $DF_WRAP "$DNSFOLLOW" -c "$T/shipped/dnsfollow.ini" --once 2>"$T/err"); rc=$?
+check "shipped config: first run exits 0 from any folder" [ "$rc" = 0 ]
+check "shipped config: records in the mock state next to the config" \
+	[ "$($MS "$T/shipped/mock-state.json" example.test git.example.test A)" = 192.0.2.10 ] &&
+	[ "$($MS "$T/shipped/mock-state.json" example.net www.example.net A)" = "192.0.2.20 192.0.2.21" ]
+S2="$T/shipped/mock-state.json"
+before=$(stat -c '%i %Y %s' "$S2")
+sleep 1.1
+(cd / && $DF_WRAP "$DNSFOLLOW" -c "$T/shipped/dnsfollow.ini" --once 2>"$T/err"); rc=$?
+check "shipped config: second run exits 0 and writes nothing" [ "$rc" = 0 ] && [ "$(stat -c '%i %Y %s' "$S2")" = "$before" ]
+
 # --- daemon: events, SIGUSR1, SIGHUP, SIGTERM -------------------------------------------------------
 INTERVAL=3600 write_config "$T/df.ini"
 placements '[gogs]' 'addresses = 192.0.2.50'
