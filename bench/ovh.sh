@@ -46,17 +46,33 @@ once() {
 	echo "$(elapsed "$t0" "$t1") $($CTL total) $($CTL writes) $(python3 -c "import json,sys; print(sum(json.loads(sys.argv[1])['refresh'].values()))" "$($CTL stats)")"
 }
 
-passes() { n=$(grep -cE " pass( done)?:" "$T/daemon.err" 2>/dev/null); echo "${n:-0}"; }
-# warm: the daemon's second pass (ids cached), timed by its own resync.
+# Wait until the fake server has answered something and then nothing new
+# for a second: the daemon's pass is over (a steady pass logs nothing).
+settled() {
+	prev=-1
+	i=0
+	while [ $i -lt 600 ]; do
+		n=$($CTL total)
+		[ "$n" -gt 0 ] && [ "$n" = "$prev" ] && return 0
+		prev=$n
+		sleep 1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# warm: the daemon's second pass (ids cached), started by SIGUSR1 and
+# timed to the fake server's last answer.
 warm() {
 	"$DNSFOLLOW" -c "$T/df.ini" 2>"$T/daemon.err" &
 	DPID=$!
-	wait_for 120 [ "$(passes)" -ge 1 ]
+	$CTL reset
+	settled
 	$CTL reset
 	t0=$(now)
 	kill -USR1 "$DPID"
-	wait_for 120 [ "$(passes)" -ge 2 ]
-	t1=$(now)
+	settled
+	t1=$($CTL last)
 	stop_daemon
 	echo "$(elapsed "$t0" "$t1") $($CTL total) $($CTL writes) $(python3 -c "import json,sys; print(sum(json.loads(sys.argv[1])['refresh'].values()))" "$($CTL stats)")"
 }

@@ -24,10 +24,11 @@ now_ms() { date +%s%N | cut -c1-13; }
 
 # UPDATE and QUERY requests named has received so far.
 named_ops() {
-	curl -s "http://127.0.0.1:$STATS/json/v1/server" | python3 -c '
-import json, sys
-d = json.load(sys.stdin).get("opcodes", {})
-print(d.get("UPDATE", 0), d.get("QUERY", 0))'
+	python3 -c '
+import json, sys, urllib.request
+u = urllib.request.urlopen("http://127.0.0.1:%s/json/v1/server" % sys.argv[1], timeout=10)
+d = json.load(u).get("opcodes", {})
+print(d.get("UPDATE", 0), d.get("QUERY", 0))' "$STATS"
 }
 
 # placements.ini: services s0..s(PER-1), address 10.B.x.y (none if B = 0).
@@ -86,7 +87,7 @@ daemon_start() {
 	"$DNSFOLLOW" -c "$W/df.ini" 2>"$W/daemon.err" &
 	DPID=$!
 	R2136_PIDS="$DPID $R2136_PIDS"
-	wait_for 120 sh -c "[ \$(grep -c '$LASTZ' '$W/daemon.err') -ge 1 ]" ||
+	wait_for 120 sh -c "grep -q '$LASTZ' '$W/daemon.err' 2>/dev/null" ||
 		{ echo "daemon: no first pass"; exit 1; }
 }
 daemon_stop() {
@@ -159,17 +160,26 @@ for mode in query axfr; do
 	nsupdate_script 1 1
 	run_ns
 	report "first sync"
-	run_df 1 placements 2
-	nsupdate_script 2 0
-	run_ns
+	# A change of every record, three times; the median pair is shown.
+	runs=""
+	for b in 2 3 4; do
+		run_df 1 placements $b
+		nsupdate_script $b 0
+		run_ns
+		runs="$runs$DF_MS $NS_MS $DF_UPD $DF_Q $NS_UPD
+"
+	done
+	set -- $(printf '%s' "$runs" | sort -n | sed -n 2p)
+	DF_MS=$1 NS_MS=$2 DF_UPD=$3 DF_Q=$4 NS_UPD=$5
 	report "change all"
+	printf '%-14s (3 runs, dnsfollow/nsupdate ms: %s)\n' "" "$(printf '%s' "$runs" | awk '{printf "%s%d/%d", (NR > 1 ? ", " : ""), $1, $2}')"
 	run_df 0 kill -USR1 "$DPID"
 	printf '%-14s dnsfollow pass %6d ms  (%d UPDATE, must be 0; %d queries)\n' \
 		"steady state" "$DF_MS" "$DF_UPD" "$DF_Q"
 	[ "$DF_UPD" = 0 ] || { echo "FAIL: a pass with nothing to change sent UPDATEs"; exit 1; }
 	daemon_stop
 	sed -n 's/.*provider dns: \(sent .*\)/daemon totals: \1/p' "$W/daemon.err" | tail -1
-	placements 3
+	placements 5
 	run_once
 	echo "--once process for a change of all records (startup included): $ONCE_MS ms; $ONCE_SENT"
 done

@@ -4,7 +4,7 @@
 # Ten drains back and forth with the event-driven configuration, beside a
 # few with `interval = 60` polling and no events (each of those takes up to
 # a minute; BENCH_POLL_MOVES sets how many, default 3).
-#   BENCH_MOVES (10)  BENCH_POLL_MOVES (3)  BENCH_DEBOUNCE_MS (50)
+#   BENCH_MOVES (10)  BENCH_POLL_MOVES (3; 0 skips)  BENCH_DEBOUNCE_MS (50)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 : "${B:=build}"
@@ -79,7 +79,8 @@ echo "  added latency = DNS answer (mock state) minus Swarm reporting the task r
 # A random wait before each drain (up to the polling interval) keeps moves
 # out of step with the polling configuration's resync cadence.
 ev=$(run events "$MOVES" 1 | tail -1)
-po=$(run polling "$POLL_MOVES" 60 | tail -1)
+po="skipped -"
+[ "$POLL_MOVES" -gt 0 ] && po=$(run polling "$POLL_MOVES" 60 | tail -1)
 printf '%-34s %8s %10s %10s\n' "configuration" "moves" "median ms" "max ms"
 printf '%-34s %8s %10s %10s\n' "events (debounce_ms=$DEBOUNCE)" "$MOVES" ${ev:-fail fail}
 printf '%-34s %8s %10s %10s\n' "polling (interval=60, events=no)" "$POLL_MOVES" ${po:-fail fail}

@@ -9,6 +9,10 @@
  *    pointers, only if it is not NULL).
  *  - DNSFOLLOW_ABI_VERSION changes only when an existing field changes
  *    meaning or place. Appending fields does not change it.
+ *  - Structs passed as arrays (struct dnsfollow_rrkey, dnsfollow_change,
+ *    dnsfollow_kv, dnsfollow_key) have a fixed layout within one ABI
+ *    version: the element stride is part of the contract, so growing them
+ *    means a new DNSFOLLOW_ABI_VERSION.
  *  - Plugins are built with -fvisibility=hidden and export exactly one data
  *    symbol, `dnsfollow_plugin`, declared with DNSFOLLOW_PLUGIN_EXPORT.
  */
