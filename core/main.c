@@ -263,9 +263,10 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sfd)
 			if (woken || force_all)
 				wake_at = 0;
 			force_all = 0;
-			if (st.changes || st.temp || st.perm)
-				df_info("pass: %zu record(s) converged, %zu failed temporarily, %zu permanently; %zu change(s)",
-					st.ok, st.temp, st.perm, st.changes);
+			df_log(st.changes || st.temp || st.perm ? DNSFOLLOW_LOG_INFO
+								: DNSFOLLOW_LOG_DEBUG,
+			       NULL, "pass: %zu record(s) converged, %zu failed temporarily, %zu permanently; %zu change(s)",
+			       st.ok, st.temp, st.perm, st.changes);
 		}
 		int event = 0;
 		enum wake w = wait_events(rt, sfd, next_deadline(rt, next_tick, wake_at),

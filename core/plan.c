@@ -294,13 +294,18 @@ enum df_rec_state df_plan_record(const struct df_want *w,
 	if (w->types & DF_REC_AAAA)
 		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_AAAA, w->v6, w->n6, plan);
 	/* Claim the name with the same batch that writes it, or when adopting
-	 * an existing record that already has the right value. */
+	 * an existing record that already has the right value. The marker
+	 * goes first: a provider that is not atomic and fails half-way must
+	 * never leave a record it wrote without the marker that owns it. */
 	if (own != 1 && (changed || (w->adopt && exists))) {
-		struct dnsfollow_change *c = plan_add(
-			plan, DNSFOLLOW_CHANGE_SET, w->txt_name, DNSFOLLOW_TYPE_TXT, txt);
-		c->rrset.ttl = w->ttl;
-		c->rrset.count = 1;
-		c->rrset.rdata = plan->marker_v;
+		plan_add(plan, DNSFOLLOW_CHANGE_SET, w->txt_name, DNSFOLLOW_TYPE_TXT, txt);
+		struct dnsfollow_change claim = plan->v[plan->n - 1];
+		memmove(&plan->v[before + 1], &plan->v[before],
+			(plan->n - 1 - before) * sizeof *plan->v);
+		plan->v[before] = claim;
+		plan->v[before].rrset.ttl = w->ttl;
+		plan->v[before].rrset.count = 1;
+		plan->v[before].rrset.rdata = plan->marker_v;
 	}
 	if (plan->n != before)
 		return DF_REC_CHANGE;

@@ -102,7 +102,10 @@ struct dnsfollow_provider_ops {
 	 * (all-or-nothing if it declares DNSFOLLOW_CAP_ATOMIC). At most one
 	 * change per (name, type). Deleting an absent RRset succeeds. On
 	 * error some changes may have been applied unless the provider is
-	 * atomic; the core reads again before retrying.
+	 * atomic; the core reads again before retrying. The order is safe:
+	 * an ownership marker comes before the records it owns, so a
+	 * provider that is not atomic should apply changes in the order
+	 * given and stop at the first failure.
 	 */
 	int (*apply)(void *self, const char *zone,
 		     const struct dnsfollow_change *changes, size_t n);

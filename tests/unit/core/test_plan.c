@@ -46,16 +46,47 @@ static void test_create(void **state)
 	char why[256] = "";
 	assert_int_equal(df_plan_record(&w, &db, &p, why, sizeof why), DF_REC_CHANGE);
 	assert_int_equal(p.n, 2);
+	/* The marker travels in the same batch, before what it owns. */
 	assert_int_equal(p.v[0].op, DNSFOLLOW_CHANGE_SET);
-	assert_string_equal(p.v[0].rrset.name, "git.example.test");
-	assert_int_equal(p.v[0].rrset.type, DNSFOLLOW_TYPE_A);
-	assert_int_equal(p.v[0].rrset.count, 1);
-	assert_string_equal(p.v[0].rrset.rdata[0], "192.0.2.10");
-	assert_null(p.v[0].old);
-	/* The marker travels in the same batch. */
-	assert_string_equal(p.v[1].rrset.name, "_dnsfollow.git.example.test");
-	assert_int_equal(p.v[1].rrset.type, DNSFOLLOW_TYPE_TXT);
-	assert_string_equal(p.v[1].rrset.rdata[0], MARK);
+	assert_string_equal(p.v[0].rrset.name, "_dnsfollow.git.example.test");
+	assert_int_equal(p.v[0].rrset.type, DNSFOLLOW_TYPE_TXT);
+	assert_int_equal(p.v[0].rrset.ttl, 60);
+	assert_string_equal(p.v[0].rrset.rdata[0], MARK);
+	assert_int_equal(p.v[1].op, DNSFOLLOW_CHANGE_SET);
+	assert_string_equal(p.v[1].rrset.name, "git.example.test");
+	assert_int_equal(p.v[1].rrset.type, DNSFOLLOW_TYPE_A);
+	assert_int_equal(p.v[1].rrset.count, 1);
+	assert_string_equal(p.v[1].rrset.rdata[0], "192.0.2.10");
+	assert_null(p.v[1].old);
+	df_plan_free(&p);
+	df_rrdb_free(&db);
+}
+
+static void test_marker_order_across_records(void **state)
+{
+	(void)state;
+	static const char *const v6[] = {"2001:db8::1"};
+	struct df_rrdb db = {0};
+	df_rrdb_finish(&db);
+	struct df_plan p;
+	df_plan_init(&p, MARK);
+	char why[256];
+	struct df_want w = want(ADDR1, 1);
+	w.types = DF_REC_A | DF_REC_AAAA;
+	w.v6 = v6;
+	w.n6 = 1;
+	struct df_want w2 = want(ADDR2, 2);
+	w2.fqdn = "ssh.example.test";
+	w2.txt_name = "_dnsfollow.ssh.example.test";
+	assert_int_equal(df_plan_record(&w, &db, &p, why, sizeof why), DF_REC_CHANGE);
+	assert_int_equal(df_plan_record(&w2, &db, &p, why, sizeof why), DF_REC_CHANGE);
+	assert_int_equal(p.n, 5);
+	const char *order[] = {"_dnsfollow.git.example.test", "git.example.test", "git.example.test",
+			       "_dnsfollow.ssh.example.test", "ssh.example.test"};
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(p.v[i].rrset.name, order[i]);
+	assert_int_equal(p.v[1].rrset.type, DNSFOLLOW_TYPE_A);
+	assert_int_equal(p.v[2].rrset.type, DNSFOLLOW_TYPE_AAAA);
 	df_plan_free(&p);
 	df_rrdb_free(&db);
 }
@@ -108,8 +139,8 @@ static void test_foreign(void **state)
 	w.adopt = 1;
 	assert_int_equal(df_plan_record(&w, &db, &p, why, sizeof why), DF_REC_CHANGE);
 	assert_int_equal(p.n, 2);
-	assert_string_equal(p.v[0].old->rdata[0], "198.51.100.1");
-	assert_int_equal(p.v[1].rrset.type, DNSFOLLOW_TYPE_TXT);
+	assert_int_equal(p.v[0].rrset.type, DNSFOLLOW_TYPE_TXT);
+	assert_string_equal(p.v[1].old->rdata[0], "198.51.100.1");
 	df_plan_free(&p);
 	df_rrdb_free(&db);
 }
@@ -273,6 +304,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_marker_order_across_records),
 		cmocka_unit_test(test_in_sync_and_update),
 		cmocka_unit_test(test_foreign),
 		cmocka_unit_test(test_adopt_same_value_claims),

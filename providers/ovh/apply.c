@@ -1,0 +1,348 @@
+/*
+ * apply(): turn SET/DELETE of whole RRsets into OVH's per-record calls.
+ *
+ * For a SET, records already holding a wanted value stay (a PUT fixes only
+ * their TTL if needed); the other existing records are rewritten in place
+ * with PUT (fewer calls than DELETE + POST, and the id survives); what is
+ * still missing is created with POST and what is left over is deleted.
+ * The calls of a zone run concurrently, in up to three phases (markers
+ * set, records, markers deleted); then one refresh publishes them, only if
+ * at least one write went through (OVH stages changes until then).
+ */
+#include "ovh.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum wkind { W_POST, W_PUT, W_DEL };
+
+/* What one write call is about, to update the cache afterwards. */
+struct wop {
+	enum wkind kind;
+	const struct ovh_key *key;
+	uint64_t id;
+	char *target; /* normalised; owned */
+	uint32_t ttl;
+};
+
+struct plan {
+	struct ovh_req *reqs;
+	struct wop *ops;
+	size_t n, cap;
+};
+
+static void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->ops[i].target);
+	ovh_reqs_free(p->reqs, p->n);
+	free(p->ops);
+}
+
+static char *body_for(enum wkind kind, const struct ovh_key *k,
+		      const char *target, uint32_t ttl)
+{
+	json_t *j = kind == W_POST
+		? json_pack("{s:s,s:s,s:s,s:I}", "fieldType",
+			    ovh_type_name(k->type), "subDomain", k->sub,
+			    "target", target, "ttl", (json_int_t)ttl)
+		: target ? json_pack("{s:s,s:I}", "target", target, "ttl",
+				     (json_int_t)ttl)
+			 : json_pack("{s:I}", "ttl", (json_int_t)ttl);
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	return s;
+}
+
+/* jansson refuses text that is not UTF-8: tell that apart from ENOMEM. */
+static int utf8_ok(const char *s)
+{
+	json_t *j = json_string(s);
+	json_decref(j);
+	return j != NULL;
+}
+
+/* Queue one write. `target` NULL on a TTL-only PUT and on DELETE. */
+static int plan_add(struct plan *p, const char *zone, enum wkind kind,
+		    const struct ovh_key *k, uint64_t id, const char *target,
+		    uint32_t ttl)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 16;
+		struct ovh_req *r = realloc(p->reqs, cap * sizeof *r);
+		if (r)
+			p->reqs = r;
+		struct wop *o = realloc(p->ops, cap * sizeof *o);
+		if (o)
+			p->ops = o;
+		if (!r || !o)
+			return -ENOMEM;
+		p->cap = cap;
+	}
+	struct ovh_req *r = &p->reqs[p->n];
+	struct wop *op = &p->ops[p->n];
+	memset(r, 0, sizeof *r);
+	*op = (struct wop){.kind = kind, .key = k, .id = id, .ttl = ttl};
+	p->n++;
+	r->method = kind == W_POST ? "POST" : kind == W_PUT ? "PUT" : "DELETE";
+	r->idempotent = kind != W_POST;
+	r->path = kind == W_POST ? ovh_path_zone(zone, "record")
+				 : ovh_path_record(zone, id);
+	if (kind != W_DEL)
+		r->body = body_for(kind, k, target, ttl);
+	op->target = target ? strdup(target) : NULL;
+	if (kind != W_DEL && !r->body && target && !utf8_ok(target))
+		return -EILSEQ;
+	if (!r->path || (kind != W_DEL && !r->body) || (target && !op->target))
+		return -ENOMEM;
+	return 0;
+}
+
+static int set_rrset(struct plan *p, const char *zone, const struct ovh_key *k,
+		     struct ovh_rec *e, size_t ne, char **d, size_t nd,
+		     uint32_t ttl)
+{
+	char used_e[ne + 1], used_d[nd + 1];
+	memset(used_e, 0, sizeof used_e);
+	memset(used_d, 0, sizeof used_d);
+	int rc = 0;
+	for (size_t i = 0; i < nd; i++)
+		for (size_t j = 0; j < ne && !used_d[i]; j++) {
+			if (used_e[j] || strcmp(e[j].target, d[i]) != 0)
+				continue;
+			used_d[i] = used_e[j] = 1;
+			if (e[j].ttl != ttl)
+				rc = rc ? rc : plan_add(p, zone, W_PUT, k, e[j].id,
+							NULL, ttl);
+		}
+	size_t j = 0;
+	for (size_t i = 0; i < nd && rc == 0; i++) {
+		if (used_d[i])
+			continue;
+		while (j < ne && used_e[j])
+			j++;
+		if (j < ne) {
+			used_e[j] = 1;
+			rc = plan_add(p, zone, W_PUT, k, e[j].id, d[i], ttl);
+		} else {
+			rc = plan_add(p, zone, W_POST, k, 0, d[i], ttl);
+		}
+	}
+	for (j = 0; j < ne && rc == 0; j++)
+		if (!used_e[j])
+			rc = plan_add(p, zone, W_DEL, k, e[j].id, NULL, 0);
+	return rc;
+}
+
+/* Plan the writes of one change from what the cache says exists. */
+static int plan_change(struct ovh *o, struct plan *p, const char *zone,
+		       const struct ovh_key *k, const struct dnsfollow_change *c)
+{
+	struct ovh_rec *e;
+	long ne = ovh_cache_list(&o->cache, zone, k->name, k->type, &e);
+	if (ne < 0)
+		return -ENOMEM;
+	size_t nd = c->op == DNSFOLLOW_CHANGE_SET ? c->rrset.count : 0;
+	char **d = calloc(nd + 1, sizeof *d);
+	int rc = d ? 0 : -ENOMEM;
+	for (size_t i = 0; i < nd && rc == 0; i++) {
+		d[i] = ovh_target_normalise(k->type, c->rrset.rdata[i]);
+		if (!d[i])
+			rc = o->h->error(o->h, -EINVAL, "%s %s: bad value \"%s\"",
+					 k->name, ovh_type_name(k->type),
+					 c->rrset.rdata[i]);
+	}
+	if (rc == 0)
+		rc = set_rrset(p, zone, k, e, (size_t)ne, d, nd, c->rrset.ttl);
+	for (size_t i = 0; d && i < nd; i++)
+		free(d[i]);
+	free(d);
+	ovh_recs_free(e, (size_t)ne);
+	return rc;
+}
+
+/* The cache must know the records read() saw; fetch keys it lost (after
+ * an error, or a restart between read and apply). */
+static int refill(struct ovh *o, const char *zone, struct ovh_key *k,
+		  const struct dnsfollow_change *c, size_t n)
+{
+	struct ovh_key *miss = calloc(n ? n : 1, sizeof *miss);
+	if (!miss)
+		return o->h->error(o->h, -ENOMEM, "out of memory");
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct ovh_rec *e;
+		long ne = ovh_cache_list(&o->cache, zone, k[i].name, k[i].type,
+					 &e);
+		if (ne >= 0)
+			ovh_recs_free(e, (size_t)ne);
+		if (ne != (long)(c[i].old ? c[i].old->count : 0)) {
+			miss[m] = k[i];
+			miss[m].ids = NULL;
+			miss[m++].nids = 0;
+		}
+	}
+	int rc = m ? ovh_keys_fetch(o, zone, miss, m) : 0;
+	ovh_keys_free(miss, m);
+	return rc;
+}
+
+/* Update the cache from the write outcomes; adjust codes of 404s. */
+static size_t settle(struct ovh *o, const char *zone, struct plan *p)
+{
+	size_t wrote = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		struct ovh_req *r = &p->reqs[i];
+		struct wop *op = &p->ops[i];
+		if (!r->done)
+			continue;
+		if (r->rc == -ENOENT && op->kind == W_DEL)
+			r->rc = 0; /* already gone: fine */
+		if (r->rc == -ENOENT) {
+			r->rc = -EAGAIN;
+			snprintf(r->err, sizeof r->err, "%s %s: record vanished "
+				 "meanwhile; will read again", r->method, r->path);
+		}
+		if (r->rc != 0) {
+			ovh_cache_forget(&o->cache, zone, op->key->name,
+					 op->key->type);
+			continue;
+		}
+		if (r->status >= 200 && r->status < 300)
+			wrote++;
+		if (op->kind == W_DEL) {
+			ovh_cache_del(&o->cache, zone, op->id);
+			continue;
+		}
+		json_t *jid = json_object_get(r->json, "id");
+		uint64_t id = op->kind == W_POST && json_is_integer(jid)
+				      ? (uint64_t)json_integer_value(jid)
+				      : op->id;
+		struct ovh_rec *old;
+		long ne = ovh_cache_list(&o->cache, zone, op->key->name,
+					 op->key->type, &old);
+		char *target = op->target;
+		for (long j = 0; !target && j < ne; j++)
+			if (old[j].id == id)
+				target = old[j].target;
+		struct ovh_rec rec = {.zone = (char *)zone,
+				      .name = (char *)op->key->name,
+				      .type = op->key->type, .id = id,
+				      .ttl = op->ttl, .target = target,
+				      .stamp_ms = o->h->now_ms()};
+		if (id && target)
+			ovh_cache_put(&o->cache, &rec);
+		else /* a POST answer without id: learn it next read */
+			ovh_cache_forget(&o->cache, zone, op->key->name,
+					 op->key->type);
+		if (ne >= 0)
+			ovh_recs_free(old, (size_t)ne);
+	}
+	return wrote;
+}
+
+static int refresh(struct ovh *o, const char *zone)
+{
+	struct ovh_req r = {.method = "POST", .idempotent = 1,
+			    .path = ovh_path_zone(zone, "refresh")};
+	int rc;
+	if (!r.path) {
+		rc = o->h->error(o->h, -ENOMEM, "out of memory");
+	} else {
+		ovh_call(o, &r);
+		rc = r.rc ? o->h->error(o->h, r.rc, "%s", r.err) : 0;
+	}
+	ovh_req_clear(&r);
+	return rc;
+}
+
+/* Which phase a change belongs to: ownership markers (TXT) are set before
+ * and deleted after the records they own, so a pass cut short by a fault
+ * never leaves a record that looks unowned (the core would then refuse to
+ * touch it again). */
+static int phase_of(const struct dnsfollow_change *c)
+{
+	if (c->rrset.type != DNSFOLLOW_TYPE_TXT)
+		return 1;
+	return c->op == DNSFOLLOW_CHANGE_SET ? 0 : 2;
+}
+
+/* Plan and run the writes of one phase; adds the applied ones to *wrote.
+ * On failure the error text is also copied to cause[ERR_LEN]. */
+#define ERR_LEN sizeof(((struct ovh_req *)0)->err)
+static int run_phase(struct ovh *o, const char *zone, struct ovh_key *k,
+		     const struct dnsfollow_change *changes, size_t n,
+		     int phase, size_t *wrote, char *cause)
+{
+	struct plan p = {0};
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (phase_of(&changes[i]) != phase)
+			continue;
+		rc = plan_change(o, &p, zone, &k[i], &changes[i]);
+		if (rc == -ENOMEM)
+			rc = o->h->error(o->h, rc, "out of memory");
+		if (rc == -EILSEQ)
+			rc = o->h->error(o->h, -EINVAL, "%s %s: value is not "
+					 "UTF-8 text", k[i].name,
+					 ovh_type_name(k[i].type));
+	}
+	if (rc == 0 && p.n > 0) {
+		ovh_batch(o, p.reqs, p.n);
+		*wrote += settle(o, zone, &p);
+		rc = ovh_worst(o, p.reqs, p.n);
+		for (size_t i = 0; rc != 0 && i < p.n; i++)
+			if (p.reqs[i].rc == rc) {
+				memcpy(cause, p.reqs[i].err, ERR_LEN);
+				break;
+			}
+	}
+	plan_free(&p);
+	return rc;
+}
+
+static int apply_keys(struct ovh *o, const char *zone, struct ovh_key *k,
+		      const struct dnsfollow_change *changes, size_t n)
+{
+	size_t wrote = 0;
+	char cause[ERR_LEN] = "";
+	int rc = refill(o, zone, k, changes, n);
+	for (int phase = 0; phase < 3 && rc == 0; phase++)
+		rc = run_phase(o, zone, k, changes, n, phase, &wrote, cause);
+	if (wrote) {
+		/* Publish what went through even when something failed, so
+		 * OVH's staged state never drifts from what we believe. */
+		int rrc = refresh(o, zone);
+		if (rc != 0 && rrc != 0 && cause[0]) /* report the first cause */
+			o->h->error(o->h, rc, "%s", cause);
+		rc = rc ? rc : rrc;
+	}
+	o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "zone %s: %zu record write(s) "
+		  "applied, refresh %s", zone, wrote, wrote ? "sent" : "not needed");
+	return rc;
+}
+
+int ovh_apply(void *self, const char *zone,
+	      const struct dnsfollow_change *changes, size_t n)
+{
+	struct ovh *o = self;
+	struct ovh_key *k = calloc(n ? n : 1, sizeof *k);
+	if (!k)
+		return o->h->error(o->h, -ENOMEM, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (changes[i].op != DNSFOLLOW_CHANGE_SET &&
+		    changes[i].op != DNSFOLLOW_CHANGE_DELETE)
+			rc = o->h->error(o->h, -EINVAL, "unknown change op %u",
+					 changes[i].op);
+		else
+			rc = ovh_key_init(o, &k[i], zone, changes[i].rrset.name,
+					  changes[i].rrset.type);
+	}
+	if (rc == 0)
+		rc = apply_keys(o, zone, k, changes, n);
+	ovh_keys_free(k, n);
+	return rc;
+}

@@ -1,0 +1,346 @@
+/*
+ * One signed OVH API call: clock delta, signature, client-side rate limit,
+ * error answers in both of OVH's shapes, and a few quick retries.
+ *
+ * Retries inside a call stay short (at most MAX_ATTEMPTS, waits up to
+ * MAX_INLINE_WAIT_MS); longer waits go back to the core through
+ * host->retry_after(), which schedules the next attempt. A POST that
+ * creates a record is not retried after a 5xx or a timeout (it may have
+ * been applied: the core re-reads before trying again); a 429 is always
+ * retried since the server refused it unprocessed.
+ */
+#include "ovh.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_ATTEMPTS 3
+#define BACKOFF_BASE_MS 200u
+#define MAX_INLINE_WAIT_MS 5000u
+#define DEFAULT_RETRY_AFTER_MS 1000u
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+/* Value of header `name` in raw headers into out ("" if absent). */
+static void header_value(const char *headers, const char *name, char *out,
+			 size_t cap)
+{
+	size_t nl = strlen(name);
+	out[0] = '\0';
+	for (const char *p = headers; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+			const char *v = p + nl + 1;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			size_t n = 0;
+			while (v[n] && v[n] != '\r' && v[n] != '\n' &&
+			       n + 1 < cap) {
+				out[n] = v[n];
+				n++;
+			}
+			out[n] = '\0';
+			return;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+}
+
+static int code_rc(long status, const char *code, const char *msg)
+{
+	if (status == 400) {
+		if (strcmp(code, "QUERY_TIME_OUT") == 0 ||
+		    strcasestr(msg, "out of time"))
+			return -ETIME; /* handled by ovh_call: resync once */
+		if (strcmp(code, "INVALID_SIGNATURE") == 0 ||
+		    strcasestr(msg, "signature"))
+			return -EACCES;
+		return -EINVAL;
+	}
+	if (status == 401 || status == 403 || status == 460)
+		return -EACCES;
+	if (status == 404)
+		return -ENOENT;
+	if (status == 409)
+		return -EEXIST;
+	if (status == 408)
+		return -ETIMEDOUT;
+	if (status == 429 || status >= 500)
+		return -EAGAIN;
+	return -EPROTO;
+}
+
+/* Printable, one line, bounded: for answers that are not OVH JSON. */
+static void snippet(const char *body, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (const char *p = body; p && *p && n + 1 < cap && n < 120; p++)
+		out[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : ' ';
+	out[n] = '\0';
+}
+
+int ovh_error_from_answer(long status, const char *body, const char *headers,
+			  char *out, size_t cap)
+{
+	char qid[128], raw[128];
+	header_value(headers, "X-Ovh-QueryID", qid, sizeof qid);
+	json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+	const char *msg = json_string_value(json_object_get(j, "message"));
+	/* Older shape: errorCode; newer shape: class (and details). */
+	const char *code = json_string_value(json_object_get(j, "errorCode"));
+	if (!code)
+		code = json_string_value(json_object_get(j, "class"));
+	if (!msg) {
+		snippet(body, raw, sizeof raw);
+		msg = raw;
+	}
+	int rc = code_rc(status, code ? code : "", msg);
+	snprintf(out, cap, "HTTP %ld%s%s: %s%s%s%s", status, code ? " " : "",
+		 code ? code : "", *msg ? msg : "(no message)",
+		 *qid ? " (query id " : "", qid, *qid ? ")" : "");
+	json_decref(j);
+	return rc;
+}
+
+static const char *transport_text(int rc)
+{
+	switch (rc) {
+	case -ETIMEDOUT:
+		return "timed out";
+	case -ECONNREFUSED:
+		return "connection refused";
+	case -EPROTO:
+		return "TLS failure (server certificate not trusted, or "
+		       "handshake failed)";
+	case -EMSGSIZE:
+		return "answer too large";
+	case -EINVAL:
+		return "invalid URL";
+	default:
+		return "network error";
+	}
+}
+
+/* GET /auth/time (unauthenticated) and store the delta. Called with
+ * time_mu held, so concurrent callers wait for one fetch. */
+static int fetch_time(struct ovh *o, char *err, size_t errlen)
+{
+	size_t n = strlen(o->base) + 16;
+	char *url = malloc(n);
+	if (!url)
+		return -ENOMEM;
+	snprintf(url, n, "%s/auth/time", o->base);
+	struct dnsfollow_http_request req = {
+		.struct_size = sizeof req, .method = "GET", .url = url,
+		.ca_file = o->ca_file, .timeout_ms = o->timeout_ms};
+	struct dnsfollow_http_response resp = {0};
+	sleep_ms(ovh_bucket_take(&o->bucket, o->h->now_ms()));
+	int rc = o->h->http(o->h, &req, &resp);
+	if (rc != 0) {
+		snprintf(err, errlen, "GET /auth/time: %s", transport_text(rc));
+	} else if (resp.status != 200) {
+		rc = ovh_error_from_answer(resp.status, resp.body, resp.headers,
+					   err, errlen);
+		if (rc == -ETIME)
+			rc = -EPROTO;
+	} else {
+		char *end = NULL;
+		long long t = strtoll(resp.body, &end, 10);
+		while (end && (*end == ' ' || *end == '\n' || *end == '\r'))
+			end++;
+		if (!end || end == resp.body || *end || t <= 0) {
+			snprintf(err, errlen, "GET /auth/time: not a time");
+			rc = -EPROTO;
+		} else {
+			o->delta = (int64_t)t - o->h->wall_time();
+			o->time_gen++;
+			o->h->log(o->h, DNSFOLLOW_LOG_DEBUG,
+				  "server clock delta %lld s", (long long)o->delta);
+		}
+	}
+	o->h->http_free(o->h, &resp);
+	free(url);
+	return rc;
+}
+
+int ovh_time_sync(struct ovh *o, unsigned seen_gen, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&o->time_mu);
+	int rc = o->time_gen == seen_gen ? fetch_time(o, err, errlen) : 0;
+	pthread_mutex_unlock(&o->time_mu);
+	return rc;
+}
+
+/* Timestamp to sign with, and the generation of the delta it used. */
+static int timestamp(struct ovh *o, int64_t *ts, unsigned *gen, char *err,
+		     size_t errlen)
+{
+	pthread_mutex_lock(&o->time_mu);
+	int rc = o->time_gen == 0 ? fetch_time(o, err, errlen) : 0;
+	*ts = o->h->wall_time() + o->delta;
+	*gen = o->time_gen;
+	pthread_mutex_unlock(&o->time_mu);
+	return rc;
+}
+
+static void set_err(struct ovh_req *r, const char *fmt, const char *a)
+{
+	char text[sizeof r->err];
+	snprintf(text, sizeof text, fmt, a);
+	snprintf(r->err, sizeof r->err, "%s %s: %s", r->method, r->path, text);
+}
+
+static void take_answer(struct ovh_req *r,
+			const struct dnsfollow_http_response *resp,
+			unsigned *retry_after)
+{
+	r->status = resp->status;
+	if (resp->status >= 200 && resp->status < 300) {
+		r->rc = 0;
+		if (resp->body_len == 0)
+			return;
+		r->json = json_loadb(resp->body, resp->body_len,
+				     JSON_DECODE_ANY, NULL);
+		if (!r->json) {
+			r->rc = -EPROTO;
+			set_err(r, "%s", "answer is not JSON");
+		} else if (json_is_null(r->json)) {
+			json_decref(r->json);
+			r->json = NULL;
+		}
+		return;
+	}
+	char text[sizeof r->err];
+	r->rc = ovh_error_from_answer(resp->status, resp->body, resp->headers,
+				      text, sizeof text);
+	set_err(r, "%s", text);
+	if (resp->status == 429 || resp->status == 503) {
+		char ra[32];
+		header_value(resp->headers, "Retry-After", ra, sizeof ra);
+		long s = strtol(ra, NULL, 10);
+		*retry_after = s > 0 ? (unsigned)(s > 3600 ? 3600 : s) * 1000u
+				     : DEFAULT_RETRY_AFTER_MS;
+	}
+}
+
+/* One attempt. */
+static void attempt(struct ovh *o, struct ovh_req *r, const char *url,
+		    unsigned *gen, unsigned *retry_after)
+{
+	char ts_h[48], sig_h[64], sig[OVH_SIG_LEN], err[256];
+	int64_t ts;
+	r->rc = timestamp(o, &ts, gen, err, sizeof err);
+	if (r->rc != 0) {
+		set_err(r, "%s", err);
+		return;
+	}
+	r->rc = ovh_sign(o->cr.application_secret, o->cr.consumer_key,
+			 r->method, url, r->body, ts, sig);
+	if (r->rc != 0) {
+		set_err(r, "%s", "cannot compute the signature");
+		return;
+	}
+	char *app_h = NULL, *ck_h = NULL;
+	if (asprintf(&app_h, "X-Ovh-Application: %s", o->cr.application_key) < 0)
+		app_h = NULL;
+	if (asprintf(&ck_h, "X-Ovh-Consumer: %s", o->cr.consumer_key) < 0)
+		ck_h = NULL;
+	if (!app_h || !ck_h) {
+		free(app_h);
+		free(ck_h);
+		r->rc = -ENOMEM;
+		set_err(r, "%s", "out of memory");
+		return;
+	}
+	snprintf(ts_h, sizeof ts_h, "X-Ovh-Timestamp: %" PRId64, ts);
+	snprintf(sig_h, sizeof sig_h, "X-Ovh-Signature: %s", sig);
+	const char *hdrs[] = {app_h, ck_h, ts_h, sig_h, "Accept: application/json",
+			      r->body ? "Content-Type: application/json" : NULL,
+			      NULL};
+	struct dnsfollow_http_request req = {
+		.struct_size = sizeof req, .method = r->method, .url = url,
+		.headers = hdrs, .body = r->body,
+		.body_len = r->body ? strlen(r->body) : 0,
+		.ca_file = o->ca_file, .timeout_ms = o->timeout_ms};
+	struct dnsfollow_http_response resp = {0};
+	sleep_ms(ovh_bucket_take(&o->bucket, o->h->now_ms()));
+	uint64_t t0 = o->h->now_ms();
+	int rc = o->h->http(o->h, &req, &resp);
+	free(app_h);
+	free(ck_h);
+	if (rc != 0) {
+		r->rc = rc;
+		set_err(r, "%s", transport_text(rc));
+		return;
+	}
+	o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "%s %s -> %ld (%" PRIu64 " ms)",
+		  r->method, r->path, resp.status, o->h->now_ms() - t0);
+	take_answer(r, &resp, retry_after);
+	o->h->http_free(o->h, &resp);
+}
+
+static unsigned backoff_ms(struct ovh *o, int n)
+{
+	unsigned b = BACKOFF_BASE_MS << (n - 1);
+	/* Jitter from the clock: rand() is not thread-safe. */
+	unsigned j = (unsigned)(o->h->now_ms() * 2654435761u);
+	return b + j % (b / 2 + 1);
+}
+
+static int retryable(const struct ovh_req *r, int n)
+{
+	if (n >= MAX_ATTEMPTS || !dnsfollow_err_is_temporary(r->rc))
+		return 0;
+	return r->idempotent || r->status == 429;
+}
+
+void ovh_call(struct ovh *o, struct ovh_req *r)
+{
+	size_t n = strlen(o->base) + strlen(r->path) + 1;
+	char *url = malloc(n);
+	r->done = 1;
+	json_decref(r->json);
+	r->json = NULL;
+	if (!url) {
+		r->rc = -ENOMEM;
+		set_err(r, "%s", "out of memory");
+		return;
+	}
+	snprintf(url, n, "%s%s", o->base, r->path);
+	int resynced = 0;
+	unsigned ra = 0, gen = 0;
+	for (int k = 1;; k++) {
+		ra = 0;
+		r->status = 0;
+		attempt(o, r, url, &gen, &ra);
+		if (r->rc == -ETIME && !resynced) {
+			/* Our clock delta is stale: fetch it again once (one
+			 * thread does; the others use its answer). */
+			char err[256];
+			resynced = 1;
+			k--;
+			if (ovh_time_sync(o, gen, err, sizeof err) == 0)
+				continue;
+		}
+		if (r->rc == -ETIME)
+			r->rc = -EACCES;
+		if (r->rc == 0 || !retryable(r, k))
+			break;
+		unsigned wait = ra ? ra : backoff_ms(o, k);
+		if (wait > MAX_INLINE_WAIT_MS)
+			break;
+		sleep_ms(wait);
+	}
+	if (r->rc != 0 && ra)
+		o->h->retry_after(o->h, ra);
+	free(url);
+}

@@ -1,0 +1,218 @@
+/*
+ * OVH provider: names shared between the files of this plugin (all carry
+ * the ovh_ prefix and stay hidden: only the descriptor is exported).
+ *
+ *   plugin.c   descriptor, config keys, create/destroy
+ *   creds.c    python-ovh's ovh.conf, environment, endpoints
+ *   sign.c     request signature, URL escaping and building
+ *   bucket.c   token bucket (client-side rate limit)
+ *   call.c     one signed API call: time delta, errors, retries
+ *   batch.c    running many calls on max_inflight threads
+ *   cache.c    record ids and contents between passes
+ *   records.c  read() and apply()
+ */
+#ifndef OVH_OVH_H
+#define OVH_OVH_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dnsfollow/plugin.h>
+
+#define OVH_SIG_LEN 44 /* "$1$" + 40 hex + NUL */
+
+/* ---- credentials (creds.c) ---- */
+
+struct ovh_creds {
+	char *endpoint; /* name ("ovh-eu") or base URL */
+	char *application_key;
+	char *application_secret;
+	char *consumer_key;
+	char *source; /* where the keys came from, for messages */
+};
+
+/* Parse one ovh.conf file into `c`, filling only fields still NULL.
+ * `section` is the endpoint whose keys are wanted (NULL: the file's
+ * [default] endpoint). Returns 0, -ENOENT when the file does not exist,
+ * or another negative code with a one-line reason in err. */
+int ovh_conf_merge(const char *path, const char *section,
+		   struct ovh_creds *c, char *err, size_t errlen);
+
+/* Resolve credentials by precedence: explicit config values (cfg_*), then
+ * OVH_* environment, then files (`credentials` if given, else the search
+ * list `paths`, NULL-ended, first found wins per key). Returns 0 or a
+ * negative code with err set. Warns through `h` about files readable by
+ * others. */
+int ovh_creds_resolve(const struct dnsfollow_host *h,
+		      const struct ovh_creds *cfg, const char *credentials,
+		      const char *const *paths, struct ovh_creds *out,
+		      char *err, size_t errlen);
+void ovh_creds_free(struct ovh_creds *c);
+
+/* Base URL (no trailing slash) of an endpoint name or URL; malloc'd, or
+ * NULL when the name is unknown. */
+char *ovh_endpoint_url(const char *endpoint);
+
+/* ---- signing and URLs (sign.c) ---- */
+
+/* "$1$" + hex SHA1(AS+CK+METHOD+URL+BODY+TS joined by "+") into out. */
+int ovh_sign(const char *as, const char *ck, const char *method,
+	     const char *url, const char *body, int64_t ts,
+	     char out[OVH_SIG_LEN]);
+
+/* Percent-encode everything but RFC 3986 unreserved characters. Returns
+ * the length, or -1 if it does not fit in cap (NUL included). */
+int ovh_escape(const char *in, char *out, size_t cap);
+
+/* malloc'd "/domain/zone/ZONE/record?fieldType=T&subDomain=S" etc. */
+char *ovh_path_records(const char *zone, const char *ftype, const char *sub);
+char *ovh_path_record(const char *zone, uint64_t id);
+char *ovh_path_zone(const char *zone, const char *tail);
+
+/* The subDomain of `name` in `zone` ("" for the apex) into out; -1 when
+ * the name is not inside the zone or does not fit. */
+int ovh_subdomain(const char *name, const char *zone, char *out, size_t cap);
+
+/* ---- token bucket (bucket.c) ---- */
+
+struct ovh_bucket {
+	pthread_mutex_t mu;
+	double rate;  /* tokens per second; 0 = unlimited */
+	double burst; /* capacity */
+	double tokens;
+	uint64_t last_ms;
+};
+
+void ovh_bucket_init(struct ovh_bucket *b, double rate, double burst,
+		     uint64_t now_ms);
+void ovh_bucket_destroy(struct ovh_bucket *b);
+/* Reserve one token; returns how many ms the caller must wait before
+ * sending (0: send now). Reservations queue up fairly across threads. */
+unsigned ovh_bucket_take(struct ovh_bucket *b, uint64_t now_ms);
+
+/* ---- record cache (cache.c) ---- */
+
+struct ovh_rec {
+	char *zone;
+	char *name; /* absolute, lower case */
+	uint16_t type;
+	uint64_t id;
+	uint32_t ttl;
+	char *target; /* normalised: TXT unquoted, addresses canonical */
+	uint64_t stamp_ms; /* when it was read or written */
+};
+
+struct ovh_cache {
+	pthread_mutex_t mu;
+	struct ovh_rec *v;
+	size_t n, cap;
+};
+
+void ovh_cache_init(struct ovh_cache *c);
+void ovh_cache_destroy(struct ovh_cache *c);
+/* Add or replace by (zone, id). Returns 0 or -ENOMEM. */
+int ovh_cache_put(struct ovh_cache *c, const struct ovh_rec *r);
+/* 1 if (zone, id) is cached and stamped at or after `min_stamp`. */
+int ovh_cache_get(struct ovh_cache *c, const char *zone, uint64_t id,
+		  uint64_t min_stamp);
+void ovh_cache_del(struct ovh_cache *c, const char *zone, uint64_t id);
+/* Forget every entry of (zone, name, type). */
+void ovh_cache_forget(struct ovh_cache *c, const char *zone,
+		      const char *name, uint16_t type);
+/* Forget entries of (zone, name, type) whose id is not in ids[0..n). */
+void ovh_cache_keep_only(struct ovh_cache *c, const char *zone,
+			 const char *name, uint16_t type, const uint64_t *ids,
+			 size_t n);
+/* Copies of the entries of (zone, name, type), sorted by id; caller
+ * frees with ovh_recs_free(). Returns the count, or -ENOMEM. */
+long ovh_cache_list(struct ovh_cache *c, const char *zone, const char *name,
+		    uint16_t type, struct ovh_rec **out);
+void ovh_recs_free(struct ovh_rec *v, size_t n);
+
+/* ---- the instance ---- */
+
+struct ovh {
+	const struct dnsfollow_host *h;
+	char *base; /* API base URL, no trailing slash */
+	struct ovh_creds cr;
+	char *ca_file;
+	long timeout_ms;
+	unsigned max_inflight;
+	struct ovh_bucket bucket;
+	struct ovh_cache cache;
+	pthread_mutex_t time_mu;
+	unsigned time_gen; /* 0: delta not fetched yet; bumped per fetch */
+	int64_t delta;     /* server clock minus ours, seconds */
+};
+
+/* ---- API calls (call.c, batch.c) ---- */
+
+/* One API call and its outcome. `path` is relative to the base URL and
+ * already escaped; `body` is the exact JSON text to send or NULL. */
+struct ovh_req {
+	const char *method;
+	char *path; /* owned */
+	char *body; /* owned */
+	int idempotent; /* may be retried after a 5xx or a timeout */
+	void *user;
+
+	int done;
+	int rc;
+	long status;
+	json_t *json; /* parsed answer, NULL when empty or null */
+	char err[480];
+};
+
+/* Perform one call with signing, rate limit and bounded retries. Fills
+ * r->rc (0 for any 2xx) and r->err; never calls host->error. */
+void ovh_call(struct ovh *o, struct ovh_req *r);
+/* Fetch the server clock delta (GET /auth/time) again, unless another
+ * thread did since generation `seen_gen` was used. */
+int ovh_time_sync(struct ovh *o, unsigned seen_gen, char *err, size_t errlen);
+
+/* Text and code for an OVH error answer (either shape). */
+int ovh_error_from_answer(long status, const char *body, const char *headers,
+			  char *out, size_t cap);
+
+/* Run reqs[0..n) on up to max_inflight threads. Stops starting new calls
+ * after a permanent error. Returns the worst code (permanent first) after
+ * reporting its text through host->error, or 0. */
+int ovh_batch(struct ovh *o, struct ovh_req *reqs, size_t n);
+/* The worst outcome of reqs[0..n) (a 404 counts as an answer, not an
+ * error), reported through host->error; 0 when all went well. */
+int ovh_worst(struct ovh *o, struct ovh_req *reqs, size_t n);
+void ovh_req_clear(struct ovh_req *r);
+
+/* ---- provider ops (records.c, apply.c) ---- */
+
+/* One (name, type) being worked on. */
+struct ovh_key {
+	char name[256]; /* absolute, lower case */
+	char sub[256];  /* subDomain: name without the zone ("" at apex) */
+	uint16_t type;
+	uint64_t *ids;  /* ids the last list call returned */
+	size_t nids;
+};
+
+/* Fill k for (name, type) in zone; host->error and a code on bad input. */
+int ovh_key_init(struct ovh *o, struct ovh_key *k, const char *zone,
+		 const char *name, uint16_t type);
+void ovh_keys_free(struct ovh_key *k, size_t n);
+/* List the ids of every key and fetch what the cache lacks. */
+int ovh_keys_fetch(struct ovh *o, const char *zone, struct ovh_key *k,
+		   size_t n);
+void ovh_reqs_free(struct ovh_req *r, size_t n);
+
+int ovh_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
+	     size_t nkeys, dnsfollow_rrset_cb emit, void *ctx);
+int ovh_apply(void *self, const char *zone,
+	      const struct dnsfollow_change *changes, size_t n);
+
+/* Normalise a target as read from OVH: TXT quotes removed and escapes
+ * undone, addresses in canonical text. malloc'd; NULL on bad input. */
+char *ovh_target_normalise(uint16_t type, const char *target);
+const char *ovh_type_name(uint16_t type);
+
+#endif /* OVH_OVH_H */

@@ -1,0 +1,306 @@
+/*
+ * read() and apply() on OVH's record API.
+ *
+ * OVH stores one record per id; an RRset is every record with the same
+ * (subDomain, fieldType). Reading asks only for the managed names with
+ * filtered list calls (never the whole zone) and fetches a record's content
+ * only when the cache does not hold it fresh. Writing updates records in
+ * place where it can (PUT keeps the id), creates and deletes the rest, and
+ * publishes with exactly one refresh per zone, only when something was
+ * written (apply.c).
+ */
+#include "ovh.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Contents read more than this long ago are fetched again, so a record
+ * edited by hand (same id, new target) is seen within minutes. */
+#define CACHE_MAX_AGE_MS (300u * 1000u)
+
+const char *ovh_type_name(uint16_t type)
+{
+	switch (type) {
+	case DNSFOLLOW_TYPE_A:
+		return "A";
+	case DNSFOLLOW_TYPE_AAAA:
+		return "AAAA";
+	case DNSFOLLOW_TYPE_TXT:
+		return "TXT";
+	default:
+		return NULL;
+	}
+}
+
+int ovh_key_init(struct ovh *o, struct ovh_key *k, const char *zone,
+		     const char *name, uint16_t type)
+{
+	memset(k, 0, sizeof *k);
+	if (!ovh_type_name(type))
+		return o->h->error(o->h, -EINVAL,
+				   "record type %u is not supported by the OVH "
+				   "provider (A, AAAA, TXT only)", type);
+	if (strlen(name) >= sizeof k->name ||
+	    ovh_subdomain(name, zone, k->sub, sizeof k->sub) != 0)
+		return o->h->error(o->h, -EINVAL, "%s is not inside zone %s",
+				   name, zone);
+	for (size_t i = 0; name[i]; i++)
+		k->name[i] = (name[i] >= 'A' && name[i] <= 'Z')
+				     ? (char)(name[i] - 'A' + 'a')
+				     : name[i];
+	k->type = type;
+	return 0;
+}
+
+void ovh_keys_free(struct ovh_key *k, size_t n)
+{
+	for (size_t i = 0; k && i < n; i++)
+		free(k[i].ids);
+	free(k);
+}
+
+void ovh_reqs_free(struct ovh_req *r, size_t n)
+{
+	for (size_t i = 0; r && i < n; i++)
+		ovh_req_clear(&r[i]);
+	free(r);
+}
+
+/* Unquote OVH's TXT target: one or more "..." strings, with \" \\ and
+ * \DDD escapes, concatenated. */
+static char *txt_unquote(const char *t)
+{
+	char *out = malloc(strlen(t) + 1), *o = out;
+	if (!out)
+		return NULL;
+	const char *p = t;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (*p++ != '"')
+			goto bad;
+		while (*p && *p != '"') {
+			if (*p != '\\') {
+				*o++ = *p++;
+				continue;
+			}
+			p++;
+			if (p[0] >= '0' && p[0] <= '9' && p[1] >= '0' &&
+			    p[1] <= '9' && p[2] >= '0' && p[2] <= '9') {
+				int v = (p[0] - '0') * 100 + (p[1] - '0') * 10 +
+					(p[2] - '0');
+				if (v > 255 || v == 0)
+					goto bad;
+				*o++ = (char)v;
+				p += 3;
+			} else if (*p) {
+				*o++ = *p++;
+			}
+		}
+		if (*p++ != '"')
+			goto bad;
+	}
+	*o = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+char *ovh_target_normalise(uint16_t type, const char *target)
+{
+	if (type == DNSFOLLOW_TYPE_TXT)
+		return target[0] == '"' ? txt_unquote(target) : strdup(target);
+	if (type == DNSFOLLOW_TYPE_A || type == DNSFOLLOW_TYPE_AAAA) {
+		int af = type == DNSFOLLOW_TYPE_A ? AF_INET : AF_INET6;
+		unsigned char bin[16];
+		char txt[INET6_ADDRSTRLEN];
+		if (inet_pton(af, target, bin) != 1 ||
+		    !inet_ntop(af, bin, txt, sizeof txt))
+			return NULL;
+		return strdup(txt);
+	}
+	return strdup(target);
+}
+
+/* Ids from a list answer into k. */
+static int take_ids(struct ovh *o, struct ovh_key *k, const struct ovh_req *r)
+{
+	if (!json_is_array(r->json) && r->json)
+		return o->h->error(o->h, -EPROTO, "%s %s: expected a list of ids",
+				   r->method, r->path);
+	size_t n = json_array_size(r->json);
+	k->ids = calloc(n ? n : 1, sizeof *k->ids);
+	if (!k->ids)
+		return o->h->error(o->h, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_array_get(r->json, i);
+		if (!json_is_integer(v) || json_integer_value(v) <= 0)
+			return o->h->error(o->h, -EPROTO,
+					   "%s %s: expected a list of ids",
+					   r->method, r->path);
+		k->ids[k->nids++] = (uint64_t)json_integer_value(v);
+	}
+	return 0;
+}
+
+/* Phase 1: one filtered list call per key. */
+static int list_keys(struct ovh *o, const char *zone, struct ovh_key *k, size_t n)
+{
+	struct ovh_req *r = calloc(n ? n : 1, sizeof *r);
+	if (!r)
+		return o->h->error(o->h, -ENOMEM, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		r[i].method = "GET";
+		r[i].idempotent = 1;
+		r[i].path = ovh_path_records(zone, ovh_type_name(k[i].type),
+					     k[i].sub);
+		if (!r[i].path)
+			rc = o->h->error(o->h, -ENOMEM, "out of memory");
+	}
+	if (rc == 0)
+		rc = ovh_batch(o, r, n);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (r[i].rc == -ENOENT)
+			rc = o->h->error(o->h, -ENOENT,
+					 "zone %s is not served by this OVH "
+					 "account: %s", zone, r[i].err);
+		else
+			rc = take_ids(o, &k[i], &r[i]);
+		if (rc == 0)
+			ovh_cache_keep_only(&o->cache, zone, k[i].name,
+					    k[i].type, k[i].ids, k[i].nids);
+	}
+	ovh_reqs_free(r, n);
+	return rc;
+}
+
+/* A record answer into the cache. Returns 0, or -EPROTO on nonsense. */
+static int cache_answer(struct ovh *o, const char *zone, const struct ovh_key *k,
+			uint64_t id, json_t *j)
+{
+	const char *ft = json_string_value(json_object_get(j, "fieldType"));
+	const char *sub = json_string_value(json_object_get(j, "subDomain"));
+	const char *target = json_string_value(json_object_get(j, "target"));
+	json_t *ttl = json_object_get(j, "ttl");
+	if (!ft || !target || strcmp(ft, ovh_type_name(k->type)) != 0 ||
+	    (sub && strcasecmp(sub, k->sub) != 0))
+		return -EPROTO;
+	struct ovh_rec rec = {
+		.zone = (char *)zone, .name = (char *)k->name, .type = k->type,
+		.id = id, .stamp_ms = o->h->now_ms(),
+		.ttl = json_is_integer(ttl) && json_integer_value(ttl) > 0
+			       ? (uint32_t)json_integer_value(ttl)
+			       : 0};
+	rec.target = ovh_target_normalise(k->type, target);
+	if (!rec.target)
+		return -EPROTO;
+	int rc = ovh_cache_put(&o->cache, &rec);
+	free(rec.target);
+	return rc;
+}
+
+/* Phase 2: fetch the records the cache does not hold fresh. */
+static int fetch_records(struct ovh *o, const char *zone, struct ovh_key *k,
+			 size_t n)
+{
+	uint64_t now = o->h->now_ms();
+	uint64_t fresh = now > CACHE_MAX_AGE_MS ? now - CACHE_MAX_AGE_MS : 0;
+	size_t total = 0, m = 0;
+	for (size_t i = 0; i < n; i++)
+		total += k[i].nids;
+	struct ovh_req *r = calloc(total ? total : 1, sizeof *r);
+	if (!r)
+		return o->h->error(o->h, -ENOMEM, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++)
+		for (size_t j = 0; j < k[i].nids && rc == 0; j++) {
+			if (ovh_cache_get(&o->cache, zone, k[i].ids[j], fresh))
+				continue;
+			r[m].method = "GET";
+			r[m].idempotent = 1;
+			r[m].user = &k[i];
+			r[m].path = ovh_path_record(zone, k[i].ids[j]);
+			if (!r[m++].path)
+				rc = o->h->error(o->h, -ENOMEM, "out of memory");
+		}
+	if (rc == 0)
+		rc = ovh_batch(o, r, m);
+	for (size_t i = 0; i < m && rc == 0; i++) {
+		struct ovh_key *key = r[i].user;
+		uint64_t id = strtoull(strrchr(r[i].path, '/') + 1, NULL, 10);
+		if (r[i].rc == -ENOENT) { /* deleted since the list call */
+			ovh_cache_del(&o->cache, zone, id);
+			continue;
+		}
+		if (cache_answer(o, zone, key, id, r[i].json) != 0)
+			rc = o->h->error(o->h, -EPROTO,
+					 "GET %s: unexpected record content",
+					 r[i].path);
+	}
+	ovh_reqs_free(r, m);
+	return rc;
+}
+
+int ovh_keys_fetch(struct ovh *o, const char *zone, struct ovh_key *k,
+		      size_t n)
+{
+	int rc = list_keys(o, zone, k, n);
+	return rc ? rc : fetch_records(o, zone, k, n);
+}
+
+static int emit_key(struct ovh *o, const char *zone, const struct ovh_key *k,
+		    dnsfollow_rrset_cb emit, void *ctx)
+{
+	struct ovh_rec *recs;
+	long n = ovh_cache_list(&o->cache, zone, k->name, k->type, &recs);
+	if (n < 0)
+		return o->h->error(o->h, -ENOMEM, "out of memory");
+	int rc = 0;
+	if (n > 0) {
+		const char **rd = calloc((size_t)n, sizeof *rd);
+		if (!rd) {
+			ovh_recs_free(recs, (size_t)n);
+			return o->h->error(o->h, -ENOMEM, "out of memory");
+		}
+		/* Records of one RRset with different TTLs are reported with
+		 * TTL 0 so the core sees a difference and sets them all. */
+		uint32_t ttl = recs[0].ttl;
+		for (long i = 0; i < n; i++) {
+			rd[i] = recs[i].target;
+			if (recs[i].ttl != ttl)
+				ttl = 0;
+		}
+		struct dnsfollow_rrset rr = {.name = k->name, .type = k->type,
+					     .ttl = ttl, .count = (size_t)n,
+					     .rdata = rd};
+		rc = emit(ctx, &rr);
+		free(rd);
+	}
+	ovh_recs_free(recs, (size_t)n);
+	return rc;
+}
+
+int ovh_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
+	     size_t nkeys, dnsfollow_rrset_cb emit, void *ctx)
+{
+	struct ovh *o = self;
+	struct ovh_key *k = calloc(nkeys ? nkeys : 1, sizeof *k);
+	if (!k)
+		return o->h->error(o->h, -ENOMEM, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; i < nkeys && rc == 0; i++)
+		rc = ovh_key_init(o, &k[i], zone, keys[i].name, keys[i].type);
+	if (rc == 0)
+		rc = ovh_keys_fetch(o, zone, k, nkeys);
+	for (size_t i = 0; i < nkeys && rc == 0; i++)
+		rc = emit_key(o, zone, &k[i], emit, ctx);
+	ovh_keys_free(k, nkeys);
+	return rc;
+}

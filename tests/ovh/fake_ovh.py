@@ -1,0 +1,430 @@
+#!/usr/bin/env python3
+"""A fake OVH API (v1.0) for dnsfollow's tests. Python 3 standard library.
+
+It enforces what the real API enforces for the calls dnsfollow makes:
+  * every authenticated call is signed: X-Ovh-Signature = "$1$" + SHA1 of
+    AS+CK+METHOD+URL+BODY+TIMESTAMP, the timestamp within WINDOW seconds of
+    the server's clock (GET /auth/time is unauthenticated);
+  * record changes are staged per zone and published only by
+    POST /domain/zone/{zone}/refresh;
+  * errors in both of OVH's shapes, with an X-Ovh-QueryID header.
+It counts calls, and injects latency, 500s every Nth call, 429s with
+Retry-After and clock skew. HTTPS only.
+
+Control (unauthenticated, not counted), under /_control/:
+  GET  stats                -> {"calls": {"GET /domain/zone/{zone}/record": n},
+                                "total": n, "refresh": {zone: n},
+                                "max_inflight": n, "errors": {code: n},
+                                "writes": ["POST zone TXT", ...] in order,
+                                "last_ts": time of the last answer,
+                                "connections": TLS connections accepted}
+  POST reset                -> zero the counters
+  POST config   {latency_ms, fail_every, throttle_every, retry_after,
+                 skew, window}
+  GET  zone?zone=Z&state=published|staged -> [records]
+  POST seed {zone, subDomain, fieldType, target, ttl} -> record, published
+Usage:
+  fake_ovh.py --cert C --key K --port-file F --app-key AK --app-secret AS
+              --consumer-key CK --zones a.test,b.test [--port 0] [options]
+"""
+import argparse
+import copy
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import socket
+import ssl
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LOCK = threading.Lock()
+
+
+class State:
+    def __init__(self, args):
+        self.ak, self.as_, self.ck = args.app_key, args.app_secret, args.consumer_key
+        self.zones = {}
+        for z in filter(None, args.zones.split(",")):
+            self.zones[z.strip()] = {"staged": {}, "published": {}}
+        self.next_id = 5000000001
+        self.cfg = {"latency_ms": args.latency_ms, "fail_every": args.fail_every,
+                    "throttle_every": args.throttle_every,
+                    "retry_after": args.retry_after, "skew": args.skew,
+                    "window": args.window}
+        self.reset()
+
+    def reset(self):
+        self.calls, self.refresh, self.errors = {}, {}, {}
+        self.total, self.inflight, self.max_inflight = 0, 0, 0
+        self.last_ts = 0.0  # when the last API answer was sent
+        self.connections = 0  # TLS connections accepted (keep-alive check)
+        self.recent = []  # "METHOD path [fieldType]" of accepted writes, in order
+
+    def now(self):
+        return int(time.time()) + int(self.cfg["skew"])
+
+
+def norm_path(path):
+    """/domain/zone/a.test/record/5000000001 -> .../{zone}/record/{id}"""
+    p = re.sub(r"^/domain/zone/[^/]+", "/domain/zone/{zone}", path)
+    return re.sub(r"/record/\d+$", "/record/{id}", p)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake-ovh/1.0"
+
+    def log_message(self, fmt, *args):  # quiet unless asked
+        if self.server.verbose:
+            sys.stderr.write("fake-ovh: " + (fmt % args) + "\n")
+
+    # ---- answers ----
+    def send(self, code, obj, headers=None):
+        body = json.dumps(obj).encode()  # void answers are "null"
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Ovh-QueryID", "FAKE.ext-1.%08x" % (id(self) & 0xffffffff))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+        if code >= 400:
+            with LOCK:
+                st = self.server.st
+                st.errors[str(code)] = st.errors.get(str(code), 0) + 1
+
+    def old_error(self, code, text, error_code):
+        # The older shape.
+        self.send(code, {"errorCode": error_code,
+                         "httpCode": "%d %s" % (code, self.responses.get(code, ("",))[0]),
+                         "message": text})
+
+    def new_error(self, code, cls, text):
+        # The newer shape.
+        self.send(code, {"class": cls, "message": text, "details": {}})
+
+    # ---- plumbing ----
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def do_GET(self):
+        self.route("GET")
+
+    def do_POST(self):
+        self.route("POST")
+
+    def do_PUT(self):
+        self.route("PUT")
+
+    def do_DELETE(self):
+        self.route("DELETE")
+
+    def route(self, method):
+        raw = self.body()
+        url = urllib.parse.urlsplit(self.path)
+        if url.path.startswith("/_control/"):
+            return self.control(method, url, raw)
+        st = self.server.st
+        if not url.path.startswith("/1.0/"):
+            return self.new_error(404, "Client::NotFound", "Not found")
+        path = url.path[len("/1.0"):]
+        with LOCK:
+            st.total += 1
+            n = st.total
+            key = "%s %s" % (method, norm_path(path))
+            st.calls[key] = st.calls.get(key, 0) + 1
+            st.inflight += 1
+            st.max_inflight = max(st.max_inflight, st.inflight)
+            cfg = dict(st.cfg)
+        try:
+            if cfg["latency_ms"]:
+                time.sleep(cfg["latency_ms"] / 1000.0)
+            if cfg["fail_every"] and n % cfg["fail_every"] == 0:
+                return self.new_error(500, "Server::InternalServerError",
+                                      "Internal server error (injected)")
+            if cfg["throttle_every"] and n % cfg["throttle_every"] == 0:
+                return self.send(429, {"message": "Too many requests (injected)"},
+                                 {"Retry-After": str(cfg["retry_after"])})
+            if method == "GET" and path == "/auth/time":
+                return self.send(200, st.now())
+            if not self.authenticated(method, raw, cfg):
+                return
+            self.api(method, path, urllib.parse.parse_qs(url.query,
+                                                         keep_blank_values=True), raw)
+        finally:
+            with LOCK:
+                st.inflight -= 1
+                st.last_ts = time.time()
+
+    def authenticated(self, method, raw, cfg):
+        st = self.server.st
+        h = self.headers
+        if h.get("X-Ovh-Application") != st.ak:
+            self.old_error(403, "Invalid application key", "INVALID_KEY")
+            return False
+        if h.get("X-Ovh-Consumer") != st.ck:
+            self.old_error(403, "Invalid credential", "INVALID_CREDENTIAL")
+            return False
+        ts = h.get("X-Ovh-Timestamp", "")
+        if not ts.isdigit():
+            self.old_error(400, "Invalid signature", "INVALID_SIGNATURE")
+            return False
+        # The signed URL is the full one the client used.
+        full = "https://%s%s" % (h.get("Host"), self.path)
+        want = "$1$" + hashlib.sha1("+".join(
+            [st.as_, st.ck, method, full, raw.decode("utf-8", "replace"), ts]
+        ).encode()).hexdigest()
+        if h.get("X-Ovh-Signature") != want:
+            self.old_error(400, "Invalid signature", "INVALID_SIGNATURE")
+            return False
+        if abs(int(ts) - st.now()) > cfg["window"]:
+            self.old_error(400, "Query out of time", "QUERY_TIME_OUT")
+            return False
+        return True
+
+    # ---- the API ----
+    def api(self, method, path, q, raw):
+        st = self.server.st
+        m = re.fullmatch(r"/domain/zone/([^/]+)/(record|refresh|record/(\d+))", path)
+        if not m:
+            return self.new_error(404, "Client::NotFound",
+                                  "Got an invalid (or empty) URL")
+        zname = urllib.parse.unquote(m.group(1))
+        with LOCK:
+            zone = st.zones.get(zname)
+        if zone is None:
+            return self.new_error(404, "Client::NotFound::ResourceNotFound",
+                                  "This service does not exist")
+        what, rid = m.group(2), m.group(3)
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            return self.new_error(400, "Client::BadRequest", "Invalid JSON")
+        if what == "refresh" and method == "POST":
+            with LOCK:
+                zone["published"] = copy.deepcopy(zone["staged"])
+                st.refresh[zname] = st.refresh.get(zname, 0) + 1
+            return self.send(200, None)
+        if what == "record" and method == "GET":
+            return self.list_records(zone, q)
+        if what == "record" and method == "POST":
+            return self.create(zname, zone, body)
+        if rid and method == "GET":
+            with LOCK:
+                rec = zone["staged"].get(int(rid))
+            if rec is None:
+                return self.new_error(404, "Client::NotFound",
+                                      "The requested object (id = %s) does not exist" % rid)
+            return self.send(200, rec)
+        if rid and method == "PUT":
+            return self.update(zone, int(rid), body)
+        if rid and method == "DELETE":
+            with LOCK:
+                gone = zone["staged"].pop(int(rid), None)
+                if gone:
+                    st.recent.append("DELETE %s %s" % (zname, gone["fieldType"]))
+            if gone is None:
+                return self.new_error(404, "Client::NotFound",
+                                      "The requested object (id = %s) does not exist" % rid)
+            return self.send(200, None)
+        return self.new_error(405, "Client::MethodNotAllowed", "Method not allowed")
+
+    def list_records(self, zone, q):
+        ft = q.get("fieldType", [None])[0]
+        sub = q.get("subDomain", [None])[0]
+        with LOCK:
+            ids = [i for i, r in sorted(zone["staged"].items())
+                   if (ft is None or r["fieldType"] == ft)
+                   and (sub is None or r["subDomain"] == sub.lower())]
+        return self.send(200, ids)
+
+    def check_target(self, ftype, target):
+        try:
+            if ftype == "A":
+                ipaddress.IPv4Address(target)
+            elif ftype == "AAAA":
+                ipaddress.IPv6Address(target)
+        except ValueError:
+            self.new_error(400, "Client::BadRequest",
+                           "Invalid target %r for a %s record" % (target, ftype))
+            return None
+        if ftype == "TXT" and not target.startswith('"'):
+            # OVH wraps TXT values in double quotes.
+            target = '"' + target.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return target
+
+    def create(self, zname, zone, body):
+        if not isinstance(body, dict) or not body.get("fieldType") or \
+                not isinstance(body.get("target"), str):
+            return self.new_error(400, "Client::BadRequest",
+                                  "Missing parameter fieldType or target")
+        ftype = body["fieldType"]
+        if ftype not in ("A", "AAAA", "TXT", "CNAME", "MX", "NS"):
+            return self.new_error(400, "Client::BadRequest", "Invalid fieldType")
+        target = self.check_target(ftype, body["target"])
+        if target is None:
+            return
+        st = self.server.st
+        with LOCK:
+            rid = st.next_id
+            st.next_id += 1
+            rec = {"id": rid, "zone": zname,
+                   "subDomain": str(body.get("subDomain") or "").lower(),
+                   "fieldType": ftype, "target": target,
+                   "ttl": int(body.get("ttl") or 0)}
+            zone["staged"][rid] = rec
+            st.recent.append("POST %s %s" % (zname, ftype))
+        return self.send(200, rec)
+
+    def update(self, zone, rid, body):
+        if not isinstance(body, dict) or \
+                set(body) - {"subDomain", "target", "ttl"}:
+            return self.new_error(400, "Client::BadRequest",
+                                  "Only subDomain, target and ttl can be changed")
+        with LOCK:
+            rec = zone["staged"].get(rid)
+        if rec is None:
+            return self.new_error(404, "Client::NotFound",
+                                  "The requested object (id = %d) does not exist" % rid)
+        new = dict(rec)
+        if "target" in body:
+            t = self.check_target(rec["fieldType"], str(body["target"]))
+            if t is None:
+                return
+            new["target"] = t
+        if "ttl" in body:
+            new["ttl"] = int(body["ttl"])
+        if "subDomain" in body:
+            new["subDomain"] = str(body["subDomain"]).lower()
+        with LOCK:
+            zone["staged"][rid] = new
+            self.server.st.recent.append("PUT %s %s" % (rec["zone"], rec["fieldType"]))
+        return self.send(200, None)
+
+    # ---- control ----
+    def control(self, method, url, raw):
+        st = self.server.st
+        what = url.path[len("/_control/"):]
+        q = urllib.parse.parse_qs(url.query)
+        with LOCK:
+            if what == "stats":
+                return self.send(200, {"calls": st.calls, "total": st.total,
+                                       "refresh": st.refresh,
+                                       "max_inflight": st.max_inflight,
+                                       "errors": st.errors, "writes": st.recent,
+                                       "last_ts": st.last_ts,
+                                       "connections": st.connections})
+            if what == "reset" and method == "POST":
+                st.reset()
+                return self.send(200, None)
+            if what == "config" and method == "POST":
+                for k, v in json.loads(raw or b"{}").items():
+                    if k not in st.cfg:
+                        return self.send(400, {"message": "unknown " + k})
+                    st.cfg[k] = int(v)
+                return self.send(200, st.cfg)
+            if what == "zone":
+                z = st.zones.get(q.get("zone", [""])[0])
+                if z is None:
+                    return self.send(404, {"message": "no such zone"})
+                state = q.get("state", ["published"])[0]
+                return self.send(200, sorted(z[state].values(), key=lambda r: r["id"]))
+            if what == "seed" and method == "POST":
+                r = json.loads(raw)
+                z = st.zones[r["zone"]]
+                rid = st.next_id
+                st.next_id += 1
+                rec = {"id": rid, "zone": r["zone"], "subDomain": r["subDomain"],
+                       "fieldType": r["fieldType"], "target": r["target"],
+                       "ttl": int(r.get("ttl", 0))}
+                z["staged"][rid] = rec
+                z["published"][rid] = dict(rec)
+                return self.send(200, rec)
+        return self.send(404, {"message": "unknown control " + what})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def finish_request(self, request, client_address):
+        # TLS handshake in the connection's own thread, so a client that
+        # refuses our certificate does not stall the others.
+        try:
+            # Headers and body go out in two writes: without this, Nagle
+            # and delayed ACKs add 40 ms to every answer.
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            request = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        with LOCK:
+            self.st.connections += 1
+        try:
+            self.RequestHandlerClass(request, client_address, self)
+        except (ssl.SSLError, OSError):
+            pass
+        finally:
+            try:
+                request.close()
+            except OSError:
+                pass
+
+
+def watchdog(srv, args):
+    """Never outlive the test that started us."""
+    end = time.time() + args.max_seconds
+    while time.time() < end:
+        time.sleep(0.5)
+        if args.watch_pid:
+            try:
+                os.kill(args.watch_pid, 0)
+            except ProcessLookupError:
+                break
+    srv.shutdown()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cert", required=True)
+    ap.add_argument("--key", required=True)
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--app-key", required=True)
+    ap.add_argument("--app-secret", required=True)
+    ap.add_argument("--consumer-key", required=True)
+    ap.add_argument("--zones", default="")
+    ap.add_argument("--latency-ms", type=int, default=0)
+    ap.add_argument("--fail-every", type=int, default=0)
+    ap.add_argument("--throttle-every", type=int, default=0)
+    ap.add_argument("--retry-after", type=int, default=1)
+    ap.add_argument("--skew", type=int, default=0)
+    ap.add_argument("--window", type=int, default=180)
+    ap.add_argument("--watch-pid", type=int, default=0,
+                    help="exit when this process is gone")
+    ap.add_argument("--max-seconds", type=int, default=900)
+    ap.add_argument("-v", action="store_true")
+    args = ap.parse_args()
+    srv = Server(("127.0.0.1", args.port), Handler)
+    srv.st = State(args)
+    srv.verbose = args.v
+    srv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    srv.tls.load_cert_chain(args.cert, args.key)
+    with open(args.port_file + ".tmp", "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    os.rename(args.port_file + ".tmp", args.port_file)
+    threading.Thread(target=watchdog, args=(srv, args), daemon=True).start()
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+/*
+ * libFuzzer target for what the OVH provider parses from the network and
+ * from users: error answers (both shapes, headers), record targets (TXT
+ * unquoting, addresses), names against zones, URL escaping. Built and run
+ * by `make fuzz` (providers/ovh/plugin.mk).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../providers/ovh/ovh.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* Split the input at the first NUL: body, then headers. */
+	char *buf = malloc(size + 2);
+	if (!buf)
+		return 0;
+	memcpy(buf, data, size);
+	buf[size] = buf[size + 1] = '\0';
+	const char *body = buf, *hdr = buf + strlen(buf) + 1;
+	if (hdr > buf + size)
+		hdr = "";
+	char out[512];
+	long status = size ? 400 + data[0] % 200 : 500;
+	ovh_error_from_answer(status, body, hdr, out, sizeof out);
+	static const uint16_t types[] = {DNSFOLLOW_TYPE_TXT, DNSFOLLOW_TYPE_A,
+					 DNSFOLLOW_TYPE_AAAA};
+	for (size_t i = 0; i < 3; i++)
+		free(ovh_target_normalise(types[i], body));
+	char sub[256];
+	ovh_subdomain(body, hdr[0] ? hdr : "example.org", sub, sizeof sub);
+	char esc[256];
+	ovh_escape(body, esc, sizeof esc);
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,194 @@
+/* OVH provider: signature known answers, URL building and escaping, error
+ * answers in both shapes, target normalisation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../../providers/ovh/ovh.h"
+
+/* From python-ovh's test suite. */
+#define AS "9ufkBmLaTQ9nz5yMUlg79taH0GNnzDjk"
+#define CK "5mBuy6SUQcRw2ZUxg0cG68BoDKpED4KY"
+#define TS 1457018875
+#define URL "https://eu.api.ovh.com/1.0/auth"
+#define BODY "{\"a\":\"b\",\"c\":\"d\"}"
+
+static void sign_known_answers(void **state)
+{
+	(void)state;
+	char sig[OVH_SIG_LEN];
+	assert_int_equal(ovh_sign(AS, CK, "GET", URL, NULL, TS, sig), 0);
+	assert_string_equal(sig, "$1$e9556054b6309771395efa467c22e627407461ad");
+	assert_int_equal(ovh_sign(AS, CK, "POST", URL, BODY, TS, sig), 0);
+	assert_string_equal(sig, "$1$ec2fb5c7a81f64723c77d2e5b609ae6f58a84fc1");
+	assert_int_equal(ovh_sign(AS, CK, "PUT", URL, BODY, TS, sig), 0);
+	assert_string_equal(sig, "$1$8a75a9e7c8e7296c9dbeda6a2a735eb6bd58ec4b");
+	assert_int_equal(ovh_sign(AS, CK, "DELETE", URL, NULL, TS, sig), 0);
+	assert_string_equal(sig, "$1$a1eecd00b3b02b6cf5708b84b9ff42059a950d85");
+	/* An empty body signs like no body; anything else changes it. */
+	assert_int_equal(ovh_sign(AS, CK, "GET", URL, "", TS, sig), 0);
+	assert_string_equal(sig, "$1$e9556054b6309771395efa467c22e627407461ad");
+	assert_int_equal(ovh_sign(AS, CK, "GET", URL, NULL, TS + 1, sig), 0);
+	assert_string_not_equal(sig, "$1$e9556054b6309771395efa467c22e627407461ad");
+}
+
+static void escaping(void **state)
+{
+	(void)state;
+	char out[64];
+	assert_int_equal(ovh_escape("_dnsfollow.git-1~x", out, sizeof out), 18);
+	assert_string_equal(out, "_dnsfollow.git-1~x");
+	assert_int_equal(ovh_escape("a b&c=d/e?f%", out, sizeof out), 24);
+	assert_string_equal(out, "a%20b%26c%3Dd%2Fe%3Ff%25");
+	assert_int_equal(ovh_escape("\xc3\xa9", out, sizeof out), 6);
+	assert_string_equal(out, "%C3%A9");
+	/* Too small: refused, not truncated. */
+	assert_int_equal(ovh_escape("a b", out, 4), -1);
+	assert_int_equal(ovh_escape("abc", out, 4), 3);
+	assert_int_equal(ovh_escape("abcd", out, 4), -1);
+}
+
+static void paths(void **state)
+{
+	(void)state;
+	char *p = ovh_path_records("example.org", "A", "git");
+	assert_string_equal(p, "/domain/zone/example.org/record?fieldType=A&subDomain=git");
+	free(p);
+	p = ovh_path_records("example.org", "TXT", "_dnsfollow");
+	assert_string_equal(p, "/domain/zone/example.org/record?fieldType=TXT&subDomain=_dnsfollow");
+	free(p);
+	p = ovh_path_records("example.org", "AAAA", "");
+	assert_string_equal(p, "/domain/zone/example.org/record?fieldType=AAAA&subDomain=");
+	free(p);
+	p = ovh_path_records("ex ample/x", "A", "a&b=c");
+	assert_string_equal(p, "/domain/zone/ex%20ample%2Fx/record?fieldType=A&subDomain=a%26b%3Dc");
+	free(p);
+	p = ovh_path_record("example.org", 5000000001ull);
+	assert_string_equal(p, "/domain/zone/example.org/record/5000000001");
+	free(p);
+	p = ovh_path_zone("example.org", "refresh");
+	assert_string_equal(p, "/domain/zone/example.org/refresh");
+	free(p);
+}
+
+static void subdomains(void **state)
+{
+	(void)state;
+	char sub[64];
+	assert_int_equal(ovh_subdomain("git.example.org", "example.org", sub, sizeof sub), 0);
+	assert_string_equal(sub, "git");
+	assert_int_equal(ovh_subdomain("_dnsfollow.git.example.org", "example.org", sub, sizeof sub), 0);
+	assert_string_equal(sub, "_dnsfollow.git");
+	assert_int_equal(ovh_subdomain("example.org", "example.org", sub, sizeof sub), 0);
+	assert_string_equal(sub, "");
+	assert_int_equal(ovh_subdomain("Git.Example.ORG", "example.org", sub, sizeof sub), 0);
+	assert_string_equal(sub, "git");
+	assert_int_equal(ovh_subdomain("fooexample.org", "example.org", sub, sizeof sub), -1);
+	assert_int_equal(ovh_subdomain("git.example.net", "example.org", sub, sizeof sub), -1);
+	assert_int_equal(ovh_subdomain(".example.org", "example.org", sub, sizeof sub), -1);
+	assert_int_equal(ovh_subdomain("org", "example.org", sub, sizeof sub), -1);
+	assert_int_equal(ovh_subdomain("abcdef.example.org", "example.org", sub, 4), -1);
+}
+
+static void endpoints(void **state)
+{
+	(void)state;
+	char *u = ovh_endpoint_url("ovh-eu");
+	assert_string_equal(u, "https://eu.api.ovh.com/1.0");
+	free(u);
+	u = ovh_endpoint_url("ovh-us");
+	assert_string_equal(u, "https://api.us.ovhcloud.com/1.0");
+	free(u);
+	u = ovh_endpoint_url("soyoustart-ca");
+	assert_string_equal(u, "https://ca.api.soyoustart.com/1.0");
+	free(u);
+	u = ovh_endpoint_url("kimsufi-eu");
+	assert_string_equal(u, "https://eu.api.kimsufi.com/1.0");
+	free(u);
+	u = ovh_endpoint_url("https://127.0.0.1:15500/1.0/");
+	assert_string_equal(u, "https://127.0.0.1:15500/1.0");
+	free(u);
+	assert_null(ovh_endpoint_url("ovh-mars"));
+	assert_null(ovh_endpoint_url("ftp://x/1.0"));
+}
+
+static void error_shapes(void **state)
+{
+	(void)state;
+	char t[256];
+	const char *hdr = "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\n"
+			  "x-ovh-queryid: EU.ext-3.abc123\r\n\r\n";
+	int rc = ovh_error_from_answer(403,
+		"{\"errorCode\":\"NOT_GRANTED_CALL\",\"httpCode\":\"403 Forbidden\","
+		"\"message\":\"This call has not been granted\"}", hdr, t, sizeof t);
+	assert_int_equal(rc, -EACCES);
+	assert_string_equal(t, "HTTP 403 NOT_GRANTED_CALL: This call has not been "
+			       "granted (query id EU.ext-3.abc123)");
+	rc = ovh_error_from_answer(404,
+		"{\"class\":\"Client::NotFound\",\"message\":\"This service does "
+		"not exist\",\"details\":{}}", "", t, sizeof t);
+	assert_int_equal(rc, -ENOENT);
+	assert_string_equal(t, "HTTP 404 Client::NotFound: This service does not exist");
+	rc = ovh_error_from_answer(400, "{\"errorCode\":\"INVALID_SIGNATURE\","
+				   "\"message\":\"Invalid signature\"}", "", t, sizeof t);
+	assert_int_equal(rc, -EACCES);
+	rc = ovh_error_from_answer(400, "{\"errorCode\":\"QUERY_TIME_OUT\","
+				   "\"message\":\"Query out of time\"}", "", t, sizeof t);
+	assert_int_equal(rc, -ETIME);
+	rc = ovh_error_from_answer(400, "{\"class\":\"Client::BadRequest\","
+				   "\"message\":\"Invalid target\"}", "", t, sizeof t);
+	assert_int_equal(rc, -EINVAL);
+	rc = ovh_error_from_answer(429, "{\"message\":\"slow down\"}", "", t, sizeof t);
+	assert_true(dnsfollow_err_is_temporary(rc));
+	rc = ovh_error_from_answer(503, "<html>\n<b>down</b></html>", "", t, sizeof t);
+	assert_true(dnsfollow_err_is_temporary(rc));
+	assert_string_equal(t, "HTTP 503: <html> <b>down</b></html>");
+	rc = ovh_error_from_answer(500, "", "", t, sizeof t);
+	assert_true(dnsfollow_err_is_temporary(rc));
+	assert_string_equal(t, "HTTP 500: (no message)");
+	rc = ovh_error_from_answer(460, "{\"message\":\"expired\"}", "", t, sizeof t);
+	assert_int_equal(rc, -EACCES);
+}
+
+static void targets(void **state)
+{
+	(void)state;
+	char *s = ovh_target_normalise(DNSFOLLOW_TYPE_TXT,
+				       "\"heritage=dnsfollow,owner=x\"");
+	assert_string_equal(s, "heritage=dnsfollow,owner=x");
+	free(s);
+	s = ovh_target_normalise(DNSFOLLOW_TYPE_TXT, "plain text");
+	assert_string_equal(s, "plain text");
+	free(s);
+	s = ovh_target_normalise(DNSFOLLOW_TYPE_TXT, "\"a \\\"q\\\" \\\\\" \"b\\065\"");
+	assert_string_equal(s, "a \"q\" \\bA");
+	free(s);
+	assert_null(ovh_target_normalise(DNSFOLLOW_TYPE_TXT, "\"unterminated"));
+	assert_null(ovh_target_normalise(DNSFOLLOW_TYPE_TXT, "\"a\" junk"));
+	s = ovh_target_normalise(DNSFOLLOW_TYPE_AAAA, "2001:DB8:0:0:0:0:0:10");
+	assert_string_equal(s, "2001:db8::10");
+	free(s);
+	s = ovh_target_normalise(DNSFOLLOW_TYPE_A, "192.0.2.10");
+	assert_string_equal(s, "192.0.2.10");
+	free(s);
+	assert_null(ovh_target_normalise(DNSFOLLOW_TYPE_A, "192.0.2.300"));
+	assert_null(ovh_target_normalise(DNSFOLLOW_TYPE_AAAA, "192.0.2.1"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sign_known_answers),
+		cmocka_unit_test(escaping),
+		cmocka_unit_test(paths),
+		cmocka_unit_test(subdomains),
+		cmocka_unit_test(endpoints),
+		cmocka_unit_test(error_shapes),
+		cmocka_unit_test(targets),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
