@@ -1,0 +1,217 @@
+/*
+ * The rfc2136 provider: dynamic updates (RFC 2136) signed with TSIG
+ * (RFC 8945) to BIND, Knot, PowerDNS or any other primary server.
+ * This file holds the descriptor and the configuration.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rfc2136.h"
+
+static const struct dnsfollow_key config_keys[] = {
+	{"server", DNSFOLLOW_KEY_REQUIRED | DNSFOLLOW_KEY_MULTI,
+	 "primary server host:port (repeat or comma list; tried in order)"},
+	{"key_file", DNSFOLLOW_KEY_PATH,
+	 "TSIG key file as written by tsig-keygen or keymgr -t"},
+	{"key_name", 0, "TSIG key name (picks one key of key_file)"},
+	{"key_algorithm", 0, "hmac-sha1|224|256|384|512 (default hmac-sha256)"},
+	{"key_secret", DNSFOLLOW_KEY_SECRET, "TSIG secret, base64"},
+	{"transport", 0, "udp (TCP when needed; default) or tcp"},
+	{"timeout_ms", 0, "wait for one answer (default 2000)"},
+	{"read", 0, "query (default: one query per RRset) or axfr"},
+	{NULL, 0, NULL},
+};
+
+/* host:port, [v6]:port, a bare address, or a host name (resolved now). */
+int r2136_parse_server(const char *text, struct r2136_server *s, char *err,
+		       size_t errlen)
+{
+	char host[256], port[16] = "53";
+	const char *colon = strrchr(text, ':');
+	memset(s, 0, sizeof *s);
+	if (text[0] == '[') {
+		const char *e = strchr(text, ']');
+		if (!e || (e[1] && (e[1] != ':' || !e[2])))
+			goto bad;
+		snprintf(host, sizeof host, "%.*s", (int)(e - text - 1), text + 1);
+		if (e[1])
+			snprintf(port, sizeof port, "%s", e + 2);
+	} else if (colon && strchr(text, ':') == colon) {
+		snprintf(host, sizeof host, "%.*s", (int)(colon - text), text);
+		snprintf(port, sizeof port, "%s", colon + 1);
+	} else {
+		snprintf(host, sizeof host, "%s", text); /* bare IPv6 or name */
+	}
+	char *end;
+	long pn = strtol(port, &end, 10);
+	if (!host[0] || *end || pn < 1 || pn > 65535 || strlen(text) >= sizeof s->text)
+		goto bad;
+	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *ai = NULL;
+	int g = getaddrinfo(host, port, &hints, &ai);
+	if (g) {
+		snprintf(err, errlen, "server '%s': %s", text, gai_strerror(g));
+		return -EINVAL;
+	}
+	memcpy(&s->addr, ai->ai_addr, ai->ai_addrlen);
+	s->alen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	snprintf(s->text, sizeof s->text, "%s", text);
+	return 0;
+bad:
+	snprintf(err, errlen, "server '%.100s' is not host:port", text);
+	return -EINVAL;
+}
+
+/* Every `server` value, each possibly a comma list. */
+static int add_servers(struct r2136 *p, const char *value)
+{
+	char err[256], item[128];
+	for (const char *s = value; *s;) {
+		size_t n = strcspn(s, ",");
+		const char *b = s, *e = s + n;
+		while (b < e && isspace((unsigned char)*b))
+			b++;
+		while (e > b && isspace((unsigned char)e[-1]))
+			e--;
+		s += n + (s[n] == ',');
+		if (b == e)
+			continue;
+		if (p->nservers == R2136_MAX_SERVERS)
+			return p->host->error(p->host, -EINVAL, "at most %d servers",
+					      R2136_MAX_SERVERS);
+		snprintf(item, sizeof item, "%.*s", (int)(e - b), b);
+		if (r2136_parse_server(item, &p->servers[p->nservers], err, sizeof err))
+			return p->host->error(p->host, -EINVAL, "%s", err);
+		p->nservers++;
+	}
+	return 0;
+}
+
+static int parse_int(const struct dnsfollow_host *h, const char *key,
+		     const char *v, long lo, long hi, int *out)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	if (!*v || *end || n < lo || n > hi)
+		return h->error(h, -EINVAL, "%s = %s: expected a number from %ld to %ld",
+				key, v, lo, hi);
+	*out = (int)n;
+	return 0;
+}
+
+static int setup_key(struct r2136 *p, const struct dnsfollow_kv *cfg, size_t n)
+{
+	const struct dnsfollow_host *h = p->host;
+	const char *file = dnsfollow_kv_get(cfg, n, "key_file");
+	const char *name = dnsfollow_kv_get(cfg, n, "key_name");
+	const char *alg = dnsfollow_kv_get(cfg, n, "key_algorithm");
+	const char *secret = dnsfollow_kv_get(cfg, n, "key_secret");
+	char err[300];
+	if (file && secret)
+		return h->error(h, -EINVAL, "key_file and key_secret exclude each other");
+	if (file) {
+		if (r2136_keyfile_load(file, name, &p->key, err, sizeof err))
+			return h->error(h, -EINVAL, "key_file %s: %s", file, err);
+		if (alg && r2136_alg_find(alg) != p->key.alg)
+			return h->error(h, -EINVAL, "key_algorithm = %s differs from the "
+					"algorithm in key_file %s", alg, file);
+	} else if (secret) {
+		if (!name)
+			return h->error(h, -EINVAL, "key_secret needs key_name");
+		if (r2136_key_set(&p->key, name, alg ? alg : "hmac-sha256", secret,
+				  err, sizeof err))
+			return h->error(h, -EINVAL, "%s", err);
+	} else if (name || alg) {
+		return h->error(h, -EINVAL, "%s needs key_secret (or key_secret_file) "
+				"or key_file", name ? "key_name" : "key_algorithm");
+	} else {
+		h->log(h, DNSFOLLOW_LOG_WARN, "no TSIG key configured: updates and "
+		       "queries are sent unsigned");
+		return 0;
+	}
+	p->have_key = 1;
+	return 0;
+}
+
+static int setup_options(struct r2136 *p, const struct dnsfollow_kv *cfg,
+			 size_t n)
+{
+	const struct dnsfollow_host *h = p->host;
+	const char *t = dnsfollow_kv_get(cfg, n, "transport");
+	const char *r = dnsfollow_kv_get(cfg, n, "read");
+	const char *to = dnsfollow_kv_get(cfg, n, "timeout_ms");
+	p->timeout_ms = 2000;
+	if (t && strcmp(t, "udp") != 0 && strcmp(t, "tcp") != 0)
+		return h->error(h, -EINVAL, "transport = %s: expected udp or tcp", t);
+	p->tcp_only = t && strcmp(t, "tcp") == 0;
+	if (r && strcmp(r, "query") != 0 && strcmp(r, "axfr") != 0)
+		return h->error(h, -EINVAL, "read = %s: expected query or axfr", r);
+	p->axfr = r && strcmp(r, "axfr") == 0;
+	return to ? parse_int(h, "timeout_ms", to, 10, 600000, &p->timeout_ms) : 0;
+}
+
+static void r2136_destroy(void *self)
+{
+	struct r2136 *p = self;
+	if (!p)
+		return;
+	p->host->log(p->host, DNSFOLLOW_LOG_DEBUG, "sent %llu message(s) "
+		     "(%llu queries, %llu UPDATE), %llu bytes out, %llu bytes in",
+		     (unsigned long long)p->stats.messages,
+		     (unsigned long long)p->stats.queries,
+		     (unsigned long long)p->stats.updates,
+		     (unsigned long long)p->stats.bytes_out,
+		     (unsigned long long)p->stats.bytes_in);
+	memset(&p->key, 0, sizeof p->key); /* the secret */
+	free(p);
+}
+
+static int r2136_create(const struct dnsfollow_host *host,
+			const struct dnsfollow_kv *cfg, size_t n, void **self)
+{
+	struct r2136 *p = calloc(1, sizeof *p);
+	if (!p)
+		return host->error(host, -ENOMEM, "out of memory");
+	p->host = host;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (strcmp(cfg[i].key, "server") == 0)
+			rc = add_servers(p, cfg[i].value);
+	if (rc == 0 && p->nservers == 0)
+		rc = host->error(host, -EINVAL, "server is required (host:port)");
+	if (rc == 0)
+		rc = setup_options(p, cfg, n);
+	if (rc == 0)
+		rc = setup_key(p, cfg, n);
+	if (rc) {
+		memset(&p->key, 0, sizeof p->key);
+		free(p);
+		return rc;
+	}
+	*self = p;
+	return 0;
+}
+
+static const struct dnsfollow_provider_ops ops = {
+	.struct_size = sizeof ops,
+	.caps = DNSFOLLOW_CAP_ATOMIC | DNSFOLLOW_CAP_A | DNSFOLLOW_CAP_AAAA |
+		DNSFOLLOW_CAP_TXT,
+	.read = r2136_read,
+	.apply = r2136_apply,
+};
+
+DNSFOLLOW_PLUGIN_EXPORT const struct dnsfollow_plugin dnsfollow_plugin = {
+	.abi_version = DNSFOLLOW_ABI_VERSION,
+	.kind = DNSFOLLOW_KIND_PROVIDER,
+	.name = "rfc2136",
+	.version = "1.0",
+	.config_keys = config_keys,
+	.create = r2136_create,
+	.destroy = r2136_destroy,
+	.ops = &ops,
+};

@@ -1,0 +1,156 @@
+/* The rfc2136 provider: what its files share. */
+#ifndef R2136_H
+#define R2136_H
+
+#include <dnsfollow/plugin.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "tsig.h"
+#include "wire.h"
+
+#define R2136_MAX_SERVERS 8
+#define R2136_UDP_MAX 512 /* no EDNS: larger messages go over TCP */
+
+struct r2136_server {
+	struct sockaddr_storage addr;
+	socklen_t alen;
+	char text[96]; /* as configured, for messages */
+};
+
+/** Counters for the benchmark and debug logs. */
+struct r2136_stats {
+	uint64_t queries, updates, messages, bytes_out, bytes_in;
+};
+
+struct r2136 {
+	const struct dnsfollow_host *host;
+	struct r2136_server servers[R2136_MAX_SERVERS];
+	size_t nservers;
+	struct r2136_key key;
+	int have_key;   /* 0: unsigned requests (warned about at create) */
+	int tcp_only;   /* transport = tcp */
+	int timeout_ms; /* for one answer */
+	int axfr;       /* read = axfr */
+	struct r2136_stats stats;
+};
+
+/** A response as received, decoded and checked against its request. */
+struct r2136_reply {
+	uint8_t *raw;
+	size_t len;
+	struct r2136_msg msg;
+	int tsig_error;        /* TSIG error the server reported, or 0 */
+	uint64_t server_time;  /* from BADTIME */
+	const struct r2136_server *server;
+};
+
+void r2136_reply_free(struct r2136_reply *r);
+
+/* config.c / keyfile.c */
+int r2136_parse_server(const char *text, struct r2136_server *s, char *err,
+		       size_t errlen);
+/** Read a key file (tsig-keygen or `keymgr -t` format) into `k`, picking
+ *  `want` (may be NULL: the file must then hold exactly one key). */
+int r2136_keyfile_load(const char *path, const char *want,
+		       struct r2136_key *k, char *err, size_t errlen);
+/** Fill `k` from its parts; the secret is base64. */
+int r2136_key_set(struct r2136_key *k, const char *name, const char *alg,
+		  const char *b64, char *err, size_t errlen);
+/** Strict base64 decoding; returns the byte count or -1. */
+int r2136_base64_decode(const char *in, uint8_t *out, size_t cap);
+
+/* net.c: sockets with deadlines (monotonic ms of host->now_ms). */
+int r2136_udp_open(const struct r2136_server *s);
+int r2136_tcp_open(const struct r2136 *p, const struct r2136_server *s,
+		   uint64_t deadline);
+int r2136_tcp_write(const struct r2136 *p, int fd, const uint8_t *m,
+		    size_t len, uint64_t deadline);
+/** Read one length-prefixed message into `buf` (65535 bytes). */
+int r2136_tcp_read(const struct r2136 *p, int fd, uint8_t *buf, size_t *len,
+		   uint64_t deadline);
+/** poll() one fd until `deadline`: 0 ready, -ETIMEDOUT. */
+int r2136_wait(const struct r2136 *p, int fd, short events,
+	       uint64_t deadline);
+
+/* exchange.c */
+/** Make a query or UPDATE header + body in `b` ready for signing. */
+uint16_t r2136_new_id(void);
+/**
+ * Sign `req` (unsigned message) and send it to each server in turn until
+ * one gives a definite answer. On success `out` holds the verified reply
+ * (rcode still to be judged by the caller). Temporary failures move on to
+ * the next server; the last one's error is returned with its text set.
+ */
+int r2136_send(struct r2136 *p, const struct r2136_buf *req,
+	       const char *what, struct r2136_reply *out);
+/** Sign a copy of `req` into `out`; `mac`/`maclen` receive the MAC. */
+int r2136_sign(struct r2136 *p, const struct r2136_buf *req,
+	       struct r2136_buf *out, uint8_t *mac, size_t *maclen);
+/** Decode `raw` and verify it answers request `id` signed with `mac`.
+ *  Takes ownership of `raw`. Sets the error text on failure. */
+int r2136_accept(struct r2136 *p, const struct r2136_server *s,
+		 uint8_t *raw, size_t len, uint16_t id, const uint8_t *mac,
+		 size_t maclen, struct r2136_reply *out);
+
+/* rcode.c */
+/** 1 if a reply's outcome means "ask the next server". */
+int r2136_try_next(const struct r2136_reply *r);
+/**
+ * Judge a verified reply: 0 for NOERROR (and NXDOMAIN when `nx_ok`),
+ * else the error code with a one-line text naming the server, the zone
+ * and what to check.
+ */
+int r2136_judge(struct r2136 *p, const struct r2136_reply *r,
+		const char *what, const char *zone, int nx_ok);
+const char *r2136_rcode_name(unsigned rcode);
+
+/* names */
+/** 1 if `name` is `zone` or below it on a label boundary. */
+int r2136_in_zone(const char *name, const char *zone);
+
+/* compress.c: owner names of an UPDATE, compressed. */
+#define R2136_CZ_RECENT 8
+struct r2136_cz_name {
+	uint8_t w[R2136_WIRE_NAME_MAX + 1];
+	size_t len;
+	uint16_t off;
+};
+struct r2136_cz {
+	size_t base; /* where the buffer written to starts in the message */
+	uint8_t zone[R2136_WIRE_NAME_MAX + 1];
+	size_t zlen;
+	struct r2136_cz_name recent[R2136_CZ_RECENT];
+	unsigned next;
+};
+void r2136_cz_init(struct r2136_cz *cz, const char *zone, size_t base);
+void r2136_put_name_cz(struct r2136_buf *b, struct r2136_cz *cz,
+		       const char *name);
+
+/* read.c / axfr.c / update.c: the provider ops. */
+int r2136_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
+	       size_t nkeys, dnsfollow_rrset_cb emit, void *ctx);
+int r2136_read_axfr(struct r2136 *p, const char *zone,
+		    dnsfollow_rrset_cb emit, void *ctx);
+int r2136_apply(void *self, const char *zone,
+		const struct dnsfollow_change *changes, size_t n);
+/** Build the UPDATE messages (unsigned, at most `limit` bytes each) for a
+ *  changeset into a new array `*out` of `*nout` buffers (free each with
+ *  r2136_buf_free, then the array). Exposed for the unit tests. */
+int r2136_build_updates(struct r2136 *p, const char *zone,
+			const struct dnsfollow_change *changes, size_t n,
+			size_t limit, struct r2136_buf **out, size_t *nout);
+void r2136_free_updates(struct r2136_buf *m, size_t n);
+
+/** Emit the RRs of `rr[0..n)` (already sorted by name, type) as RRsets. */
+struct r2136_rec {
+	char *name;
+	uint16_t type;
+	uint32_t ttl;
+	char *text;
+};
+int r2136_emit_sorted(struct r2136_rec *rr, size_t n, dnsfollow_rrset_cb emit,
+		      void *ctx);
+void r2136_recs_sort(struct r2136_rec *rr, size_t n);
+
+#endif

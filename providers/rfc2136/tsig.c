@@ -1,0 +1,105 @@
+/* TSIG signing and verification (RFC 8945) with OpenSSL's HMAC. */
+#include "tsig.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+struct r2136_alg {
+	const char *name;
+	const EVP_MD *(*md)(void);
+	size_t maclen;
+};
+
+static const struct r2136_alg algs[] = {
+	{"hmac-sha1", EVP_sha1, 20},	 {"hmac-sha224", EVP_sha224, 28},
+	{"hmac-sha256", EVP_sha256, 32}, {"hmac-sha384", EVP_sha384, 48},
+	{"hmac-sha512", EVP_sha512, 64},
+};
+
+const struct r2136_alg *r2136_alg_find(const char *name)
+{
+	size_t n = strlen(name);
+	if (n && name[n - 1] == '.')
+		n--;
+	for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++)
+		if (strlen(algs[i].name) == n &&
+		    strncasecmp(algs[i].name, name, n) == 0)
+			return &algs[i];
+	return NULL;
+}
+
+const char *r2136_alg_name(const struct r2136_alg *a) { return a->name; }
+size_t r2136_alg_maclen(const struct r2136_alg *a) { return a->maclen; }
+
+int r2136_tsig_hmac(const struct r2136_key *k, const uint8_t *data,
+		    size_t len, uint8_t *mac, size_t *maclen)
+{
+	unsigned int n = 0;
+	if (!HMAC(k->alg->md(), k->secret, (int)k->secret_len, data, len, mac,
+		  &n))
+		return -EIO;
+	*maclen = n;
+	return 0;
+}
+
+/* Key name, class ANY, TTL 0, algorithm name: the part of the TSIG
+ * variables that comes before the timers. */
+static void vars_head(struct r2136_buf *b, const struct r2136_key *k)
+{
+	r2136_put_name(b, k->name);
+	r2136_put_u16(b, R2136_CLASS_ANY);
+	r2136_put_u32(b, 0);
+	r2136_put_name(b, k->alg->name);
+}
+
+void r2136_tsig_vars(struct r2136_buf *b, const struct r2136_key *k,
+		     uint64_t now, uint16_t fudge)
+{
+	vars_head(b, k);
+	r2136_put_u48(b, now);
+	r2136_put_u16(b, fudge);
+	r2136_put_u16(b, 0); /* error */
+	r2136_put_u16(b, 0); /* other len */
+}
+
+int r2136_tsig_sign(struct r2136_buf *b, const struct r2136_key *k,
+		    uint64_t now, uint8_t *mac, size_t *maclen)
+{
+	struct r2136_buf in = {0};
+	if (b->err || b->len < 12)
+		return b->err ? b->err : -EINVAL;
+	r2136_put_bytes(&in, b->p, b->len);
+	r2136_tsig_vars(&in, k, now, R2136_FUDGE);
+	int rc = in.err ? in.err : r2136_tsig_hmac(k, in.p, in.len, mac, maclen);
+	r2136_buf_free(&in);
+	if (rc)
+		return rc;
+	uint16_t id = r2136_get16(b->p);
+	uint16_t ar = r2136_get16(b->p + 10);
+	r2136_put_name(b, k->name);
+	r2136_put_u16(b, R2136_TYPE_TSIG);
+	r2136_put_u16(b, R2136_CLASS_ANY);
+	r2136_put_u32(b, 0);
+	uint8_t algw[R2136_WIRE_NAME_MAX + 1];
+	int an = r2136_name_to_wire(k->alg->name, algw);
+	r2136_put_u16(b, (uint16_t)(an + 16 + *maclen));
+	r2136_put_bytes(b, algw, (size_t)an);
+	r2136_put_u48(b, now);
+	r2136_put_u16(b, R2136_FUDGE);
+	r2136_put_u16(b, (uint16_t)*maclen);
+	r2136_put_bytes(b, mac, *maclen);
+	r2136_put_u16(b, id);
+	r2136_put_u16(b, 0);
+	r2136_put_u16(b, 0);
+	if (!b->err) {
+		b->p[10] = (uint8_t)((ar + 1) >> 8);
+		b->p[11] = (uint8_t)(ar + 1);
+	}
+	return b->err;
+}

@@ -1,0 +1,190 @@
+# Helpers for the rfc2136 tests (sourced after tests/lib/tap.sh): real
+# named and knotd on 127.0.0.1, each in its own folder under $W, torn
+# down by r2136_cleanup (set as the EXIT trap by r2136_init).
+#   r2136_init                    make $W, set the trap
+#   r2136_key NAME [ALG]          tsig-keygen key → $W/NAME.key (BIND format)
+#   r2136_knot_key NAME [ALG]     keymgr -t key   → $W/NAME.knot.key
+#   r2136_zonefile ZONE FILE      zone with SOA, NS and foreign records
+#   r2136_named PORT "KEY..." ZONE...  start named serving ZONEs, updatable by the KEYs
+#                                 (also on ::1 when R2136_NAMED_V6=::1)
+#   r2136_knotd PORT KEY ZONE...  the same with knotd
+#   r2136_serial PORT ZONE        the zone's SOA serial
+#   r2136_dig PORT NAME TYPE      sorted short answer
+#   r2136_conf FILE PORT KEYFILE ZONES [extra provider lines]   dnsfollow.ini head
+
+R2136_PIDS=""
+
+r2136_cleanup() {
+	for p in $R2136_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $R2136_PIDS; do
+		_i=0
+		while kill -0 "$p" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -n "${W:-}" ] && [ -d "$W" ] && rm -rf "$W"
+}
+
+r2136_init() {
+	W=$(mktemp -d /tmp/dnsfollow-rfc2136.XXXXXX)
+	trap 'r2136_cleanup' EXIT
+	trap 'exit 1' INT TERM HUP PIPE
+	OUT=$W
+	DF_ERR=$W/last.err
+}
+
+r2136_key() {
+	tsig-keygen -a "${2:-hmac-sha256}" "$1" >"$W/$1.key"
+}
+
+r2136_knot_key() {
+	keymgr -t "$1" "${2:-hmac-sha256}" >"$W/$1.knot.key"
+}
+
+# The secret of a BIND-format key file.
+r2136_secret() {
+	sed -n 's/.*secret "\(.*\)".*/\1/p' "$1"
+}
+r2136_alg() {
+	sed -n 's/.*algorithm \([a-z0-9-]*\).*/\1/p' "$1"
+}
+
+r2136_zonefile() { # ZONE FILE
+	cat >"$2" <<EOF
+\$TTL 300
+@	IN SOA ns1.$1. hostmaster.$1. 1 3600 900 604800 60
+@	IN NS ns1.$1.
+ns1	IN A 127.0.0.1
+www	IN A 198.51.100.7
+foreign	IN A 198.51.100.8
+mail	IN TXT "foreign text, not ours"
+EOF
+	# More records (benchmarks, big transfers) from a file if asked.
+	[ -n "${R2136_ZONE_EXTRA:-}" ] && cat "$R2136_ZONE_EXTRA" >>"$2"
+	return 0
+}
+
+r2136_wait_up() { # PORT ZONE
+	wait_for 15 sh -c "dig +time=1 +tries=1 @127.0.0.1 -p $1 $2 SOA +short | grep -q ." 
+}
+
+r2136_named() { # PORT KEYNAME ZONE...
+	_port=$1; _key=$2; shift 2
+	_d=$W/named-$_port; mkdir -p "$_d"
+	cat >"$_d/named.conf" <<EOF
+options {
+	directory "$_d";
+	listen-on port $_port { 127.0.0.1; };
+	listen-on-v6 port $_port { ${R2136_NAMED_V6:-none}; };
+	pid-file "$_d/named.pid";
+	session-keyfile "$_d/session.key";
+	recursion no;
+	notify no;
+	dnssec-validation no;
+	allow-transfer { $(for k in $_key; do printf 'key %s; ' "$k"; done) };
+};
+controls { };
+EOF
+	for k in $_key; do echo "include \"$W/$k.key\";" >>"$_d/named.conf"; done
+	echo "${R2136_NAMED_CONF_EXTRA:-}" >>"$_d/named.conf"
+	for z in "$@"; do
+		r2136_zonefile "$z" "$_d/$z.zone"
+		{
+			echo "zone \"$z\" { type primary; file \"$_d/$z.zone\"; update-policy {"
+			for k in $_key; do echo "	grant $k zonesub ANY;"; done
+			echo "}; };"
+		} >>"$_d/named.conf"
+	done
+	named -g -c "$_d/named.conf" -u root >"$_d/log" 2>&1 &
+	R2136_PIDS="$R2136_PIDS $!"
+	# named answers before it has settled its sockets: wait for "running".
+	{ wait_for 30 grep -q ' running$' "$_d/log" && r2136_wait_up "$_port" "$1"; } ||
+		{ diag "named did not start:"; tail -5 "$_d/log" | sed 's/^/# /'; return 1; }
+}
+
+r2136_knotd() { # PORT KEYNAME ZONE...   (key from $W/KEYNAME.knot.key)
+	_port=$1; _key=$2; shift 2
+	_d=$W/knot-$_port; mkdir -p "$_d/db" "$_d/zones"
+	{
+		echo "server:"
+		echo "    rundir: \"$_d\""
+		echo "    listen: 127.0.0.1@$_port"
+		echo "database:"
+		echo "    storage: \"$_d/db\""
+		sed -n '/^key:/,$p' "$W/$_key.knot.key"
+		echo "acl:"
+		echo "  - id: upd"
+		echo "    key: $_key"
+		echo "    action: [update, transfer]"
+		echo "template:"
+		echo "  - id: default"
+		echo "    storage: \"$_d/zones\""
+		echo "    file: \"%s.zone\""
+		echo "    zonefile-sync: -1"
+		echo "    journal-content: changes"
+		echo "zone:"
+		for z in "$@"; do
+			echo "  - domain: $z"
+			echo "    acl: upd"
+			r2136_zonefile "$z" "$_d/zones/$z.zone"
+		done
+	} >"$_d/knot.conf"
+	knotd -c "$_d/knot.conf" >"$_d/log" 2>&1 &
+	R2136_PIDS="$R2136_PIDS $!"
+	{ wait_for 30 grep -q 'server started' "$_d/log" && r2136_wait_up "$_port" "$1"; } ||
+		{ diag "knotd did not start:"; tail -5 "$_d/log" | sed 's/^/# /'; return 1; }
+}
+
+r2136_serial() { # PORT ZONE
+	dig +time=2 +tries=3 @127.0.0.1 -p "$1" "$2" SOA +short | awk '{print $3}'
+}
+
+r2136_dig() { # PORT NAME TYPE
+	dig +time=2 +tries=3 @127.0.0.1 -p "$1" "$2" "$3" +short | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# A config with the static backend on $W/placements.ini and one provider
+# "dns"; more lines for the provider section come as extra arguments.
+r2136_conf() { # FILE PORT KEYFILE ZONES [LINE...]
+	_f=$1; _port=$2; _kf=$3; _zones=$4; shift 4
+	cat >"$_f" <<EOF
+[dnsfollow]
+owner_id = test-owner
+interval = 1
+plugin_dir = $PLUGINS
+log_level = debug
+
+[backend lab]
+type = static
+file = $W/placements.ini
+
+[provider dns]
+type = rfc2136
+zones = $_zones
+server = 127.0.0.1:$_port
+EOF
+	[ -n "$_kf" ] && echo "key_file = $_kf" >>"$_f"
+	for l in "$@"; do echo "$l" >>"$_f"; done
+	echo >>"$_f"
+}
+
+# r2136_record FILE FQDN SERVICE [LINE...]
+r2136_record() {
+	_f=$1; _n=$2; _s=$3; shift 3
+	{
+		echo "[record $_n]"
+		echo "provider = dns"
+		echo "backend = lab"
+		echo "service = $_s"
+		for l in "$@"; do echo "$l"; done
+		echo
+	} >>"$_f"
+}
+
+r2136_place() { # SERVICE ADDRESSES...  (rewrites placements.ini for one service)
+	_tmp=$W/placements.new
+	: >"$_tmp"
+	[ -f "$W/placements.ini" ] && awk -v s="[$1]" '
+		/^\[/ { skip = ($0 == s) } !skip { print }' "$W/placements.ini" >"$_tmp"
+	printf '[%s]\naddresses = %s\n\n' "$1" "$2" >>"$_tmp"
+	mv "$_tmp" "$W/placements.ini"
+}

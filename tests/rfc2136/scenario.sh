@@ -1,0 +1,162 @@
+# The end-to-end scenario run against each real server (sourced by
+# t_named.sh and t_knot.sh after the server is up). Needs: $PORT, $KEYFILE,
+# zones example.test, example.net and fooexample.test on the server.
+#   r2136_scenario           the whole run, TAP lines on stdout
+
+# Config with the records of this scenario; extra provider lines as args.
+sc_conf() {
+	C=$W/df.ini
+	r2136_conf "$C" "$PORT" "$KEYFILE" "example.test, example.net, fooexample.test" "$@"
+	r2136_record "$C" git.example.test gogs "type = A, AAAA" "ttl = 60"
+}
+
+sc_once() { # run one pass; sets RC
+	df -c "$C" --once
+	RC=$?
+}
+
+# Records nobody asked dnsfollow to manage, as they are at the start.
+sc_foreign() {
+	for n in www.example.test/A ns1.example.test/A mail.example.test/TXT www.example.net/A www.fooexample.test/A; do
+		printf '%s=%s;' "$n" "$(r2136_dig "$PORT" "${n%/*}" "${n#*/}")"
+	done
+}
+
+sc_first_sync() {
+	r2136_place gogs "192.0.2.10"
+	sc_conf
+	s0=$(r2136_serial "$PORT" example.test)
+	sc_once
+	check "first sync exits 0 (rc=$RC)" [ "$RC" = 0 ]
+	check "first sync: git A is 192.0.2.10" [ "$(r2136_dig "$PORT" git.example.test A)" = "192.0.2.10" ]
+	check "first sync: ownership TXT written" \
+		[ "$(r2136_dig "$PORT" _dnsfollow.git.example.test TXT)" = '"heritage=dnsfollow,owner=test-owner"' ]
+	s1=$(r2136_serial "$PORT" example.test)
+	check "first sync: one UPDATE (serial $s0 -> $s1)" [ "$s1" = $((s0 + 1)) ]
+	check "first sync: the log says 1 UPDATE message" grep -q "applied in 1 UPDATE message" "$DF_ERR"
+}
+
+sc_in_sync() {
+	s1=$(r2136_serial "$PORT" example.test)
+	sc_once
+	check "in sync: exit 0 (rc=$RC)" [ "$RC" = 0 ]
+	check "in sync: serial does not move" [ "$(r2136_serial "$PORT" example.test)" = "$s1" ]
+	check "in sync: no UPDATE sent" sh -c "! grep -q 'UPDATE message' '$DF_ERR'"
+}
+
+sc_changes() {
+	r2136_place gogs "192.0.2.11"
+	sc_once
+	check "placement change applied (rc=$RC)" [ "$(r2136_dig "$PORT" git.example.test A)" = "192.0.2.11" ]
+	r2136_place gogs "192.0.2.11, 192.0.2.12"
+	sc_once
+	check "two addresses" [ "$(r2136_dig "$PORT" git.example.test A)" = "192.0.2.11 192.0.2.12" ]
+	s=$(r2136_serial "$PORT" example.test)
+	r2136_place gogs "192.0.2.20, 2001:db8::20"
+	sc_once
+	check "A and AAAA: A" [ "$(r2136_dig "$PORT" git.example.test A)" = "192.0.2.20" ]
+	check "A and AAAA: AAAA" [ "$(r2136_dig "$PORT" git.example.test AAAA)" = "2001:db8::20" ]
+	check "A and AAAA changed in one UPDATE" [ "$(r2136_serial "$PORT" example.test)" = $((s + 1)) ]
+	# 40 addresses: the UPDATE (> 512 bytes) goes over TCP, and the answer
+	# to the next read is truncated over UDP and asked again over TCP.
+	many=$(awk 'BEGIN { for (i = 1; i <= 40; i++) printf "%s192.0.2.%d", (i > 1 ? ", " : ""), 100 + i }')
+	r2136_place gogs "$many"
+	sc_once
+	check "40 addresses written (rc=$RC)" \
+		[ "$(dig +tcp @127.0.0.1 -p "$PORT" git.example.test A +short | wc -l)" = 40 ]
+	s=$(r2136_serial "$PORT" example.test)
+	sc_once
+	check "40 addresses read back through TCP: in sync (rc=$RC)" \
+		[ "$RC" = 0 -a "$(r2136_serial "$PORT" example.test)" = "$s" ]
+	r2136_place gogs "192.0.2.20, 2001:db8::20"
+	sc_once
+	check "back to one address each" [ "$(r2136_dig "$PORT" git.example.test A)" = "192.0.2.20" ]
+}
+
+sc_adopt() {
+	sc_conf
+	r2136_record "$C" foreign.example.test gogs "type = A"
+	sc_once
+	check "foreign record not adopted: permanent failure (rc=$RC)" [ "$RC" = 1 ]
+	check "the error names adopt = yes" grep -q "adopt" "$DF_ERR"
+	check "foreign record unchanged" [ "$(r2136_dig "$PORT" foreign.example.test A)" = "198.51.100.8" ]
+	sc_conf
+	r2136_record "$C" foreign.example.test gogs "type = A" "adopt = yes"
+	sc_once
+	check "adopt = yes takes it over (rc=$RC)" [ "$(r2136_dig "$PORT" foreign.example.test A)" = "192.0.2.20" ]
+	check "adopted record gets its marker" \
+		[ -n "$(r2136_dig "$PORT" _dnsfollow.foreign.example.test TXT)" ]
+}
+
+sc_on_empty() {
+	r2136_place idle "192.0.2.40"
+	sc_conf
+	r2136_record "$C" idle.example.test idle "type = A"
+	sc_once
+	check "on_empty: record created" [ "$(r2136_dig "$PORT" idle.example.test A)" = "192.0.2.40" ]
+	r2136_place idle ""
+	sc_once
+	check "on_empty = keep (default) keeps the value" [ "$(r2136_dig "$PORT" idle.example.test A)" = "192.0.2.40" ]
+	sc_conf
+	r2136_record "$C" idle.example.test idle "type = A" "on_empty = delete"
+	sc_once
+	check "on_empty = delete removes the record (rc=$RC)" [ -z "$(r2136_dig "$PORT" idle.example.test A)" ]
+}
+
+sc_multi_zone() {
+	r2136_place web "192.0.2.50"
+	sc_conf
+	r2136_record "$C" api.fooexample.test web "type = A"
+	r2136_record "$C" example.net web "type = A"
+	a=$(r2136_serial "$PORT" example.test)
+	b=$(r2136_serial "$PORT" fooexample.test)
+	c=$(r2136_serial "$PORT" example.net)
+	sc_once
+	check "multi-zone pass exits 0 (rc=$RC)" [ "$RC" = 0 ]
+	check "api.fooexample.test lands in fooexample.test" \
+		[ "$(r2136_dig "$PORT" api.fooexample.test A)" = "192.0.2.50" ]
+	check "zone apex example.net set" [ "$(r2136_dig "$PORT" example.net A)" = "192.0.2.50" ]
+	check "fooexample.test: one UPDATE" [ "$(r2136_serial "$PORT" fooexample.test)" = $((b + 1)) ]
+	check "example.net: one UPDATE" [ "$(r2136_serial "$PORT" example.net)" = $((c + 1)) ]
+	check "example.test untouched by them" [ "$(r2136_serial "$PORT" example.test)" = "$a" ]
+}
+
+sc_axfr_tcp() {
+	sc_conf "read = axfr"
+	s=$(r2136_serial "$PORT" example.test)
+	sc_once
+	check "read = axfr: in sync, exit 0 (rc=$RC)" [ "$RC" = 0 ]
+	check "read = axfr: no UPDATE when in sync" [ "$(r2136_serial "$PORT" example.test)" = "$s" ]
+	r2136_place gogs "192.0.2.21"
+	sc_once
+	check "read = axfr: change applied" [ "$(r2136_dig "$PORT" git.example.test A)" = "192.0.2.21" ]
+	n=$(sed -n 's/.*zone example.test: transfer of \([0-9]*\) records in \([0-9]*\) message.*/\2/p' "$DF_ERR")
+	check "read = axfr: a multi-message transfer, TSIG verified on each (${n:-no} messages)" \
+		[ "${n:-0}" -gt 1 ]
+	sc_conf "transport = tcp"
+	r2136_place gogs "192.0.2.22"
+	sc_once
+	check "transport = tcp: change applied (rc=$RC)" [ "$(r2136_dig "$PORT" git.example.test A)" = "192.0.2.22" ]
+}
+
+# 3000 more records per zone: an AXFR then spans several messages.
+r2136_bigzone() {
+	awk 'BEGIN { for (i = 0; i < 3000; i++)
+		printf "h%d IN A 10.%d.%d.1\n", i, int(i / 256), i % 256 }' >"$W/extra"
+	R2136_ZONE_EXTRA=$W/extra
+}
+
+r2136_scenario() {
+	before=$(sc_foreign)
+	sc_first_sync
+	sc_in_sync
+	sc_changes
+	sc_in_sync
+	sc_adopt
+	sc_on_empty
+	sc_multi_zone
+	sc_axfr_tcp
+	after=$(sc_foreign)
+	check "foreign records untouched" [ "$after" = "$before" ]
+	[ "$after" = "$before" ] || diag "before: $before / after: $after"
+}

@@ -1,0 +1,241 @@
+/* apply()'s messages: one UPDATE per zone with the whole changeset, the
+ * right classes and TTLs, split only above the size limit with a record
+ * and its ownership marker kept together; bad input refused clearly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../../providers/rfc2136/rfc2136.h"
+#include "testhost.h"
+
+extern const struct dnsfollow_plugin dnsfollow_plugin;
+
+struct fx {
+	const struct dnsfollow_host *h;
+	struct r2136 *p;
+};
+
+static int setup(void **st)
+{
+	static const char *const kv[] = {
+		"server=127.0.0.1:9", "key_name=k", "key_secret=c2VjcmV0c2VjcmV0", NULL};
+	struct dnsfollow_kv cfg[8];
+	struct fx *f = calloc(1, sizeof *f);
+	f->h = testhost_new("t");
+	size_t n = testhost_kv(cfg, 8, kv);
+	assert_int_equal(dnsfollow_plugin.create(f->h, cfg, n, (void **)&f->p), 0);
+	*st = f;
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	struct fx *f = *st;
+	dnsfollow_plugin.destroy(f->p);
+	testhost_free(f->h);
+	free(f);
+	return 0;
+}
+
+static const char *const ip1[] = {"192.0.2.10", "192.0.2.11"};
+static const char *const own[] = {"heritage=dnsfollow,owner=o"};
+
+static struct dnsfollow_change set(const char *name, uint16_t type,
+				   const char *const *rd, size_t n)
+{
+	return (struct dnsfollow_change){.op = DNSFOLLOW_CHANGE_SET,
+		.rrset = {.name = name, .type = type, .ttl = 60, .count = n, .rdata = rd}};
+}
+
+static struct dnsfollow_change del(const char *name, uint16_t type)
+{
+	return (struct dnsfollow_change){.op = DNSFOLLOW_CHANGE_DELETE,
+		.rrset = {.name = name, .type = type}};
+}
+
+static void test_one_message(void **st)
+{
+	struct fx *f = *st;
+	struct dnsfollow_change c[] = {
+		set("git.example.test", 1, ip1, 2),
+		set("_dnsfollow.git.example.test", 16, own, 1),
+		del("old.example.test", 28),
+	};
+	struct r2136_buf *m;
+	size_t nm;
+	assert_int_equal(r2136_build_updates(f->p, "example.test", c, 3, 65000, &m, &nm), 0);
+	assert_int_equal(nm, 1);
+	struct r2136_msg d;
+	assert_int_equal(r2136_msg_decode(m[0].p, m[0].len, &d, NULL, 0), 0);
+	assert_int_equal(r2136_opcode(&d), 5);
+	assert_int_equal(d.count[0], 1);           /* zone */
+	assert_int_equal(d.count[2], 2 + 1 + 2 + 1); /* del+2 adds, del+add, del */
+	assert_string_equal(d.rr[0].name, "example.test");
+	assert_int_equal(d.rr[0].type, 6);
+	/* git: delete RRset (ANY, TTL 0, no rdata), then two IN adds */
+	int seen_git = 0, seen_old = 0, seen_own = 0;
+	for (size_t i = 1; i < d.nrr; i++) {
+		struct r2136_rr *r = &d.rr[i];
+		if (strcmp(r->name, "git.example.test") == 0) {
+			if (seen_git++ == 0) {
+				assert_int_equal(r->cls, 255);
+				assert_int_equal(r->ttl, 0);
+				assert_int_equal(r->rdlen, 0);
+			} else {
+				assert_int_equal(r->cls, 1);
+				assert_int_equal(r->ttl, 60);
+			}
+		} else if (strcmp(r->name, "old.example.test") == 0) {
+			seen_old++;
+			assert_int_equal(r->cls, 255);
+			assert_int_equal(r->type, 28);
+			assert_int_equal(r->rdlen, 0);
+		} else if (r->cls == 1) {
+			seen_own++;
+			assert_string_equal(r->text, own[0]);
+		}
+	}
+	assert_int_equal(seen_git, 3);
+	assert_int_equal(seen_old, 1);
+	assert_int_equal(seen_own, 1);
+	r2136_msg_free(&d);
+	r2136_free_updates(m, nm);
+}
+
+/* 40 records and their markers, given in a scrambled order, with a limit
+ * that forces several messages: every message holds whole groups. */
+static void test_split_keeps_groups(void **st)
+{
+	struct fx *f = *st;
+	enum { N = 40 };
+	char names[N][2][64];
+	struct dnsfollow_change c[2 * N];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i][0], 64, "h%d.example.test", i);
+		snprintf(names[i][1], 64, "_dnsfollow.h%d.example.test", i);
+		c[i] = set(names[i][0], 1, ip1, 1);
+		c[2 * N - 1 - i] = set(names[i][1], 16, own, 1);
+	}
+	struct r2136_buf *m;
+	size_t nm;
+	assert_int_equal(r2136_build_updates(f->p, "example.test", c, 2 * N, 600, &m, &nm), 0);
+	assert_true(nm > 3);
+	size_t total = 0;
+	for (size_t k = 0; k < nm; k++) {
+		struct r2136_msg d;
+		assert_true(m[k].len <= 600);
+		assert_int_equal(r2136_msg_decode(m[k].p, m[k].len, &d, NULL, 0), 0);
+		for (size_t i = 1; i < d.nrr; i++) {
+			if (strncmp(d.rr[i].name, "_dnsfollow.", 11) != 0 || d.rr[i].cls != 1)
+				continue;
+			/* the record it marks is in the same message */
+			int found = 0;
+			for (size_t j = 1; j < d.nrr; j++)
+				found |= strcmp(d.rr[j].name, d.rr[i].name + 11) == 0;
+			assert_true(found);
+			total++;
+		}
+		r2136_msg_free(&d);
+	}
+	assert_int_equal(total, N);
+	r2136_free_updates(m, nm);
+}
+
+static void test_refusals(void **st)
+{
+	struct fx *f = *st;
+	struct r2136_buf *m;
+	size_t nm;
+	struct dnsfollow_change c = set("x.fooexample.test", 1, ip1, 1);
+	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_non_null(strstr(testhost_error(f->h), "not in zone example.test"));
+	static const char *const bad[] = {"192.0.2.300"};
+	c = set("x.example.test", 1, bad, 1);
+	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_non_null(strstr(testhost_error(f->h), "bad A value '192.0.2.300'"));
+	c = set("x.example.test", 99, ip1, 1);
+	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_non_null(strstr(testhost_error(f->h), "not supported"));
+	c = set("a..example.test", 1, ip1, 1);
+	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_non_null(strstr(testhost_error(f->h), "not a valid DNS name"));
+	/* one group larger than the limit */
+	c = set("x.example.test", 1, ip1, 2);
+	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 60, &m, &nm), -EMSGSIZE);
+	assert_non_null(strstr(testhost_error(f->h), "do not fit"));
+}
+
+static void test_long_txt(void **st)
+{
+	struct fx *f = *st;
+	char t[600];
+	memset(t, 'q', 599);
+	t[599] = 0;
+	const char *rd[] = {t};
+	struct dnsfollow_change c = set("_dnsfollow.x.example.test", 16, rd, 1);
+	struct r2136_buf *m;
+	size_t nm;
+	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 65000, &m, &nm), 0);
+	struct r2136_msg d;
+	assert_int_equal(r2136_msg_decode(m[0].p, m[0].len, &d, NULL, 0), 0);
+	assert_int_equal(d.rr[2].rdlen, 599 + 3); /* 255 + 255 + 89, 3 lengths */
+	assert_string_equal(d.rr[2].text, t);
+	r2136_msg_free(&d);
+	r2136_free_updates(m, nm);
+}
+
+/* Owner names point at the zone, at the previous owner, and the marker at
+ * its record: header 12 + zone 18 + delete 16 + add 16 + marker delete
+ * 23 ("\x0a_dnsfollow" + pointer) + marker add 39 = 124 bytes. */
+static void test_compression(void **st)
+{
+	struct fx *f = *st;
+	struct dnsfollow_change c[] = {
+		set("git.example.test", 1, ip1, 1),
+		set("_dnsfollow.git.example.test", 16, own, 1),
+	};
+	struct r2136_buf *m;
+	size_t nm;
+	assert_int_equal(r2136_build_updates(f->p, "example.test", c, 2, 65000, &m, &nm), 0);
+	assert_int_equal(m[0].len, 124);
+	struct r2136_msg d;
+	assert_int_equal(r2136_msg_decode(m[0].p, m[0].len, &d, NULL, 0), 0);
+	assert_string_equal(d.rr[1].name, "git.example.test");
+	assert_string_equal(d.rr[2].name, "git.example.test");
+	assert_string_equal(d.rr[3].name, "_dnsfollow.git.example.test");
+	assert_string_equal(d.rr[4].name, "_dnsfollow.git.example.test");
+	r2136_msg_free(&d);
+	r2136_free_updates(m, nm);
+	/* The apex itself is a bare pointer to the zone name. */
+	struct dnsfollow_change apex = set("example.test", 1, ip1, 1);
+	assert_int_equal(r2136_build_updates(f->p, "example.test", &apex, 1, 65000, &m, &nm), 0);
+	assert_int_equal(m[0].len, 12 + 18 + 12 + 16);
+	r2136_free_updates(m, nm);
+}
+
+static void test_apply_nothing(void **st)
+{
+	struct fx *f = *st;
+	/* no changes: nothing is sent (the server at port 9 would fail) */
+	assert_int_equal(r2136_apply(f->p, "example.test", NULL, 0), 0);
+	assert_int_equal(f->p->stats.messages, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_one_message, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split_keeps_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_txt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compression, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_nothing, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("rfc2136 update", tests, NULL, NULL);
+}
