@@ -1,0 +1,273 @@
+/*
+ * Requests to the Docker Engine API through the host's HTTP helper. Only
+ * GETs: the backend never changes anything in the swarm, so a socket proxy
+ * that allows GET /_ping, /version, /tasks, /nodes, /services, /events is
+ * enough.
+ */
+#include "swarm.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MIN_API 1041 /* SWARM_API_VERSION as a number */
+
+char *swarm_urlencode(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *out = malloc(3 * n + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c)) {
+			*o++ = (char)c;
+		} else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* "PREFIX?filters=" + URL-encoded {"KEY":[values...]}. */
+static char *filter_path(const char *prefix, const char *key,
+			 const char *const *vals, size_t nvals)
+{
+	json_t *arr = json_array(), *obj = json_object();
+	char *js = NULL, *enc = NULL, *out = NULL;
+	if (!arr || !obj)
+		goto done;
+	for (size_t i = 0; i < nvals; i++)
+		if (json_array_append_new(arr, json_string(vals[i])))
+			goto done;
+	if (json_object_set(obj, key, arr))
+		goto done;
+	js = json_dumps(obj, JSON_COMPACT);
+	enc = js ? swarm_urlencode(js) : NULL;
+	if (enc) {
+		size_t n = strlen(prefix) + strlen(enc) + 16;
+		out = malloc(n);
+		if (out)
+			snprintf(out, n, "%s?filters=%s", prefix, enc);
+	}
+done:
+	json_decref(arr);
+	json_decref(obj);
+	free(js);
+	free(enc);
+	return out;
+}
+
+char *swarm_tasks_path(const char *service)
+{
+	/* Every desired state on purpose: the watcher needs to see tasks on
+	 * their way up ("ready", "starting") and down to know when a move is
+	 * over; resolution picks the running ones itself. */
+	return filter_path("/tasks", "service", &service, 1);
+}
+
+char *swarm_events_path(void)
+{
+	static const char *const types[] = {"service", "node"};
+	return filter_path("/events", "type", types, 2);
+}
+
+static const char *where(const struct swarm *sw)
+{
+	return sw->cfg.socket ? sw->cfg.socket : sw->cfg.base;
+}
+
+int swarm_api_status(long status, const char *body, size_t len,
+		     const char *what, char *err, size_t errlen)
+{
+	char msg[300];
+	if (status >= 200 && status < 300)
+		return 0;
+	const char *m = swarm_error_message(body, len, msg, sizeof msg);
+	if (!m)
+		m = "no message";
+	if (status == 503 && strstr(m, "not a swarm manager")) {
+		snprintf(err, errlen,
+			 "the engine is not a swarm manager: dnsfollow must talk to a "
+			 "manager node (engine said: %.200s)", m);
+		return -EACCES;
+	}
+	snprintf(err, errlen, "%s: HTTP %ld: %.250s", what, status, m);
+	if (status == 404)
+		return -ENOENT;
+	if (status == 401 || status == 403)
+		return -EACCES;
+	if (status == 429 || status >= 500)
+		return -EAGAIN;
+	return -EPROTO;
+}
+
+/* destroy() must not wait for a slow engine: requests end when it asks. */
+static int api_cancelled(void *ctx)
+{
+	struct swarm *sw = ctx;
+	pthread_mutex_lock(&sw->mu);
+	int s = sw->stop;
+	pthread_mutex_unlock(&sw->mu);
+	return s;
+}
+
+static void fill_req(struct swarm *sw, struct dnsfollow_http_request *r,
+		     const char *url)
+{
+	memset(r, 0, sizeof *r);
+	r->struct_size = sizeof *r;
+	r->method = "GET";
+	r->url = url;
+	r->unix_socket = sw->cfg.socket;
+	r->ca_file = sw->cfg.tls_ca;
+	r->client_cert = sw->cfg.tls_cert;
+	r->client_key = sw->cfg.tls_key;
+	r->timeout_ms = sw->cfg.timeout_ms;
+	r->connect_timeout_ms = sw->cfg.timeout_ms;
+	r->max_body = SWARM_MAX_BODY;
+	r->cancelled = api_cancelled;
+	r->ctx = (void *)sw;
+}
+
+static int do_get(struct swarm *sw, const char *path, int versioned,
+		  struct dnsfollow_http_response *resp, char *err,
+		  size_t errlen)
+{
+	char url[4096];
+	int n = snprintf(url, sizeof url, "%s%s%s", sw->cfg.base,
+			 versioned ? "/v" SWARM_API_VERSION : "", path);
+	if (n < 0 || (size_t)n >= sizeof url) {
+		snprintf(err, errlen, "request path too long");
+		return -EINVAL;
+	}
+	struct dnsfollow_http_request r;
+	fill_req(sw, &r, url);
+	int rc = sw->host->http(sw->host, &r, resp);
+	if (rc) {
+		const char *why = rc == -EMSGSIZE ? "answer too large"
+							 : strerror(-rc);
+		snprintf(err, errlen, "GET %.100s: cannot reach the Docker engine at %.200s: %s",
+			 path, where(sw), why);
+		if (rc == -EMSGSIZE)
+			rc = -EPROTO;
+	}
+	return rc;
+}
+
+/* The engine's API version from /_ping's header, else /version. */
+static int engine_version(struct swarm *sw, char *err, size_t errlen)
+{
+	struct dnsfollow_http_response resp = {0};
+	int rc = do_get(sw, "/_ping", 0, &resp, err, errlen);
+	if (rc)
+		return rc;
+	int v = -1;
+	for (char *l = resp.headers; l && *l;) {
+		char *e = strchr(l, '\n');
+		if (strncasecmp(l, "Api-Version:", 12) == 0) {
+			char tmp[32];
+			size_t k = e ? (size_t)(e - l - 12) : strlen(l + 12);
+			snprintf(tmp, sizeof tmp, "%.*s", (int)(k < 31 ? k : 31), l + 12);
+			v = swarm_parse_api_version(tmp + strspn(tmp, " \t"));
+		}
+		l = e ? e + 1 : NULL;
+	}
+	rc = swarm_api_status(resp.status, resp.body, resp.body_len, "GET /_ping",
+			      err, errlen);
+	sw->host->http_free(sw->host, &resp);
+	if (rc || v >= 0)
+		return rc ? rc : v;
+	rc = do_get(sw, "/version", 0, &resp, err, errlen);
+	if (rc)
+		return rc;
+	rc = swarm_api_status(resp.status, resp.body, resp.body_len,
+			      "GET /version", err, errlen);
+	json_t *j = rc ? NULL : json_loadb(resp.body, resp.body_len, 0, NULL);
+	json_t *av = json_object_get(j, "ApiVersion");
+	v = json_is_string(av) ? swarm_parse_api_version(json_string_value(av)) : -1;
+	json_decref(j);
+	sw->host->http_free(sw->host, &resp);
+	if (!rc && v < 0) {
+		snprintf(err, errlen, "the engine did not say its API version");
+		rc = -EPROTO;
+	}
+	return rc ? rc : v;
+}
+
+int swarm_api_ensure_version(struct swarm *sw, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&sw->mu);
+	int ok = sw->version_ok;
+	pthread_mutex_unlock(&sw->mu);
+	if (ok)
+		return 0;
+	int v = engine_version(sw, err, errlen);
+	if (v < 0)
+		return v;
+	if (v < MIN_API) {
+		snprintf(err, errlen,
+			 "the engine speaks Docker API %d.%d; dnsfollow needs %s "
+			 "(Docker 20.10) or newer", v / 1000, v % 1000,
+			 SWARM_API_VERSION);
+		return -EPROTO;
+	}
+	pthread_mutex_lock(&sw->mu);
+	sw->version_ok = 1;
+	pthread_mutex_unlock(&sw->mu);
+	return 0;
+}
+
+int swarm_api_get(struct swarm *sw, const char *path_query,
+		  struct dnsfollow_http_response *resp, char *err,
+		  size_t errlen)
+{
+	int rc = swarm_api_ensure_version(sw, err, errlen);
+	if (rc)
+		return rc;
+	rc = do_get(sw, path_query, 1, resp, err, errlen);
+	if (rc)
+		return rc;
+	char what[160];
+	snprintf(what, sizeof what, "GET %.140s", path_query);
+	rc = swarm_api_status(resp->status, resp->body, resp->body_len, what,
+			      err, errlen);
+	if (rc)
+		sw->host->http_free(sw->host, resp);
+	return rc;
+}
+
+int swarm_api_stream(struct swarm *sw, const char *path_query,
+		     int (*on_data)(void *, const char *, size_t),
+		     int (*cancelled)(void *), void *ctx, long *status,
+		     char *err, size_t errlen)
+{
+	int rc = swarm_api_ensure_version(sw, err, errlen);
+	if (rc)
+		return rc;
+	char url[4096];
+	snprintf(url, sizeof url, "%s/v%s%s", sw->cfg.base, SWARM_API_VERSION,
+		 path_query);
+	struct dnsfollow_http_request r;
+	fill_req(sw, &r, url);
+	r.timeout_ms = 0; /* a stream lasts as long as it lasts */
+	r.on_data = on_data;
+	r.cancelled = cancelled;
+	r.ctx = ctx;
+	struct dnsfollow_http_response resp = {0};
+	rc = sw->host->http(sw->host, &r, &resp);
+	*status = rc ? 0 : resp.status;
+	if (rc && rc != -ECANCELED)
+		snprintf(err, errlen, "event stream from %.200s: %s", where(sw),
+			 strerror(-rc));
+	sw->host->http_free(sw->host, &resp);
+	return rc;
+}

@@ -1,0 +1,283 @@
+/* Configuration keys → struct swarm_cfg. Every bad value is one clear
+ * line; nothing here talks to the engine. */
+#include "swarm.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define DEFAULT_HOST "unix:///var/run/docker.sock"
+#define DEFAULT_PORT "2376"
+
+static int fail(char *err, size_t errlen, const char *fmt, const char *a,
+		const char *b)
+{
+	snprintf(err, errlen, fmt, a, b);
+	return -EINVAL;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *yes[] = {"yes", "true", "on", "1"};
+	static const char *no[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = 1, 0;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = 0, 0;
+	}
+	return -1;
+}
+
+static int parse_ulong(const char *v, unsigned long lo, unsigned long hi,
+		       unsigned long *out)
+{
+	char *end;
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	unsigned long x = strtoul(v, &end, 10);
+	if (errno || *end || x < lo || x > hi)
+		return -1;
+	*out = x;
+	return 0;
+}
+
+static int addr_family(const char *a)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	if (inet_pton(AF_INET, a, buf) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, a, buf) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+static int add_map(struct swarm_cfg *c, const char *v, char *err,
+		   size_t errlen)
+{
+	while (isspace((unsigned char)*v))
+		v++;
+	const char *eq = strchr(v, '=');
+	if (!eq)
+		return fail(err, errlen,
+			    "node_address: '%s' is not HOSTNAME=ADDRESS%s", v, "");
+	size_t hl = (size_t)(eq - v);
+	while (hl && isspace((unsigned char)v[hl - 1]))
+		hl--;
+	const char *a = eq + 1;
+	while (isspace((unsigned char)*a))
+		a++;
+	char addr[INET6_ADDRSTRLEN + 8];
+	snprintf(addr, sizeof addr, "%s", a);
+	for (size_t n = strlen(addr); n && isspace((unsigned char)addr[n - 1]);)
+		addr[--n] = '\0';
+	int fam = addr_family(addr);
+	if (hl == 0 || hl >= SWARM_HOST_MAX)
+		return fail(err, errlen, "node_address: bad host name in '%s'%s",
+			    v, "");
+	if (!fam)
+		return fail(err, errlen,
+			    "node_address: '%s' is not an IPv4 or IPv6 address (in '%s')",
+			    addr, v);
+	struct swarm_map *m = realloc(c->map, (c->nmap + 1) * sizeof *m);
+	if (!m)
+		return -ENOMEM;
+	c->map = m;
+	m[c->nmap].host = strndup(v, hl);
+	m[c->nmap].addr = strdup(addr);
+	m[c->nmap].family = fam;
+	c->nmap++;
+	if (!m[c->nmap - 1].host || !m[c->nmap - 1].addr)
+		return -ENOMEM;
+	return 0;
+}
+
+static int readable(const char *key, const char *path, char *err,
+		    size_t errlen)
+{
+	if (access(path, R_OK) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: cannot read %s: %s", key, path,
+		 strerror(errno));
+	return -EINVAL;
+}
+
+/* TLS material for tcp://: the keys, else the docker CLI's conventions. */
+static int tls_files(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
+		     size_t n, char *err, size_t errlen)
+{
+	const char *ca = dnsfollow_kv_get(kv, n, "tls_ca");
+	const char *cert = dnsfollow_kv_get(kv, n, "tls_cert");
+	const char *key = dnsfollow_kv_get(kv, n, "tls_key");
+	const char *dir = getenv("DOCKER_CERT_PATH");
+	char p[3][4096];
+	if (!ca && !cert && !key && (dir || getenv("DOCKER_TLS_VERIFY"))) {
+		const char *home = getenv("HOME");
+		char def[4096];
+		snprintf(def, sizeof def, "%.4000s/.docker", home ? home : "");
+		if (!dir || !*dir)
+			dir = def;
+		snprintf(p[0], sizeof p[0], "%.4000s/ca.pem", dir);
+		snprintf(p[1], sizeof p[1], "%.4000s/cert.pem", dir);
+		snprintf(p[2], sizeof p[2], "%.4000s/key.pem", dir);
+		ca = p[0], cert = p[1], key = p[2];
+	}
+	if (!cert || !key)
+		return fail(err, errlen,
+			    "host = tcp://... needs mutual TLS: set tls_cert and tls_key "
+			    "(and tls_ca), or DOCKER_CERT_PATH; for a plain-HTTP socket "
+			    "proxy write host = http://HOST:PORT%s%s", "", "");
+	int rc = readable("tls_cert", cert, err, errlen);
+	if (!rc)
+		rc = readable("tls_key", key, err, errlen);
+	if (!rc && ca)
+		rc = readable("tls_ca", ca, err, errlen);
+	if (rc)
+		return rc;
+	c->tls_cert = strdup(cert);
+	c->tls_key = strdup(key);
+	c->tls_ca = ca ? strdup(ca) : NULL;
+	if (!c->tls_cert || !c->tls_key || (ca && !c->tls_ca))
+		return -ENOMEM;
+	return 0;
+}
+
+static int parse_host(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
+		      size_t n, char *err, size_t errlen)
+{
+	const char *h = dnsfollow_kv_get(kv, n, "host");
+	if (!h || !*h)
+		h = getenv("DOCKER_HOST");
+	if (!h || !*h)
+		h = DEFAULT_HOST;
+	if (strncmp(h, "unix://", 7) == 0) {
+		const char *path = h + 7;
+		if (path[0] != '/')
+			return fail(err, errlen,
+				    "host: '%s': the socket path must be absolute%s", h, "");
+		if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+			return fail(err, errlen,
+				    "host: socket path '%s' is too long%s", path, "");
+		c->socket = strdup(path);
+		c->base = strdup("http://localhost");
+		return c->socket && c->base ? 0 : -ENOMEM;
+	}
+	int plain = strncmp(h, "http://", 7) == 0;
+	if (!plain && strncmp(h, "tcp://", 6) != 0)
+		return fail(err, errlen,
+			    "host: '%s': expected unix:///PATH, tcp://HOST:PORT or "
+			    "http://HOST:PORT%s", h, "");
+	const char *hp = h + (plain ? 7 : 6);
+	size_t hl = strcspn(hp, "/?#");
+	if (hl == 0 || hp[hl] != '\0' || strpbrk(hp, " @\\"))
+		return fail(err, errlen, "host: '%s' is not %s://HOST:PORT", h,
+			    plain ? "http" : "tcp");
+	/* Port given unless the text ends in a bare host or "[v6]". */
+	const char *colon = strrchr(hp, ':');
+	int has_port = colon && (hp[0] != '[' || colon > strchr(hp, ']'));
+	size_t blen = strlen(hp) + 16;
+	c->base = malloc(blen);
+	if (!c->base)
+		return -ENOMEM;
+	/* http:// is plain text on purpose (a socket proxy on a private
+	 * network, written out explicitly); tcp:// always means TLS. */
+	snprintf(c->base, blen, "%s://%s%s%s", plain ? "http" : "https", hp,
+		 has_port ? "" : ":", has_port ? "" : plain ? "2375" : DEFAULT_PORT);
+	return plain ? 0 : tls_files(c, kv, n, err, errlen);
+}
+
+static int dup_label(char **dst, const struct dnsfollow_kv *kv, size_t n,
+		     const char *key, const char *def)
+{
+	const char *v = dnsfollow_kv_get(kv, n, key);
+	if (!v)
+		v = def;
+	if (!*v) /* empty: this source is switched off */
+		return 0;
+	*dst = strdup(v);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int parse_numbers(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
+			 size_t n, char *err, size_t errlen)
+{
+	const char *v;
+	unsigned long x;
+	c->poll_ms = 5000;
+	c->timeout_ms = 5000;
+	if ((v = dnsfollow_kv_get(kv, n, "poll_interval"))) {
+		if (parse_ulong(v, 1, 86400, &x))
+			return fail(err, errlen,
+				    "poll_interval: '%s' is not a number of seconds (1-86400)%s",
+				    v, "");
+		c->poll_ms = (unsigned)x * 1000u;
+	}
+	if ((v = dnsfollow_kv_get(kv, n, "timeout_ms"))) {
+		if (parse_ulong(v, 100, 600000, &x))
+			return fail(err, errlen,
+				    "timeout_ms: '%s' is not a number of milliseconds (100-600000)%s",
+				    v, "");
+		c->timeout_ms = (long)x;
+	}
+	c->events = 1;
+	if ((v = dnsfollow_kv_get(kv, n, "events")) && parse_bool(v, &c->events))
+		return fail(err, errlen, "events: '%s' is not yes or no%s", v, "");
+	if ((v = dnsfollow_kv_get(kv, n, "allow_loopback")) &&
+	    parse_bool(v, &c->allow_loopback))
+		return fail(err, errlen, "allow_loopback: '%s' is not yes or no%s",
+			    v, "");
+	return 0;
+}
+
+int swarm_cfg_parse(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
+		    size_t n, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof *c);
+	int rc = parse_numbers(c, kv, n, err, errlen);
+	if (!rc)
+		rc = parse_host(c, kv, n, err, errlen);
+	if (!rc)
+		rc = dup_label(&c->label4, kv, n, "address_label", "dnsfollow.ipv4");
+	if (!rc)
+		rc = dup_label(&c->label6, kv, n, "address6_label", "dnsfollow.ipv6");
+	for (size_t i = 0; !rc && i < n; i++)
+		if (strcmp(kv[i].key, "node_address") == 0)
+			rc = add_map(c, kv[i].value, err, errlen);
+	if (rc == -ENOMEM)
+		snprintf(err, errlen, "out of memory");
+	if (rc)
+		swarm_cfg_free(c);
+	return rc;
+}
+
+void swarm_cfg_free(struct swarm_cfg *c)
+{
+	free(c->socket);
+	free(c->base);
+	free(c->tls_ca);
+	free(c->tls_cert);
+	free(c->tls_key);
+	free(c->label4);
+	free(c->label6);
+	for (size_t i = 0; i < c->nmap; i++) {
+		free(c->map[i].host);
+		free(c->map[i].addr);
+	}
+	free(c->map);
+	memset(c, 0, sizeof *c);
+}
+
+void swarm_addrcfg_of(const struct swarm_cfg *c, struct swarm_addrcfg *ac)
+{
+	ac->label4 = c->label4;
+	ac->label6 = c->label6;
+	ac->map = c->map;
+	ac->nmap = c->nmap;
+	ac->allow_loopback = c->allow_loopback;
+}

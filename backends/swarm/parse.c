@@ -1,0 +1,369 @@
+/*
+ * The engine's JSON → plain structs. Anything surprising (not JSON, wrong
+ * types, missing fields, ids too long) is an error for the whole answer:
+ * the core then keeps the record as it is, which beats guessing.
+ */
+#include "swarm.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static json_t *load_array(const char *body, size_t len, const char *what,
+			  char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j) {
+		snprintf(err, errlen, "engine sent malformed JSON for %s: %s",
+			 what, je.text);
+		return NULL;
+	}
+	if (!json_is_array(j)) {
+		snprintf(err, errlen, "engine sent %s that is not a JSON array",
+			 what);
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* o[k1][k2] as a string, or NULL (missing or not a string). */
+static const char *str_at(json_t *o, const char *k1, const char *k2)
+{
+	json_t *v = json_object_get(o, k1);
+	if (k2)
+		v = json_object_get(v, k2);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Copies an optional string field: absent or null gives "", anything but
+ * a string that fits is -1. */
+static int copy_field(char *dst, size_t cap, json_t *o, const char *k1,
+		      const char *k2)
+{
+	json_t *v = json_object_get(o, k1);
+	if (k2)
+		v = json_object_get(v, k2);
+	dst[0] = '\0';
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return -1;
+	size_t n = json_string_length(v);
+	if (n >= cap || strlen(json_string_value(v)) != n)
+		return -1;
+	memcpy(dst, json_string_value(v), n + 1);
+	return 0;
+}
+
+static int is_loopback_or_any(const char *a, int fam)
+{
+	if (fam == AF_INET) {
+		struct in_addr in;
+		inet_pton(AF_INET, a, &in);
+		uint32_t x = ntohl(in.s_addr);
+		return x == 0 || (x >> 24) == 127;
+	}
+	struct in6_addr in6;
+	inet_pton(AF_INET6, a, &in6);
+	if (IN6_IS_ADDR_UNSPECIFIED(&in6) || IN6_IS_ADDR_LOOPBACK(&in6))
+		return 1;
+	if (IN6_IS_ADDR_V4MAPPED(&in6))
+		return in6.s6_addr[12] == 127 ||
+		       !(in6.s6_addr[12] | in6.s6_addr[13] | in6.s6_addr[14] |
+			 in6.s6_addr[15]);
+	return 0;
+}
+
+/* Canonical text of `a` if it is an address of `fam`; else 0. */
+static int canon(const char *a, int fam, char *out, size_t cap)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	if (!a || inet_pton(fam, a, bin) != 1)
+		return 0;
+	return inet_ntop(fam, bin, out, (socklen_t)cap) != NULL;
+}
+
+/* Host part of "ip:port" or "[ip6]:port" into out. */
+static void host_part(const char *hp, char *out, size_t cap)
+{
+	out[0] = '\0';
+	if (!hp)
+		return;
+	if (hp[0] == '[') {
+		const char *e = strchr(hp, ']');
+		if (e && (size_t)(e - hp - 1) < cap)
+			snprintf(out, cap, "%.*s", (int)(e - hp - 1), hp + 1);
+		return;
+	}
+	const char *c = strrchr(hp, ':');
+	size_t n = c ? (size_t)(c - hp) : strlen(hp);
+	if (n < cap)
+		snprintf(out, cap, "%.*s", (int)n, hp);
+}
+
+/* An address learnt from the engine: used only when it is a real one. */
+static int discovered(const char *a, int fam, int allow_lo, char *out,
+		      size_t cap)
+{
+	return canon(a, fam, out, cap) &&
+	       (allow_lo || !is_loopback_or_any(out, fam));
+}
+
+/* An address the operator gave (label, map): must be right, or it is a
+ * problem to report rather than a reason to fall back silently. */
+static int given(struct swarm_node *nd, const char *src, const char *a,
+		 int fam, int allow_lo, char *out, size_t cap)
+{
+	const char *fname = fam == AF_INET ? "IPv4" : "IPv6";
+	if (!canon(a, fam, out, cap)) {
+		snprintf(nd->problem, sizeof nd->problem,
+			 "node %.40s: %.40s '%.40s' is not an %s address",
+			 nd->host[0] ? nd->host : nd->id, src, a, fname);
+		return -1;
+	}
+	if (!allow_lo && is_loopback_or_any(out, fam)) {
+		snprintf(nd->problem, sizeof nd->problem,
+			 "node %.40s: %.40s '%.40s' is a loopback or unspecified "
+			 "address (allow_loopback = yes permits it)",
+			 nd->host[0] ? nd->host : nd->id, src, a);
+		out[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+static void pick_family(const struct swarm_addrcfg *ac, struct swarm_node *nd,
+			int fam, const char *label_val, const char *mgr,
+			const char *st, char *out, size_t cap)
+{
+	char src[80];
+	out[0] = '\0';
+	if (label_val) {
+		snprintf(src, sizeof src, "label %s",
+			 fam == AF_INET ? ac->label4 : ac->label6);
+		given(nd, src, label_val, fam, ac->allow_loopback, out, cap);
+		return;
+	}
+	for (size_t i = 0; i < ac->nmap; i++) {
+		if (ac->map[i].family != fam ||
+		    strcasecmp(ac->map[i].host, nd->host) != 0)
+			continue;
+		given(nd, "node_address", ac->map[i].addr, fam,
+		      ac->allow_loopback, out, cap);
+		return;
+	}
+	char h[INET6_ADDRSTRLEN + 8];
+	host_part(mgr, h, sizeof h);
+	if (discovered(h, fam, ac->allow_loopback, out, cap))
+		return;
+	if (!discovered(st, fam, ac->allow_loopback, out, cap))
+		out[0] = '\0';
+}
+
+void swarm_pick_addrs(const struct swarm_addrcfg *ac, struct swarm_node *nd,
+		      const char *label4_val, const char *label6_val,
+		      const char *manager_addr, const char *status_addr)
+{
+	nd->problem[0] = '\0';
+	pick_family(ac, nd, AF_INET, label4_val, manager_addr, status_addr,
+		    nd->addr4, sizeof nd->addr4);
+	pick_family(ac, nd, AF_INET6, label6_val, manager_addr, status_addr,
+		    nd->addr6, sizeof nd->addr6);
+	if (!nd->problem[0] && !nd->addr4[0] && !nd->addr6[0])
+		snprintf(nd->problem, sizeof nd->problem,
+			 "node %.40s has no usable address (give it a label %.30s "
+			 "or a node_address)",
+			 nd->host[0] ? nd->host : nd->id,
+			 ac->label4 ? ac->label4 : "dnsfollow.ipv4");
+}
+
+static const char *label_of(json_t *node, const char *label)
+{
+	if (!label)
+		return NULL;
+	json_t *labels = json_object_get(json_object_get(node, "Spec"), "Labels");
+	json_t *v = json_object_get(labels, label);
+	if (!v)
+		return NULL;
+	/* A label that is there but not a string is still the operator's
+	 * intent: report it rather than skip it. */
+	return json_is_string(v) ? json_string_value(v) : "(not a string)";
+}
+
+static int parse_node(json_t *o, const struct swarm_addrcfg *ac,
+		      struct swarm_node *nd, size_t i, char *err, size_t errlen)
+{
+	memset(nd, 0, sizeof *nd);
+	if (!json_is_object(o) || copy_field(nd->id, sizeof nd->id, o, "ID", NULL) ||
+	    !nd->id[0]) {
+		snprintf(err, errlen, "engine sent node #%zu without a valid ID", i);
+		return -EPROTO;
+	}
+	if (copy_field(nd->host, sizeof nd->host, o, "Description", "Hostname")) {
+		snprintf(err, errlen, "node %s: bad host name", nd->id);
+		return -EPROTO;
+	}
+	const char *st = str_at(o, "Status", "State");
+	const char *av = str_at(o, "Spec", "Availability");
+	if (!st || !av) {
+		snprintf(err, errlen, "engine sent node %s without %s", nd->id,
+			 !st ? "Status.State" : "Spec.Availability");
+		return -EPROTO;
+	}
+	nd->ready = strcmp(st, "ready") == 0;
+	nd->active = strcmp(av, "active") == 0;
+	swarm_pick_addrs(ac, nd, label_of(o, ac->label4), label_of(o, ac->label6),
+			 str_at(o, "ManagerStatus", "Addr"),
+			 str_at(o, "Status", "Addr"));
+	return 0;
+}
+
+int swarm_parse_nodes(const char *body, size_t len,
+		      const struct swarm_addrcfg *ac, struct swarm_nodes *out,
+		      char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	json_t *j = load_array(body, len, "the node list", err, errlen);
+	if (!j)
+		return -EPROTO;
+	size_t n = json_array_size(j);
+	out->v = calloc(n ? n : 1, sizeof *out->v);
+	if (!out->v) {
+		json_decref(j);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = parse_node(json_array_get(j, i), ac, &out->v[i], i, err, errlen);
+	json_decref(j);
+	if (rc) {
+		swarm_nodes_free(out);
+		return rc;
+	}
+	out->n = n;
+	return 0;
+}
+
+void swarm_nodes_free(struct swarm_nodes *n)
+{
+	free(n->v);
+	n->v = NULL;
+	n->n = 0;
+}
+
+const struct swarm_node *swarm_nodes_find(const struct swarm_nodes *ns,
+					  const char *id)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (strcmp(ns->v[i].id, id) == 0)
+			return &ns->v[i];
+	return NULL;
+}
+
+static int task_state(const char *s)
+{
+	static const char *done[] = {"complete", "shutdown", "failed",
+				     "rejected", "remove", "orphaned"};
+	if (strcmp(s, "running") == 0)
+		return SWARM_TS_RUNNING;
+	if (strcmp(s, "ready") == 0)
+		return SWARM_TS_READY;
+	for (size_t i = 0; i < sizeof done / sizeof *done; i++)
+		if (strcmp(s, done[i]) == 0)
+			return SWARM_TS_DONE;
+	return SWARM_TS_OTHER;
+}
+
+static int parse_task(json_t *o, struct swarm_task *t, size_t i, char *err,
+		      size_t errlen)
+{
+	memset(t, 0, sizeof *t);
+	const char *d = json_is_object(o) ? str_at(o, "DesiredState", NULL) : NULL;
+	const char *s = json_is_object(o) ? str_at(o, "Status", "State") : NULL;
+	if (!d || !s) {
+		snprintf(err, errlen,
+			 "engine sent task #%zu without DesiredState or Status.State", i);
+		return -EPROTO;
+	}
+	if (copy_field(t->node, sizeof t->node, o, "NodeID", NULL)) {
+		snprintf(err, errlen, "engine sent task #%zu with a bad NodeID", i);
+		return -EPROTO;
+	}
+	t->desired = task_state(d);
+	t->state = task_state(s);
+	return 0;
+}
+
+int swarm_parse_tasks(const char *body, size_t len, struct swarm_tasks *out,
+		      char *err, size_t errlen)
+{
+	memset(out, 0, sizeof *out);
+	json_t *j = load_array(body, len, "the task list", err, errlen);
+	if (!j)
+		return -EPROTO;
+	size_t n = json_array_size(j);
+	out->v = calloc(n ? n : 1, sizeof *out->v);
+	if (!out->v) {
+		json_decref(j);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = parse_task(json_array_get(j, i), &out->v[i], i, err, errlen);
+	json_decref(j);
+	if (rc) {
+		swarm_tasks_free(out);
+		return rc;
+	}
+	out->n = n;
+	return 0;
+}
+
+void swarm_tasks_free(struct swarm_tasks *t)
+{
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+}
+
+const char *swarm_error_message(const char *body, size_t len, char *buf,
+				size_t buflen)
+{
+	json_t *j = body ? json_loadb(body, len, 0, NULL) : NULL;
+	const char *m = str_at(j, "message", NULL);
+	if (!m || buflen == 0) {
+		json_decref(j);
+		return NULL;
+	}
+	snprintf(buf, buflen, "%s", m);
+	for (char *p = buf; *p; p++) /* one line, printable */
+		if (!isprint((unsigned char)*p))
+			*p = ' ';
+	json_decref(j);
+	return buf;
+}
+
+int swarm_parse_api_version(const char *s)
+{
+	char *end;
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	long maj = strtol(s, &end, 10);
+	if (*end != '.' || !isdigit((unsigned char)end[1]) || maj > 999)
+		return -1;
+	long min = strtol(end + 1, &end, 10);
+	while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+		end++;
+	if (*end || min > 999)
+		return -1;
+	return (int)(maj * 1000 + min);
+}

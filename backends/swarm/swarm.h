@@ -1,0 +1,225 @@
+/*
+ * Docker Swarm backend: names shared between the plugin's files.
+ *
+ *   config.c   keys → struct swarm_cfg (transport, address sources)
+ *   api.c      requests to the Docker Engine API, status → error code
+ *   parse.c    task / node JSON → plain structs, address selection
+ *   events.c   line buffering and parsing of the /events stream
+ *   select.c   placement rules on parsed answers, fingerprint
+ *   resolve.c  one resolution: fetch tasks + nodes, then select
+ *   watch.c    the event-stream and watcher threads, the wake-up fd
+ *   plugin.c   the descriptor and the ops
+ */
+#ifndef SWARM_H
+#define SWARM_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dnsfollow/plugin.h>
+
+#define SWARM_API_VERSION "1.41" /* Engine 20.10; the oldest we accept */
+#define SWARM_ERRLEN 512
+#define SWARM_ID_MAX 128   /* Swarm ids are 25 chars; leave room */
+#define SWARM_HOST_MAX 256 /* a DNS host name fits */
+#define SWARM_MAX_BODY (4u << 20) /* task / node lists; bigger is refused */
+
+/* One `node_address = HOSTNAME=ADDRESS` entry. */
+struct swarm_map {
+	char *host;
+	char *addr;
+	int family; /* AF_INET or AF_INET6 */
+};
+
+/* Where a node's address may come from, in this order. */
+struct swarm_addrcfg {
+	const char *label4; /* node label holding the IPv4, or NULL */
+	const char *label6;
+	const struct swarm_map *map;
+	size_t nmap;
+	int allow_loopback;
+};
+
+struct swarm_cfg {
+	char *socket;   /* unix socket path, or NULL for TCP */
+	char *base;     /* "http://localhost" or "https://HOST:PORT" */
+	char *tls_ca, *tls_cert, *tls_key;
+	char *label4, *label6;
+	struct swarm_map *map;
+	size_t nmap;
+	int allow_loopback;
+	int events; /* 0: no stream, no watcher (core's interval only) */
+	unsigned poll_ms;
+	long timeout_ms;
+};
+
+int swarm_cfg_parse(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
+		    size_t n, char *err, size_t errlen);
+void swarm_cfg_free(struct swarm_cfg *c);
+void swarm_addrcfg_of(const struct swarm_cfg *c, struct swarm_addrcfg *ac);
+
+/* ---- parse.c ---- */
+
+struct swarm_node {
+	char id[SWARM_ID_MAX];
+	char host[SWARM_HOST_MAX];
+	int ready;  /* Status.State == "ready" */
+	int active; /* Spec.Availability == "active" */
+	char addr4[INET_ADDRSTRLEN];   /* "" when none */
+	char addr6[INET6_ADDRSTRLEN];
+	char problem[256]; /* why its address is unusable, "" if fine */
+};
+
+struct swarm_nodes {
+	struct swarm_node *v;
+	size_t n;
+};
+
+struct swarm_task {
+	char node[SWARM_ID_MAX]; /* "" while unassigned */
+	int desired; /* SWARM_TS_* of DesiredState */
+	int state;   /* SWARM_TS_* of Status.State */
+};
+
+struct swarm_tasks {
+	struct swarm_task *v;
+	size_t n;
+};
+
+/* Task states that matter here; everything else is SWARM_TS_OTHER. */
+enum {
+	SWARM_TS_OTHER = 0, /* new .. starting: on its way */
+	SWARM_TS_READY,     /* desired "ready": waits for the old to stop */
+	SWARM_TS_RUNNING,
+	SWARM_TS_DONE,      /* complete, shutdown, failed, rejected, ... */
+};
+
+int swarm_parse_nodes(const char *body, size_t len,
+		      const struct swarm_addrcfg *ac, struct swarm_nodes *out,
+		      char *err, size_t errlen);
+void swarm_nodes_free(struct swarm_nodes *n);
+int swarm_parse_tasks(const char *body, size_t len, struct swarm_tasks *out,
+		      char *err, size_t errlen);
+void swarm_tasks_free(struct swarm_tasks *t);
+const struct swarm_node *swarm_nodes_find(const struct swarm_nodes *ns,
+					  const char *id);
+/* Fill node->addr4/addr6/problem from its labels and addresses. */
+void swarm_pick_addrs(const struct swarm_addrcfg *ac, struct swarm_node *nd,
+		      const char *label4_val, const char *label6_val,
+		      const char *manager_addr, const char *status_addr);
+/* "message" of an engine error body, made one printable line and
+ * copied into buf; NULL when there is none. */
+const char *swarm_error_message(const char *body, size_t len, char *buf,
+				size_t buflen);
+/* Parse "MAJOR.MINOR" into major*1000+minor; -1 if malformed. */
+int swarm_parse_api_version(const char *s);
+
+/* ---- events.c ---- */
+
+#define SWARM_LINE_MAX 65536
+
+/* Collects stream chunks into lines; a line longer than SWARM_LINE_MAX is
+ * reported once as an overlong (unparseable) line. */
+struct swarm_linebuf {
+	char buf[SWARM_LINE_MAX];
+	size_t len;
+	int overflow;
+};
+
+typedef void (*swarm_line_cb)(void *ctx, const char *line, size_t len);
+void swarm_linebuf_feed(struct swarm_linebuf *lb, const char *data, size_t n,
+			swarm_line_cb cb, void *ctx);
+
+enum {
+	SWARM_EV_IGNORE = 0, /* blank line, keep-alive, other types */
+	SWARM_EV_RELEVANT,   /* a service or node event */
+	SWARM_EV_GARBAGE,    /* unparseable: treat as relevant, to be safe */
+	SWARM_EV_ERROR,      /* {"message": ...}: an error body, not an event */
+};
+int swarm_parse_event(const char *line, size_t len, char *what,
+		      size_t whatlen);
+
+/* ---- api.c ---- */
+
+struct swarm;
+int swarm_api_get(struct swarm *sw, const char *path_query,
+		  struct dnsfollow_http_response *resp, char *err,
+		  size_t errlen);
+int swarm_api_ensure_version(struct swarm *sw, char *err, size_t errlen);
+int swarm_api_stream(struct swarm *sw, const char *path_query,
+		     int (*on_data)(void *, const char *, size_t),
+		     int (*cancelled)(void *), void *ctx, long *status,
+		     char *err, size_t errlen);
+/* Percent-encode `s` for a URL query or path segment. Caller frees. */
+char *swarm_urlencode(const char *s);
+/* "/tasks?filters=..." for `service`, URL-encoded JSON. Caller frees. */
+char *swarm_tasks_path(const char *service);
+/* "/events?filters=..." for service and node events. Caller frees. */
+char *swarm_events_path(void);
+/* Map an engine answer to 0 or a negative code with a message. */
+int swarm_api_status(long status, const char *body, size_t len,
+		     const char *what, char *err, size_t errlen);
+
+/* ---- select.c, resolve.c ---- */
+
+enum { SWARM_TARGET_TASKS = 0, SWARM_TARGET_READY_NODES = 1 };
+
+/* The answer to one query: nodes (sorted by id) with their addresses. */
+struct swarm_result {
+	struct swarm_node *v;
+	size_t n;
+	int unsettled; /* some task is on its way up or down */
+};
+
+int swarm_select(const struct swarm_tasks *ts, const struct swarm_nodes *ns,
+		 int target, struct swarm_result *out, char *err,
+		 size_t errlen);
+int swarm_resolve_now(struct swarm *sw, const char *service, int target,
+		      struct swarm_result *out, char *err, size_t errlen);
+void swarm_result_free(struct swarm_result *r);
+/* A short text identifying the result, for change detection. Frees with
+ * free(). */
+char *swarm_result_fingerprint(const struct swarm_result *r);
+
+/* ---- watch.c ---- */
+
+int swarm_watch_start(struct swarm *sw, char *err, size_t errlen);
+void swarm_watch_stop(struct swarm *sw);
+/* Remember what resolve() told the core, for the watcher to compare. */
+void swarm_watch_note(struct swarm *sw, const char *service, int target,
+		      const char *fingerprint);
+void swarm_wake(struct swarm *sw, const char *why);
+
+/* ---- the instance ---- */
+
+#define SWARM_MAX_WATCHED 256
+
+struct swarm_watched {
+	char *service;
+	int target;
+	char *fp;          /* last fingerprint given to the core */
+	char *announced;   /* the change the watcher last woke the core for */
+	uint64_t used_ms;  /* last resolve() by the core */
+};
+
+struct swarm {
+	const struct dnsfollow_host *host;
+	struct swarm_cfg cfg;
+
+	pthread_mutex_t mu; /* guards everything below */
+	int version_ok;
+	int stop;
+	int wakefd;
+	pthread_cond_t cond; /* the watcher sleeps on it (CLOCK_MONOTONIC) */
+	uint64_t settle_from_ms; /* last event: poll fast from here */
+	uint64_t next_poll_ms;
+	struct swarm_watched watched[SWARM_MAX_WATCHED];
+	size_t nwatched;
+	pthread_t ev_thread, poll_thread;
+	int ev_started, poll_started;
+	unsigned long events_seen, reconnects; /* for logs and tests */
+};
+
+#endif

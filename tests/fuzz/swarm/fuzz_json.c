@@ -1,0 +1,101 @@
+/*
+ * libFuzzer target for the swarm backend's handling of engine answers.
+ * The first byte picks what the rest is fed to: a node list (with every
+ * address source switched on, loopback allowed or not), a task list, both
+ * through the placement rules, or the event stream cut into chunks. Any
+ * input must give an answer or an error, never a crash or a leak.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../backends/swarm/swarm.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct swarm_map map[] = {{"n1", "192.0.2.1", AF_INET},
+				 {"n2", "2001:db8::2", AF_INET6}};
+
+static void fuzz_nodes(const char *p, size_t n, int lo)
+{
+	struct swarm_addrcfg ac = {"dnsfollow.ipv4", "dnsfollow.ipv6", map, 2, lo};
+	struct swarm_nodes ns;
+	char err[SWARM_ERRLEN];
+	if (swarm_parse_nodes(p, n, &ac, &ns, err, sizeof err) == 0) {
+		for (size_t i = 0; i < ns.n; i++)
+			if (strlen(ns.v[i].problem) >= sizeof ns.v[i].problem)
+				abort();
+		swarm_nodes_free(&ns);
+	}
+}
+
+/* "tasks JSON" NUL "nodes JSON": both, then the selection rules. */
+static void fuzz_select(const char *p, size_t n)
+{
+	const char *sep = memchr(p, '\0', n);
+	if (!sep)
+		return;
+	size_t tl = (size_t)(sep - p);
+	struct swarm_addrcfg ac = {"dnsfollow.ipv4", NULL, map, 2, 0};
+	struct swarm_tasks ts;
+	struct swarm_nodes ns;
+	char err[SWARM_ERRLEN];
+	if (swarm_parse_tasks(p, tl, &ts, err, sizeof err))
+		return;
+	if (swarm_parse_nodes(sep + 1, n - tl - 1, &ac, &ns, err, sizeof err) == 0) {
+		for (int target = 0; target < 2; target++) {
+			struct swarm_result r;
+			if (swarm_select(&ts, &ns, target, &r, err, sizeof err) == 0) {
+				if (r.n > ns.n)
+					abort();
+				swarm_result_free(&r);
+			}
+		}
+		swarm_nodes_free(&ns);
+	}
+	swarm_tasks_free(&ts);
+}
+
+static void on_line(void *ctx, const char *line, size_t len)
+{
+	char what[64];
+	(*(size_t *)ctx)++;
+	swarm_parse_event(line, len, what, sizeof what);
+}
+
+/* The stream in chunks whose sizes come from the input itself. */
+static void fuzz_events(const char *p, size_t n)
+{
+	static struct swarm_linebuf lb;
+	memset(&lb, 0, sizeof lb);
+	size_t lines = 0, off = 0, step = n ? (unsigned char)p[0] % 17 + 1 : 1;
+	while (off < n) {
+		size_t k = n - off < step ? n - off : step;
+		swarm_linebuf_feed(&lb, p + off, k, on_line, &lines);
+		off += k;
+		step = step * 7 % 31 + 1;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	const char *p = (const char *)data + 1;
+	size_t n = size - 1;
+	switch (data[0] % 5) {
+	case 0: fuzz_nodes(p, n, 0); break;
+	case 1: fuzz_nodes(p, n, 1); break;
+	case 2: {
+		struct swarm_tasks ts;
+		char err[SWARM_ERRLEN];
+		if (swarm_parse_tasks(p, n, &ts, err, sizeof err) == 0)
+			swarm_tasks_free(&ts);
+		break;
+	}
+	case 3: fuzz_select(p, n); break;
+	default: fuzz_events(p, n); break;
+	}
+	return 0;
+}

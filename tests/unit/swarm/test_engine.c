@@ -1,0 +1,426 @@
+/*
+ * Swarm backend against a fake engine on a unix socket: the real
+ * transport (host HTTP helper), version check, error mapping, body limits,
+ * the event stream, its reconnects, and a prompt destroy().
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../../../backends/swarm/swarm.h"
+#include "testhost.h"
+
+extern const struct dnsfollow_plugin dnsfollow_plugin;
+#define OPS ((const struct dnsfollow_backend_ops *)dnsfollow_plugin.ops)
+
+/* ---- the fake engine ---- */
+
+static struct {
+	char path[108];
+	int lfd;
+	pthread_t th;
+	pthread_mutex_t mu;
+	const char *api;   /* Api-Version header of /_ping, NULL: none */
+	int status;        /* of /tasks and /nodes */
+	const char *tasks, *nodes;
+	size_t huge;       /* > 0: /nodes answers this many bytes */
+	int events_opened; /* /events connections so far */
+	int events_status; /* non-zero: refuse /events with this status */
+	int drop_events;   /* close the current stream */
+	char last_tasks[512];
+	int stop;
+} fe;
+
+static void send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void reply(int fd, int status, const char *body, size_t len)
+{
+	char h[256];
+	pthread_mutex_lock(&fe.mu);
+	int n = snprintf(h, sizeof h,
+			 "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n%s%s%s"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			 status, fe.api ? "Api-Version: " : "", fe.api ? fe.api : "",
+			 fe.api ? "\r\n" : "", len);
+	pthread_mutex_unlock(&fe.mu);
+	send_all(fd, h, (size_t)n);
+	send_all(fd, body, len);
+}
+
+static void chunk(int fd, const char *s)
+{
+	char h[32];
+	snprintf(h, sizeof h, "%zx\r\n", strlen(s));
+	send_all(fd, h, strlen(h));
+	send_all(fd, s, strlen(s));
+	send_all(fd, "\r\n", 2);
+}
+
+static void serve_events(int fd)
+{
+	const char *hdr = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+			  "Transfer-Encoding: chunked\r\n\r\n";
+	send_all(fd, hdr, strlen(hdr));
+	pthread_mutex_lock(&fe.mu);
+	fe.events_opened++;
+	fe.drop_events = 0;
+	pthread_mutex_unlock(&fe.mu);
+	usleep(300000);
+	/* A container event (ignored), then a node event cut mid-line. */
+	chunk(fd, "{\"Type\":\"container\",\"Action\":\"start\"}\n{\"Type\":\"no");
+	usleep(100000);
+	chunk(fd, "de\",\"Action\":\"update\"}\n");
+	for (;;) { /* hold the stream open until told */
+		pthread_mutex_lock(&fe.mu);
+		int done = fe.stop || fe.drop_events;
+		pthread_mutex_unlock(&fe.mu);
+		if (done)
+			break;
+		usleep(20000);
+	}
+}
+
+static void *conn_main(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	char req[4096] = "";
+	size_t n = 0;
+	while (n < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
+		ssize_t r = recv(fd, req + n, sizeof req - 1 - n, 0);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		req[n] = '\0';
+	}
+	req[n] = '\0';
+	char path[1024] = "";
+	sscanf(req, "GET %1023s", path);
+	pthread_mutex_lock(&fe.mu);
+	int status = fe.status;
+	const char *tasks = fe.tasks, *nodes = fe.nodes;
+	size_t huge = fe.huge;
+	if (strstr(path, "/tasks"))
+		snprintf(fe.last_tasks, sizeof fe.last_tasks, "%s", path);
+	pthread_mutex_unlock(&fe.mu);
+	if (strcmp(path, "/_ping") == 0 || strcmp(path, "/v1.41/_ping") == 0) {
+		reply(fd, 200, "OK", 2);
+	} else if (strncmp(path, "/v1.41/events", 13) == 0 && fe.events_status) {
+		pthread_mutex_lock(&fe.mu);
+		fe.events_opened++;
+		pthread_mutex_unlock(&fe.mu);
+		const char *b = "{\"message\":\"forbidden by proxy\"}"; /* no newline */
+		reply(fd, fe.events_status, b, strlen(b));
+	} else if (strncmp(path, "/v1.41/events", 13) == 0) {
+		serve_events(fd);
+	} else if (strncmp(path, "/v1.41/tasks", 12) == 0) {
+		reply(fd, status, tasks, strlen(tasks));
+	} else if (strcmp(path, "/v1.41/nodes") == 0 && huge) {
+		char *big = malloc(huge);
+		memset(big, ' ', huge);
+		big[0] = '[';
+		big[huge - 1] = ']';
+		reply(fd, 200, big, huge);
+		free(big);
+	} else if (strcmp(path, "/v1.41/nodes") == 0) {
+		reply(fd, status, nodes, strlen(nodes));
+	} else {
+		reply(fd, 404, "{\"message\":\"page not found\"}", 28);
+	}
+	close(fd);
+	return NULL;
+}
+
+static void *accept_main(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		struct pollfd p = {.fd = fe.lfd, .events = POLLIN};
+		int r = poll(&p, 1, 50);
+		pthread_mutex_lock(&fe.mu);
+		int stop = fe.stop;
+		pthread_mutex_unlock(&fe.mu);
+		if (stop)
+			return NULL;
+		if (r <= 0)
+			continue;
+		int fd = accept(fe.lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		pthread_t t;
+		if (pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd) == 0)
+			pthread_detach(t);
+		else
+			close(fd);
+	}
+}
+
+#define TASKS_OK "[{\"NodeID\":\"b2\",\"DesiredState\":\"running\",\"Status\":{\"State\":\"running\"}}]"
+#define NODES_OK "[{\"ID\":\"b2\",\"Description\":{\"Hostname\":\"n2\"},\"Spec\":{\"Availability\":\"active\",\"Labels\":{}},\"Status\":{\"State\":\"ready\",\"Addr\":\"10.9.0.2\"}}]"
+
+static int fe_start(void **s)
+{
+	(void)s;
+	memset(&fe, 0, sizeof fe);
+	pthread_mutex_init(&fe.mu, NULL);
+	snprintf(fe.path, sizeof fe.path, "/tmp/dfsw-fe-%d.sock", (int)getpid());
+	unlink(fe.path);
+	fe.lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", fe.path);
+	if (bind(fe.lfd, (struct sockaddr *)&a, sizeof a) || listen(fe.lfd, 16))
+		return -1;
+	fe.api = "1.41";
+	fe.status = 200;
+	fe.tasks = TASKS_OK;
+	fe.nodes = NODES_OK;
+	return pthread_create(&fe.th, NULL, accept_main, NULL);
+}
+
+static int fe_stop(void **s)
+{
+	(void)s;
+	pthread_mutex_lock(&fe.mu);
+	fe.stop = 1;
+	pthread_mutex_unlock(&fe.mu);
+	pthread_join(fe.th, NULL);
+	close(fe.lfd);
+	unlink(fe.path);
+	usleep(100000); /* let detached connection threads finish */
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static const struct dnsfollow_host *h;
+
+static void *make(const char *sock)
+{
+	char host[160];
+	snprintf(host, sizeof host, "host=unix://%s", sock);
+	const char *kvs[] = {host, "timeout_ms=2000", "poll_interval=60", NULL};
+	struct dnsfollow_kv kv[4];
+	size_t n = testhost_kv(kv, 4, kvs);
+	void *self = NULL;
+	assert_int_equal(dnsfollow_plugin.create(h, kv, n, &self), 0);
+	return self;
+}
+
+struct got {
+	int n;
+	char addr[64], name[64];
+};
+
+static int emit(void *ctx, const struct dnsfollow_placement *p)
+{
+	struct got *g = ctx;
+	g->n++;
+	snprintf(g->addr, sizeof g->addr, "%s", p->naddrs ? p->addrs[0] : "");
+	snprintf(g->name, sizeof g->name, "%s", p->node_name ? p->node_name : "");
+	return 0;
+}
+
+static int resolve(void *self, const char *service, struct got *g)
+{
+	memset(g, 0, sizeof *g);
+	struct dnsfollow_query q = {.struct_size = sizeof q, .service = service};
+	testhost_clear(h);
+	return OPS->resolve(self, &q, emit, g);
+}
+
+/* ---- tests ---- */
+
+static void test_resolve_over_socket(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	void *self = make(fe.path);
+	struct got g;
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.addr, "10.9.0.2");
+	assert_string_equal(g.name, "n2");
+	assert_string_equal(fe.last_tasks,
+		"/v1.41/tasks?filters=%7B%22service%22%3A%5B%22gogs%22%5D%7D");
+
+	struct dnsfollow_kv opt = {"target", "sideways"};
+	struct dnsfollow_query q = {.struct_size = sizeof q, .service = "gogs",
+				    .options = &opt, .noptions = 1};
+	assert_int_equal(OPS->resolve(self, &q, emit, &g), -EINVAL);
+	assert_non_null(strstr(testhost_error(h), "tasks or ready-nodes"));
+	dnsfollow_plugin.destroy(self);
+	testhost_free(h);
+}
+
+static void test_engine_errors(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	void *self = make(fe.path);
+	struct got g;
+
+	fe.status = 503;
+	fe.tasks = "{\"message\":\"This node is not a swarm manager. Worker nodes can't be used\"}";
+	assert_int_equal(resolve(self, "gogs", &g), -EACCES);
+	assert_non_null(strstr(testhost_error(h), "must talk to a manager"));
+
+	fe.status = 500;
+	fe.tasks = "{\"message\":\"rpc error\"}";
+	int rc = resolve(self, "gogs", &g);
+	assert_int_equal(rc, -EAGAIN);
+	assert_true(dnsfollow_err_is_temporary(rc));
+
+	fe.status = 404;
+	fe.tasks = "{\"message\":\"service nope not found\"}";
+	assert_int_equal(resolve(self, "nope", &g), -ENOENT);
+	assert_non_null(strstr(testhost_error(h), "service 'nope' not found"));
+
+	fe.status = 200;
+	fe.tasks = "[{\"NodeID\":\"b2\",\"DesiredState\":\"running\"";
+	assert_int_equal(resolve(self, "gogs", &g), -EPROTO);
+	assert_non_null(strstr(testhost_error(h), "malformed JSON"));
+	assert_int_equal(g.n, 0); /* nothing emitted on a bad answer */
+
+	fe.tasks = TASKS_OK;
+	fe.huge = SWARM_MAX_BODY + 4096;
+	assert_int_equal(resolve(self, "gogs", &g), -EPROTO);
+	assert_non_null(strstr(testhost_error(h), "too large"));
+	fe.huge = 0;
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	assert_int_equal(g.n, 1);
+	dnsfollow_plugin.destroy(self);
+
+	/* No engine at all: temporary. */
+	self = make("/tmp/dfsw-nothing-here.sock");
+	rc = resolve(self, "gogs", &g);
+	assert_true(dnsfollow_err_is_temporary(rc));
+	assert_non_null(strstr(testhost_error(h), "cannot reach the Docker engine"));
+	dnsfollow_plugin.destroy(self);
+	testhost_free(h);
+}
+
+static void test_old_engine_refused(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	void *self = make(fe.path);
+	struct got g;
+	fe.api = "1.40";
+	int rc = resolve(self, "gogs", &g);
+	assert_int_equal(rc, -EPROTO);
+	assert_false(dnsfollow_err_is_temporary(rc));
+	assert_non_null(strstr(testhost_error(h), "API 1.40; dnsfollow needs 1.41"));
+	fe.api = "1.41";
+	dnsfollow_plugin.destroy(self);
+	testhost_free(h);
+}
+
+static int readable(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, ms) == 1;
+}
+
+static void test_events_wake_and_reconnect(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	void *self = make(fe.path);
+	struct got g;
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	int fd = OPS->watch_fd(self);
+	assert_true(fd >= 0);
+	assert_int_equal(OPS->watch_fd(self), fd); /* stable */
+	/* The node event, cut across two chunks, wakes us. */
+	assert_true(readable(fd, 3000));
+	assert_int_equal(OPS->watch_ack(self), 1);
+	assert_false(readable(fd, 0));
+	assert_int_equal(OPS->watch_ack(self), 0);
+	assert_non_null(strstr(testhost_log(h), "wake the core: node update"));
+
+	/* The placement changes with no event: the fast polling that follows
+	 * the event notices it and wakes us again. */
+	fe.nodes = "[{\"ID\":\"b2\",\"Spec\":{\"Availability\":\"active\",\"Labels\":"
+		   "{\"dnsfollow.ipv4\":\"192.0.2.99\"}},\"Status\":{\"State\":\"ready\"}}]";
+	assert_true(readable(fd, 2000));
+	OPS->watch_ack(self);
+	assert_non_null(strstr(testhost_log(h), "placement of gogs changed"));
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	assert_string_equal(g.addr, "192.0.2.99");
+
+	/* The stream breaks: reconnect, and a resync wake-up. */
+	pthread_mutex_lock(&fe.mu);
+	fe.drop_events = 1;
+	pthread_mutex_unlock(&fe.mu);
+	for (int i = 0; i < 100; i++) {
+		pthread_mutex_lock(&fe.mu);
+		int opened = fe.events_opened;
+		pthread_mutex_unlock(&fe.mu);
+		if (opened >= 2)
+			break;
+		usleep(50000);
+	}
+	assert_true(fe.events_opened >= 2);
+	assert_true(readable(fd, 3000));
+	OPS->watch_ack(self);
+	assert_non_null(strstr(testhost_log(h), "event stream reconnected"));
+
+	/* destroy() with a stream open returns promptly. */
+	uint64_t t0 = h->now_ms();
+	dnsfollow_plugin.destroy(self);
+	uint64_t took = h->now_ms() - t0;
+	if (took > 2500)
+		fail_msg("destroy took %llu ms", (unsigned long long)took);
+	fe.nodes = NODES_OK;
+	testhost_free(h);
+}
+
+/* A socket proxy that forbids /events: no wake-ups, no busy retries. */
+static void test_events_refused(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	fe.events_status = 403;
+	void *self = make(fe.path);
+	struct got g;
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	int fd = OPS->watch_fd(self);
+	assert_true(fd >= 0);
+	assert_false(readable(fd, 1500));
+	assert_int_equal(fe.events_opened, 1); /* backed off, not retrying */
+	assert_non_null(strstr(testhost_log(h), "event stream refused: forbidden by proxy"));
+	assert_non_null(strstr(testhost_log(h), "refused the event stream (HTTP 403)"));
+	dnsfollow_plugin.destroy(self);
+	testhost_free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_resolve_over_socket, fe_start, fe_stop),
+		cmocka_unit_test_setup_teardown(test_engine_errors, fe_start, fe_stop),
+		cmocka_unit_test_setup_teardown(test_old_engine_refused, fe_start, fe_stop),
+		cmocka_unit_test_setup_teardown(test_events_wake_and_reconnect, fe_start, fe_stop),
+		cmocka_unit_test_setup_teardown(test_events_refused, fe_start, fe_stop),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

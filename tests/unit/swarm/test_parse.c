@@ -1,0 +1,368 @@
+/* Swarm backend: task / node JSON, address selection, placement rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../../backends/swarm/swarm.h"
+
+static char err[SWARM_ERRLEN];
+
+static const struct swarm_addrcfg plain = {
+	.label4 = "dnsfollow.ipv4", .label6 = "dnsfollow.ipv6"};
+
+#define NODE(id, host, state, avail, labels, addr, mgr)                      \
+	"{\"ID\":\"" id "\",\"Description\":{\"Hostname\":\"" host "\"},"     \
+	"\"Spec\":{\"Role\":\"worker\",\"Availability\":\"" avail "\","       \
+	"\"Labels\":{" labels "}},\"Status\":{\"State\":\"" state "\","      \
+	"\"Addr\":\"" addr "\"}" mgr "}"
+
+static int nodes(const char *json, const struct swarm_addrcfg *ac,
+		 struct swarm_nodes *out)
+{
+	err[0] = '\0';
+	return swarm_parse_nodes(json, strlen(json), ac ? ac : &plain, out, err,
+				 sizeof err);
+}
+
+static void test_nodes_basic(void **s)
+{
+	(void)s;
+	struct swarm_nodes ns;
+	const char *j = "[" NODE("a1", "n1", "ready", "active", "", "0.0.0.0",
+				 ",\"ManagerStatus\":{\"Leader\":true,\"Addr\":\"10.0.0.1:2377\"}")
+			"," NODE("b2", "n2", "down", "active", "", "10.0.0.2", "")
+			"," NODE("c3", "n3", "ready", "drain", "", "10.0.0.3", "") "]";
+	assert_int_equal(nodes(j, NULL, &ns), 0);
+	assert_int_equal(ns.n, 3);
+	/* Status.Addr 0.0.0.0 on a manager: ManagerStatus.Addr's host wins. */
+	assert_string_equal(ns.v[0].addr4, "10.0.0.1");
+	assert_string_equal(ns.v[0].addr6, "");
+	assert_true(ns.v[0].ready && ns.v[0].active);
+	assert_false(ns.v[1].ready);
+	assert_false(ns.v[2].active);
+	assert_string_equal(ns.v[2].addr4, "10.0.0.3");
+	assert_string_equal(ns.v[2].host, "n3");
+	assert_non_null(swarm_nodes_find(&ns, "b2"));
+	assert_null(swarm_nodes_find(&ns, "zz"));
+	swarm_nodes_free(&ns);
+}
+
+static void test_nodes_labels_and_map(void **s)
+{
+	(void)s;
+	struct swarm_map map[] = {{"n2", "192.0.2.2", AF_INET},
+				  {"n2", "2001:db8::2", AF_INET6},
+				  {"N3", "192.0.2.3", AF_INET}};
+	struct swarm_addrcfg ac = plain;
+	ac.map = map;
+	ac.nmap = 3;
+	struct swarm_nodes ns;
+	const char *j = "[" NODE("a1", "n1", "ready", "active",
+				 "\"dnsfollow.ipv4\":\"203.0.113.7\",\"dnsfollow.ipv6\":\"2001:DB8:0::7\"",
+				 "10.0.0.1", "")
+			"," NODE("b2", "n2", "ready", "active", "", "10.0.0.2", "")
+			"," NODE("c3", "n3", "ready", "active",
+				 "\"dnsfollow.ipv4\":\"198.51.100.3\"", "10.0.0.3", "") "]";
+	assert_int_equal(nodes(j, &ac, &ns), 0);
+	assert_string_equal(ns.v[0].addr4, "203.0.113.7");
+	assert_string_equal(ns.v[0].addr6, "2001:db8::7"); /* canonical form */
+	assert_string_equal(ns.v[1].addr4, "192.0.2.2");
+	assert_string_equal(ns.v[1].addr6, "2001:db8::2");
+	/* The label beats the map; map host names match case-insensitively. */
+	assert_string_equal(ns.v[2].addr4, "198.51.100.3");
+	swarm_nodes_free(&ns);
+
+	ac.label4 = NULL; /* labels switched off: the map applies */
+	assert_int_equal(nodes(j, &ac, &ns), 0);
+	assert_string_equal(ns.v[2].addr4, "192.0.2.3");
+	assert_string_equal(ns.v[0].addr4, "10.0.0.1");
+	swarm_nodes_free(&ns);
+}
+
+static void test_nodes_bad_addresses(void **s)
+{
+	(void)s;
+	struct swarm_nodes ns;
+	const char *j = "[" NODE("a1", "n1", "ready", "active",
+				 "\"dnsfollow.ipv4\":\"not-an-ip\"", "10.0.0.1", "")
+			"," NODE("b2", "n2", "ready", "active",
+				 "\"dnsfollow.ipv4\":\"2001:db8::1\"", "10.0.0.2", "")
+			"," NODE("c3", "n3", "ready", "active", "", "127.0.0.1", "")
+			"," NODE("d4", "n4", "ready", "active",
+				 "\"dnsfollow.ipv4\":\"127.0.0.5\"", "10.0.0.4", "")
+			"," NODE("e5", "n5", "ready", "active",
+				 "\"dnsfollow.ipv4\":7", "10.0.0.5", "") "]";
+	assert_int_equal(nodes(j, NULL, &ns), 0);
+	assert_non_null(strstr(ns.v[0].problem, "'not-an-ip' is not an IPv4"));
+	assert_string_equal(ns.v[0].addr4, "");
+	assert_non_null(strstr(ns.v[1].problem, "is not an IPv4"));
+	assert_non_null(strstr(ns.v[2].problem, "no usable address"));
+	assert_non_null(strstr(ns.v[3].problem, "loopback"));
+	assert_non_null(strstr(ns.v[4].problem, "not a string"));
+	swarm_nodes_free(&ns);
+
+	struct swarm_addrcfg lo = plain;
+	lo.allow_loopback = 1;
+	assert_int_equal(nodes(j, &lo, &ns), 0);
+	assert_string_equal(ns.v[2].addr4, "127.0.0.1");
+	assert_string_equal(ns.v[2].problem, "");
+	assert_string_equal(ns.v[3].addr4, "127.0.0.5");
+	swarm_nodes_free(&ns);
+}
+
+static void test_nodes_ipv6_manager(void **s)
+{
+	(void)s;
+	struct swarm_nodes ns;
+	const char *j = "[" NODE("a1", "n1", "ready", "active", "", "::1",
+				 ",\"ManagerStatus\":{\"Addr\":\"[2001:db8::1]:2377\"}")
+			"," NODE("b2", "n2", "ready", "active", "", "::", "") "]";
+	assert_int_equal(nodes(j, NULL, &ns), 0);
+	assert_string_equal(ns.v[0].addr6, "2001:db8::1");
+	assert_string_equal(ns.v[0].addr4, "");
+	assert_non_null(strstr(ns.v[1].problem, "no usable address"));
+	swarm_nodes_free(&ns);
+}
+
+static void test_nodes_malformed(void **s)
+{
+	(void)s;
+	struct swarm_nodes ns;
+	static const struct {
+		const char *json, *want;
+	} cases[] = {
+		{"", "malformed JSON"},
+		{"[{\"ID\":\"a\"", "malformed JSON"},
+		{"{\"message\":\"x\"}", "not a JSON array"},
+		{"[1]", "without a valid ID"},
+		{"[{\"Status\":{\"State\":\"ready\"}}]", "without a valid ID"},
+		{"[{\"ID\":\"\"}]", "without a valid ID"},
+		{"[{\"ID\":7}]", "without a valid ID"},
+		{"[{\"ID\":\"a\",\"Spec\":{\"Availability\":\"active\"}}]",
+		 "without Status.State"},
+		{"[{\"ID\":\"a\",\"Status\":{\"State\":\"ready\"}}]",
+		 "without Spec.Availability"},
+		{"[{\"ID\":\"a\",\"Status\":{\"State\":[]},\"Spec\":{\"Availability\":\"active\"}}]",
+		 "without Status.State"},
+		{"[{\"ID\":\"a\\u0000b\"}]", "malformed JSON"},
+		{"[{\"ID\":\"a\",\"Description\":{\"Hostname\":5}}]", "host name"},
+		{"[{\"ID\":\"a\",\"ID\":\"b\"}]", "malformed JSON"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		assert_int_equal(nodes(cases[i].json, NULL, &ns), -EPROTO);
+		if (!strstr(err, cases[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].want);
+		assert_null(ns.v);
+	}
+	/* An id longer than any real one. */
+	char big[600];
+	memset(big, 'x', sizeof big);
+	snprintf(big, sizeof big, "[{\"ID\":\"%0300d\"}]", 1);
+	assert_int_equal(nodes(big, NULL, &ns), -EPROTO);
+}
+
+static void test_nodes_huge(void **s)
+{
+	(void)s;
+	/* 20,000 nodes: parsed in full, nothing truncated, nothing leaked. */
+	size_t n = 20000, cap = n * 200 + 16, len = 0;
+	char *j = malloc(cap);
+	assert_non_null(j);
+	j[len++] = '[';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(j + len, cap - len,
+			"%s{\"ID\":\"id%zu\",\"Spec\":{\"Availability\":\"active\"},"
+			"\"Status\":{\"State\":\"ready\",\"Addr\":\"10.%zu.%zu.1\"}}",
+			i ? "," : "", i, i / 256 % 256, i % 256);
+	j[len++] = ']';
+	j[len] = '\0';
+	struct swarm_nodes ns;
+	assert_int_equal(swarm_parse_nodes(j, len, &plain, &ns, err, sizeof err), 0);
+	assert_int_equal(ns.n, n);
+	assert_string_equal(ns.v[n - 1].addr4, "10.78.31.1");
+	swarm_nodes_free(&ns);
+	/* Deep nesting is refused, not recursed into. */
+	size_t d = 100000;
+	char *deep = malloc(d + 1);
+	assert_non_null(deep);
+	memset(deep, '[', d);
+	deep[d] = '\0';
+	assert_int_equal(swarm_parse_nodes(deep, d, &plain, &ns, err, sizeof err),
+			 -EPROTO);
+	free(deep);
+	free(j);
+}
+
+#define TASK(node, desired, state)                                            \
+	"{\"ID\":\"t\",\"NodeID\":\"" node "\",\"DesiredState\":\"" desired    \
+	"\",\"Status\":{\"State\":\"" state "\"}}"
+
+static const char *three_nodes =
+	"[" NODE("a1", "n1", "ready", "active", "", "10.0.0.1", "")
+	"," NODE("b2", "n2", "ready", "active", "", "10.0.0.2", "")
+	"," NODE("c3", "n3", "down", "active", "", "10.0.0.3", "") "]";
+
+static int run_select(const char *tasks_json, int target,
+		      struct swarm_result *r)
+{
+	struct swarm_tasks ts;
+	struct swarm_nodes ns;
+	assert_int_equal(nodes(three_nodes, NULL, &ns), 0);
+	int rc = swarm_parse_tasks(tasks_json, strlen(tasks_json), &ts, err,
+				   sizeof err);
+	if (rc == 0)
+		rc = swarm_select(&ts, &ns, target, r, err, sizeof err);
+	swarm_tasks_free(&ts);
+	swarm_nodes_free(&ns);
+	return rc;
+}
+
+static void test_select_tasks(void **s)
+{
+	(void)s;
+	struct swarm_result r;
+	/* The stopping task (desired shutdown, still running) does not count;
+	 * the one on a down node neither; two tasks on b2 give one node. */
+	const char *j = "[" TASK("a1", "shutdown", "running") "," TASK("b2", "running", "running")
+			"," TASK("b2", "running", "running") "," TASK("c3", "running", "running")
+			"," TASK("a1", "shutdown", "complete") "]";
+	assert_int_equal(run_select(j, SWARM_TARGET_TASKS, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.v[0].id, "b2");
+	assert_true(r.unsettled); /* a1's task is still stopping */
+	char *fp = swarm_result_fingerprint(&r);
+	assert_string_equal(fp, "b2=10.0.0.2,;");
+	free(fp);
+	swarm_result_free(&r);
+
+	/* Settled: nothing on its way; a stale running task on a down node is
+	 * no reason to keep polling fast. */
+	j = "[" TASK("b2", "running", "running") "," TASK("c3", "shutdown", "running") "]";
+	assert_int_equal(run_select(j, SWARM_TARGET_TASKS, &r), 0);
+	assert_false(r.unsettled);
+	swarm_result_free(&r);
+
+	/* A replacement waiting ("ready") or starting is a move under way. */
+	j = "[" TASK("b2", "ready", "ready") "]";
+	assert_int_equal(run_select(j, SWARM_TARGET_TASKS, &r), 0);
+	assert_int_equal(r.n, 0);
+	assert_true(r.unsettled);
+	swarm_result_free(&r);
+	j = "[{\"DesiredState\":\"running\",\"Status\":{\"State\":\"pending\"}}]";
+	assert_int_equal(run_select(j, SWARM_TARGET_TASKS, &r), 0);
+	assert_int_equal(r.n, 0);
+	assert_true(r.unsettled);
+	swarm_result_free(&r);
+
+	/* Empty list: runs nowhere, settled. */
+	assert_int_equal(run_select("[]", SWARM_TARGET_TASKS, &r), 0);
+	assert_int_equal(r.n, 0);
+	assert_false(r.unsettled);
+	swarm_result_free(&r);
+}
+
+static void test_select_ready_nodes(void **s)
+{
+	(void)s;
+	struct swarm_result r;
+	assert_int_equal(run_select("[]", SWARM_TARGET_READY_NODES, &r), 0);
+	assert_int_equal(r.n, 2); /* c3 is down */
+	assert_string_equal(r.v[0].id, "a1");
+	assert_string_equal(r.v[1].id, "b2");
+	swarm_result_free(&r);
+}
+
+static void test_select_problem_is_error(void **s)
+{
+	(void)s;
+	struct swarm_tasks ts;
+	struct swarm_nodes ns;
+	struct swarm_result r;
+	const char *nj = "[" NODE("a1", "n1", "ready", "active",
+				  "\"dnsfollow.ipv4\":\"bogus\"", "10.0.0.1", "")
+			 "," NODE("b2", "n2", "ready", "active", "", "10.0.0.2", "") "]";
+	const char *tj = "[" TASK("b2", "running", "running") "]";
+	assert_int_equal(nodes(nj, NULL, &ns), 0);
+	assert_int_equal(swarm_parse_tasks(tj, strlen(tj), &ts, err, sizeof err), 0);
+	/* a1 runs nothing: its bad label does not matter for tasks. */
+	assert_int_equal(swarm_select(&ts, &ns, SWARM_TARGET_TASKS, &r, err, sizeof err), 0);
+	assert_int_equal(r.n, 1);
+	swarm_result_free(&r);
+	/* ...but it is one of the ready nodes: no partial answer. */
+	assert_int_equal(swarm_select(&ts, &ns, SWARM_TARGET_READY_NODES, &r, err,
+				      sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "'bogus' is not an IPv4 address"));
+	assert_null(r.v);
+	swarm_tasks_free(&ts);
+	swarm_nodes_free(&ns);
+}
+
+static void test_tasks_malformed(void **s)
+{
+	(void)s;
+	struct swarm_tasks ts;
+	static const char *bad[] = {
+		"nope", "{}", "[null]", "[{\"DesiredState\":\"running\"}]",
+		"[{\"Status\":{\"State\":\"running\"}}]",
+		"[{\"DesiredState\":1,\"Status\":{\"State\":\"running\"}}]",
+		"[{\"DesiredState\":\"running\",\"Status\":\"running\"}]",
+		"[{\"NodeID\":[],\"DesiredState\":\"running\",\"Status\":{\"State\":\"running\"}}]",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		if (swarm_parse_tasks(bad[i], strlen(bad[i]), &ts, err, sizeof err) != -EPROTO)
+			fail_msg("case %zu accepted: %s", i, bad[i]);
+		assert_null(ts.v);
+	}
+	/* A NodeID that is absent or null means "not assigned yet". */
+	const char *ok = "[{\"NodeID\":null,\"DesiredState\":\"running\",\"Status\":{\"State\":\"new\"}}]";
+	assert_int_equal(swarm_parse_tasks(ok, strlen(ok), &ts, err, sizeof err), 0);
+	assert_int_equal(ts.n, 1);
+	assert_string_equal(ts.v[0].node, "");
+	assert_int_equal(ts.v[0].state, SWARM_TS_OTHER);
+	swarm_tasks_free(&ts);
+}
+
+static void test_error_message_and_version(void **s)
+{
+	(void)s;
+	char buf[64];
+	const char *b = "{\"message\":\"line1\\nline2\"}";
+	assert_string_equal(swarm_error_message(b, strlen(b), buf, sizeof buf),
+			    "line1 line2");
+	assert_null(swarm_error_message("oops", 4, buf, sizeof buf));
+	assert_null(swarm_error_message("{\"message\":3}", 13, buf, sizeof buf));
+	assert_null(swarm_error_message(NULL, 0, buf, sizeof buf));
+	assert_int_equal(swarm_parse_api_version("1.41"), 1041);
+	assert_int_equal(swarm_parse_api_version("1.43\r\n"), 1043);
+	assert_int_equal(swarm_parse_api_version("2.0"), 2000);
+	assert_int_equal(swarm_parse_api_version("1"), -1);
+	assert_int_equal(swarm_parse_api_version("1.x"), -1);
+	assert_int_equal(swarm_parse_api_version("v1.41"), -1);
+	assert_int_equal(swarm_parse_api_version(""), -1);
+	assert_int_equal(swarm_parse_api_version(NULL), -1);
+	assert_int_equal(swarm_parse_api_version("99999999999999999999.1"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nodes_basic),
+		cmocka_unit_test(test_nodes_labels_and_map),
+		cmocka_unit_test(test_nodes_bad_addresses),
+		cmocka_unit_test(test_nodes_ipv6_manager),
+		cmocka_unit_test(test_nodes_malformed),
+		cmocka_unit_test(test_nodes_huge),
+		cmocka_unit_test(test_select_tasks),
+		cmocka_unit_test(test_select_ready_nodes),
+		cmocka_unit_test(test_select_problem_is_error),
+		cmocka_unit_test(test_tasks_malformed),
+		cmocka_unit_test(test_error_message_and_version),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
