@@ -45,9 +45,10 @@ PLUGINS      := $(PLUGIN_NAMES:%=$(B)/plugins/%.so)
 UNIT_SRC   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS  := $(UNIT_SRC:%.c=$(B)/%)
 TESTLIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/lib/*.c))
-# Test plugins built on purpose broken, for the loader tests.
-BADPLUGIN_SRC := $(wildcard tests/badplugins/*.c)
-BADPLUGINS    := $(BADPLUGIN_SRC:tests/badplugins/%.c=$(B)/badplugins/%.so)
+# Test plugins built on purpose broken, for the loader tests: one source,
+# one flaw each (bad_abi.so is built with -DBAD_ABI, ...).
+BAD_FLAWS  := abi kind name nullop opsize symbol
+BADPLUGINS := $(BAD_FLAWS:%=$(B)/badplugins/bad_%.so) $(B)/badplugins/not_plugin.so
 
 # Plugins may use only the host table: unresolved core symbols fail the
 # link. (Sanitizer runtimes live in the executable, so not under SAN.)
@@ -59,7 +60,7 @@ BENCH_TARGETS :=
 plugin_src = $(wildcard providers/$(1)/*.c backends/$(1)/*.c)
 plugin_obj = $(patsubst %.c,$(B)/obj/%.o,$(call plugin_src,$(1)))
 
-.PHONY: all deps run check check-asan check-valgrind bench fuzz install clean
+.PHONY: all deps deps-build run check check-asan check-valgrind bench fuzz install clean
 # Objects built through the pattern rules are not intermediate files.
 .SECONDARY:
 all: $(B)/dnsfollow $(PLUGINS)
@@ -99,9 +100,13 @@ $(B)/plugins/%.so: $$(call plugin_obj,%)
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN) -shared -fvisibility=hidden $(PLUGIN_LDFLAGS) -o $@ $^ $($*_LDLIBS) $(LIBS)
 
-$(B)/badplugins/%.so: tests/badplugins/%.c
+$(B)/badplugins/not_plugin.so: tests/badplugins/not_plugin.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -fPIC -shared -fvisibility=hidden -o $@ $<
+$(B)/badplugins/bad_%.so: tests/badplugins/bad.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -shared -fvisibility=hidden \
+		-DPLUGIN_NAME='"bad_$*"' -DBAD_$(shell echo $* | tr a-z A-Z) -o $@ $<
 
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libdfcore.a $(TESTLIB_OBJ) \
 		$$(call plugin_obj,$$(firstword $$(subst /, ,$$*)))
@@ -117,8 +122,10 @@ tests-build: all $(UNIT_BINS) $(BADPLUGINS)
 
 deps:
 	@sh tests/lib/deps.sh
+deps-build:
+	@sh tests/lib/deps.sh --build
 
-run: deps all
+run: deps-build all
 	$(B)/dnsfollow -c config/dnsfollow.ini --once
 
 check: deps

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "log.h"
@@ -311,6 +312,50 @@ static void allowed_list(const struct keyset *ks, char *buf, size_t len)
 						 "%s%s", used ? ", " : "", k->name);
 }
 
+/* Replace the value of a KEY_file item by the file's content. */
+static int read_item_file(struct df_config *cfg, struct df_item *it)
+{
+	char *path = df_path_resolve(cfg->dir, it->value);
+	char *v = df_read_small_file(path, MAX_FILE_VALUE);
+	if (!v) {
+		add_error(cfg, it->line, "%s_file: cannot read %s: %s", it->key,
+			  path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	free(it->value);
+	it->value = v;
+	return 0;
+}
+
+/*
+ * The core's own keys of a plugin or record section (`type`, `provider`,
+ * `service`, ...) are read before the plugin's keys can be checked, so
+ * their KEY_file forms are resolved first. An item whose file cannot be
+ * read loses its key: it then counts as missing, never as empty.
+ */
+static void resolve_core_files(struct df_config *cfg, struct df_section *s,
+			       const struct keydef *core)
+{
+	for (size_t i = 0; i < s->nitems; i++) {
+		struct df_item *it = &s->items[i];
+		size_t kl = strlen(it->key);
+		if (kl <= 5 || strcmp(it->key + kl - 5, "_file") != 0)
+			continue;
+		it->key[kl - 5] = '\0';
+		int is_core = 0;
+		for (const struct keydef *k = core; k->name; k++)
+			is_core |= strcmp(k->name, it->key) == 0;
+		if (!is_core) {
+			it->key[kl - 5] = '_';
+			continue;
+		}
+		if (read_item_file(cfg, it) != 0)
+			it->key[0] = '\0';
+	}
+}
+
 /*
  * Check every item of `s` against `ks`: unknown keys, KEY_file, repeats,
  * paths, secrets. Rewrites items in place (key without _file, value
@@ -322,6 +367,8 @@ static int match_items(struct df_config *cfg, struct df_section *s,
 	int bad = 0;
 	for (size_t i = 0; i < s->nitems; i++) {
 		struct df_item *it = &s->items[i];
+		if (!it->key[0])
+			continue; /* its file could not be read (reported) */
 		long fl = key_flags(ks, it->key);
 		int from_file = 0;
 		size_t kl = strlen(it->key);
@@ -350,22 +397,16 @@ static int match_items(struct df_config *cfg, struct df_section *s,
 					  it->key, s->header, s->items[j].line);
 				bad = 1;
 			}
-		if (from_file) {
-			char *path = df_path_resolve(cfg->dir, it->value);
-			char *v = df_read_small_file(path, MAX_FILE_VALUE);
-			if (!v) {
-				add_error(cfg, it->line, "%s_file: cannot read %s: %s",
-					  it->key, path, strerror(errno));
-				bad = 1;
-				free(path);
-				continue;
-			}
-			free(path);
-			free(it->value);
-			it->value = v;
+		if (from_file && read_item_file(cfg, it) != 0) {
+			bad = 1;
+			continue;
 		}
-		if (fl & DNSFOLLOW_KEY_SECRET)
-			df_log_add_secret(it->value);
+		if ((fl & DNSFOLLOW_KEY_SECRET) && df_log_add_secret(it->value) != 0) {
+			add_error(cfg, it->line,
+				  "%s: a secret shorter than %d characters cannot be kept out of logs",
+				  it->key, DF_MIN_SECRET);
+			bad = 1;
+		}
 		if ((fl & DNSFOLLOW_KEY_PATH) && *it->value) {
 			char *abs = df_path_resolve(cfg->dir, it->value);
 			free(it->value);
@@ -452,6 +493,9 @@ static void core_section(struct df_config *cfg, struct df_section *s)
 		cfg->owner_id = df_strdup(it->value);
 	}
 	if ((it = get_item(s, "plugin_dir")) != NULL) {
+		if (!*it->value)
+			add_error(cfg, it->line,
+				  "plugin_dir is empty (leave it out for the default)");
 		free(cfg->plugin_dir);
 		cfg->plugin_dir = df_strdup(it->value);
 	}
@@ -495,9 +539,17 @@ struct df_config *df_config_parse(const char *path)
 		add_error(cfg, 0, "cannot open: %s", strerror(errno));
 		return cfg;
 	}
+	struct stat st;
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		add_error(cfg, 0, "not a regular file");
+		fclose(f);
+		return cfg;
+	}
 	configure_inih();
 	struct parse_state ps = {.cfg = cfg, .f = f};
 	int rc = ini_parse_stream(reader, &ps, handler, &ps);
+	if (ferror(f))
+		add_error(cfg, ps.line, "read error: %s", strerror(errno));
 	fclose(f);
 	free(ps.slots);
 	if (rc > 0)
@@ -568,6 +620,7 @@ static void bind_instance(struct df_config *cfg, struct df_section *s,
 					     : DNSFOLLOW_KIND_PROVIDER;
 	const struct keydef *core = kind == DNSFOLLOW_KIND_BACKEND ? backend_keys
 								    : provider_keys;
+	resolve_core_files(cfg, s, core);
 	const struct df_item *type = get_item(s, "type");
 	const struct dnsfollow_plugin *p = NULL;
 	if (!type) {
@@ -592,12 +645,14 @@ static void bind_instance(struct df_config *cfg, struct df_section *s,
 	if (kind == DNSFOLLOW_KIND_PROVIDER)
 		zones_of(cfg, s, &ic);
 	take_plugin_items(s, core, &ic.items, &ic.nitems);
-	/* Providers see their zones too, to prepare per-zone state. */
+	/* Providers see their zones too, to prepare per-zone state: in the
+	 * form the core uses (lower case, no trailing dot), so a plugin
+	 * compares them with the zone names of its ops as they are. */
 	if (kind == DNSFOLLOW_KIND_PROVIDER && get_item(s, "zones")) {
 		const struct df_item *z = get_item(s, "zones");
 		ic.items = df_xrealloc(ic.items, ic.nitems + 1, sizeof *ic.items);
 		ic.items[ic.nitems].key = df_strdup("zones");
-		ic.items[ic.nitems].value = df_strdup(z->value);
+		ic.items[ic.nitems].value = df_strv_join(ic.zones, ic.nzones, ", ");
 		ic.items[ic.nitems].line = z->line;
 		ic.nitems++;
 	}
@@ -671,6 +726,16 @@ static void record_zone(struct df_config *cfg, struct df_section *s,
 		if (!df_name_in_zone(r->fqdn, z)) {
 			add_error(cfg, it->line, "zone '%s' does not contain %s", z,
 				  r->fqdn);
+			free(z);
+			return;
+		}
+		int listed = p->nzones == 0;
+		for (size_t i = 0; i < p->nzones; i++)
+			listed |= strcmp(p->zones[i], z) == 0;
+		if (!listed) {
+			add_error(cfg, it->line,
+				  "zone '%s' is not one of provider '%s''s zones; add it to its zones =",
+				  z, p->name);
 			free(z);
 			return;
 		}
@@ -769,6 +834,7 @@ static void bind_record(struct df_config *cfg, struct df_section *s)
 {
 	struct df_record_cfg r = {.line = s->line};
 	df_name_normalise(s->name, &r.fqdn);
+	resolve_core_files(cfg, s, record_keys);
 	int ok_p, ok_b;
 	record_refs(cfg, s, &r, &ok_p, &ok_b);
 	const struct dnsfollow_key *bkeys =

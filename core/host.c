@@ -1,5 +1,6 @@
 #include "host.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,12 @@ static void host_http_free(const struct dnsfollow_host *h,
 	df_http_free(resp);
 }
 
+static int host_secret(const struct dnsfollow_host *h, const char *value)
+{
+	(void)h;
+	return df_log_add_secret(value) == 0 ? 0 : -EINVAL;
+}
+
 static uint64_t host_now_ms(void) { return df_now_ms(); }
 static int64_t host_wall_time(void) { return df_wall_time(); }
 
@@ -115,6 +122,7 @@ struct df_host *df_host_new(const char *kind, const char *instance)
 	h->pub.http_free = host_http_free;
 	h->pub.now_ms = host_now_ms;
 	h->pub.wall_time = host_wall_time;
+	h->pub.secret = host_secret;
 	return h;
 }
 

@@ -235,8 +235,7 @@ int df_http(const struct dnsfollow_http_request *req,
 {
 	memset(resp, 0, sizeof *resp);
 	resp->struct_size = sizeof *resp;
-	if (!req || !req->url || req->struct_size < offsetof(
-		struct dnsfollow_http_request, on_data)) {
+	if (!req || !req->url || req->struct_size < sizeof *req) {
 		snprintf(err, errlen, "invalid HTTP request");
 		return -EINVAL;
 	}

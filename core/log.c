@@ -13,8 +13,11 @@ static size_t nsecrets;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-void df_log_set_level(int level) { log_level = level; }
-int df_log_level(void) { return log_level; }
+void df_log_set_level(int level)
+{
+	__atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
+}
+int df_log_level(void) { return __atomic_load_n(&log_level, __ATOMIC_RELAXED); }
 
 int df_log_parse_level(const char *s)
 {
@@ -24,12 +27,18 @@ int df_log_parse_level(const char *s)
 	return -1;
 }
 
-void df_log_add_secret(const char *secret)
+int df_log_add_secret(const char *secret)
 {
-	/* Shorter values would mask ordinary words in every line. */
-	if (!secret || strlen(secret) < 4)
-		return;
+	if (!secret || !*secret)
+		return 0;
+	if (strlen(secret) < DF_MIN_SECRET)
+		return -1;
 	pthread_mutex_lock(&log_mu);
+	for (size_t i = 0; i < nsecrets; i++)
+		if (strcmp(secrets[i], secret) == 0) {
+			pthread_mutex_unlock(&log_mu);
+			return 0;
+		}
 	char **n = realloc(secrets, (nsecrets + 1) * sizeof *n);
 	char *copy = strdup(secret);
 	if (n && copy) {
@@ -41,6 +50,7 @@ void df_log_add_secret(const char *secret)
 		free(copy);
 	}
 	pthread_mutex_unlock(&log_mu);
+	return 0;
 }
 
 void df_log_clear_secrets(void)
@@ -61,7 +71,7 @@ static void redact_locked(char *buf)
 	for (size_t i = 0; i < nsecrets; i++) {
 		size_t sl = strlen(secrets[i]);
 		char *p;
-		/* sl >= 4 (see df_log_add_secret): the text only shrinks. */
+		/* sl >= DF_MIN_SECRET > 3: the text only shrinks. */
 		while ((p = strstr(buf, secrets[i])) != NULL) {
 			size_t tail = strlen(p + sl) + 1;
 			memmove(p + 3, p + sl, tail);
@@ -80,7 +90,7 @@ void df_redact(char *buf, size_t cap)
 
 void df_vlog(int level, const char *who, const char *fmt, va_list ap)
 {
-	if (level > log_level)
+	if (level > df_log_level())
 		return;
 	if (level < 0)
 		level = 0;

@@ -8,13 +8,20 @@
 
 #include <dnsfollow/host.h>
 
+/* The level is read by plugin threads too: kept atomically. */
 void df_log_set_level(int level);
 int df_log_level(void);
 /** Parse "error|warn|info|debug"; -1 when unknown. */
 int df_log_parse_level(const char *s);
 
-/** Values that must never be printed; copied. Empty strings ignored. */
-void df_log_add_secret(const char *secret);
+/** Shortest value that can be masked: shorter ones would mask ordinary
+ *  words in every line. */
+#define DF_MIN_SECRET 4
+
+/** A value that must never be printed; copied. Returns 0, or -1 (and
+ *  registers nothing) when it is shorter than DF_MIN_SECRET but not
+ *  empty. Empty values are ignored. */
+int df_log_add_secret(const char *secret);
 void df_log_clear_secrets(void);
 
 /** Replace every registered secret in `buf` (NUL-terminated, `cap` bytes

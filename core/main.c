@@ -84,7 +84,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 }
 
 /* Parse, bind and instantiate a config; NULL (errors printed) on failure. */
-static struct df_runtime *load(const struct options *o, int dry_run)
+static struct df_runtime *load(const struct options *o)
 {
 	struct df_config *cfg = df_config_parse(o->config);
 	/* Bind even after syntax errors, so every problem is shown at once. */
@@ -97,7 +97,9 @@ static struct df_runtime *load(const struct options *o, int dry_run)
 		return NULL;
 	}
 	int level = cfg->log_level;
-	struct df_runtime *rt = df_runtime_new(cfg, l, dry_run);
+	unsigned flags = (o->dry_run ? DF_RT_DRY_RUN : 0) |
+			 (o->once || o->check ? 0 : DF_RT_WATCH);
+	struct df_runtime *rt = df_runtime_new(cfg, l, flags);
 	if (rt && !o->verbose)
 		df_log_set_level(level);
 	return rt;
@@ -216,7 +218,7 @@ static struct df_runtime *reload(const struct options *o, struct df_runtime *old
 	df_info("SIGHUP: reloading %s", o->config);
 	/* Secrets registered so far stay masked: a rotated secret is still
 	 * a secret. */
-	struct df_runtime *rt = load(o, old->dry_run);
+	struct df_runtime *rt = load(o);
 	if (!rt) {
 		df_error("reload of %s failed (errors above); keeping the running configuration",
 			 o->config);
@@ -239,10 +241,23 @@ static uint64_t next_deadline(const struct df_runtime *rt, uint64_t next_tick,
 	return d;
 }
 
+/*
+ * Backend events are throttled, not delayed: an event after a quiet spell
+ * starts a pass at once (a moved task is published without waiting), and
+ * the events that follow within debounce_ms of a pass are gathered into
+ * one pass when that window ends. So a burst of events costs at most one
+ * pass per debounce_ms, and an isolated one costs no added latency.
+ */
+static uint64_t event_pass_at(uint64_t now, uint64_t last_pass, unsigned debounce_ms)
+{
+	uint64_t quiet = last_pass + debounce_ms;
+	return quiet > now ? quiet : now;
+}
+
 static int run_daemon(const struct options *o, struct df_runtime **rtp, int sfd)
 {
 	struct df_runtime *rt = *rtp;
-	uint64_t next_tick = 0, wake_at = 0;
+	uint64_t next_tick = 0, wake_at = 0, last_pass = 0;
 	int force_all = 1;
 	df_info("dnsfollow %s running: %zu record(s), %zu zone group(s), resync every %u s",
 		DNSFOLLOW_VERSION, rt->cfg->nrecords, rt->ngroups, rt->cfg->interval);
@@ -257,6 +272,7 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sfd)
 					       : (tick || woken) ? DF_PASS_DUE
 								 : DF_PASS_RETRIES;
 			struct df_pass_stats st;
+			last_pass = now;
 			df_pass(rt, now, kind, &st);
 			if (force_all || tick)
 				next_tick = now + (uint64_t)rt->cfg->interval * 1000u;
@@ -272,7 +288,7 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sfd)
 		enum wake w = wait_events(rt, sfd, next_deadline(rt, next_tick, wake_at),
 					  &event);
 		if (event && !wake_at)
-			wake_at = df_now_ms() + rt->cfg->debounce_ms;
+			wake_at = event_pass_at(df_now_ms(), last_pass, rt->cfg->debounce_ms);
 		if (w == W_STOP) {
 			df_info("stopping");
 			return EX_OK;
@@ -309,7 +325,7 @@ int main(int argc, char **argv)
 		perror("dnsfollow: signalfd");
 		return EX_FAIL;
 	}
-	struct df_runtime *rt = load(&o, o.dry_run);
+	struct df_runtime *rt = load(&o);
 	if (!rt)
 		return DF_EXIT_CONFIG;
 	int status;

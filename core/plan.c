@@ -247,14 +247,17 @@ static int ownership(const struct df_want *w, const struct df_rr *txt,
 	return -1;
 }
 
-/* Plan one address type; returns 1 when it added a change. */
+/* Plan one address type; returns 1 when it added a change. `keep` says
+ * the service runs nowhere and on_empty = keep: an empty type keeps its
+ * value. When it runs somewhere, an empty type is stale (a dual-stack
+ * service moved to an IPv4-only node must lose its old AAAA) and goes. */
 static int plan_type(const struct df_want *w, const struct df_rrdb *cur,
-		     uint16_t type, const char *const *v, size_t n,
+		     uint16_t type, const char *const *v, size_t n, int keep,
 		     struct df_plan *plan)
 {
 	const struct df_rr *old = df_rrdb_find(cur, w->fqdn, type);
 	if (n == 0) {
-		if (!w->on_empty_delete || !old)
+		if (keep || !old)
 			return 0;
 		plan_add(plan, DNSFOLLOW_CHANGE_DELETE, w->fqdn, type, old);
 		return 1;
@@ -287,12 +290,15 @@ enum df_rec_state df_plan_record(const struct df_want *w,
 	if ((own < 0 || (own == 0 && exists)) && !w->adopt)
 		return DF_REC_FOREIGN;
 
+	size_t wanted = ((w->types & DF_REC_A) ? w->n4 : 0) +
+			((w->types & DF_REC_AAAA) ? w->n6 : 0);
+	int keep = wanted == 0 && !w->on_empty_delete;
 	size_t before = plan->n;
 	int changed = 0;
 	if (w->types & DF_REC_A)
-		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_A, w->v4, w->n4, plan);
+		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_A, w->v4, w->n4, keep, plan);
 	if (w->types & DF_REC_AAAA)
-		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_AAAA, w->v6, w->n6, plan);
+		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_AAAA, w->v6, w->n6, keep, plan);
 	/* Claim the name with the same batch that writes it, or when adopting
 	 * an existing record that already has the right value. The marker
 	 * goes first: a provider that is not atomic and fails half-way must
@@ -309,9 +315,7 @@ enum df_rec_state df_plan_record(const struct df_want *w,
 	}
 	if (plan->n != before)
 		return DF_REC_CHANGE;
-	size_t wanted = ((w->types & DF_REC_A) ? w->n4 : 0) +
-			((w->types & DF_REC_AAAA) ? w->n6 : 0);
-	return wanted == 0 && !w->on_empty_delete ? DF_REC_KEPT : DF_REC_IN_SYNC;
+	return keep ? DF_REC_KEPT : DF_REC_IN_SYNC;
 }
 
 void df_change_format(const struct dnsfollow_change *c, char *buf, size_t len)

@@ -11,7 +11,7 @@
 /* ---- instances ------------------------------------------------------------- */
 
 static int make_instance(struct df_runtime *rt, struct df_inst *in,
-			 const struct df_instance_cfg *ic)
+			 const struct df_instance_cfg *ic, int watch)
 {
 	in->cfg = ic;
 	in->plugin = ic->plugin;
@@ -29,7 +29,9 @@ static int make_instance(struct df_runtime *rt, struct df_inst *in,
 		in->self = NULL;
 		return rc;
 	}
-	if (ic->kind == DNSFOLLOW_KIND_BACKEND) {
+	/* Only a daemon waits for events: --once and --check-config must
+	 * not start a backend's watchers (event streams, inotify). */
+	if (watch && ic->kind == DNSFOLLOW_KIND_BACKEND) {
 		const struct dnsfollow_backend_ops *ops = in->plugin->ops;
 		if (ops->struct_size >= offsetof(struct dnsfollow_backend_ops, watch_ack) +
 						sizeof ops->watch_ack &&
@@ -156,21 +158,22 @@ static void make_record_state(struct df_runtime *rt)
 }
 
 struct df_runtime *df_runtime_new(struct df_config *cfg,
-				  struct df_loader *loader, int dry_run)
+				  struct df_loader *loader, unsigned flags)
 {
 	struct df_runtime *rt = df_xcalloc(1, sizeof *rt);
 	rt->cfg = cfg;
 	rt->loader = loader;
-	rt->dry_run = dry_run;
+	rt->dry_run = (flags & DF_RT_DRY_RUN) != 0;
 	rt->plan_out = stdout;
 	rt->marker = df_owner_marker(cfg);
 	rt->backends = df_xcalloc(cfg->nbackends, sizeof *rt->backends);
 	rt->providers = df_xcalloc(cfg->nproviders, sizeof *rt->providers);
-	int failed = 0;
-	for (size_t i = 0; i < cfg->nbackends && !failed; i++)
-		failed = make_instance(rt, &rt->backends[i], &cfg->backends[i]) != 0;
-	for (size_t i = 0; i < cfg->nproviders && !failed; i++)
-		failed = make_instance(rt, &rt->providers[i], &cfg->providers[i]) != 0;
+	/* Make them all even after a failure, so every problem shows at once. */
+	int failed = 0, watch = (flags & DF_RT_WATCH) != 0;
+	for (size_t i = 0; i < cfg->nbackends; i++)
+		failed |= make_instance(rt, &rt->backends[i], &cfg->backends[i], watch) != 0;
+	for (size_t i = 0; i < cfg->nproviders; i++)
+		failed |= make_instance(rt, &rt->providers[i], &cfg->providers[i], 0) != 0;
 	make_groups(rt);
 	make_record_state(rt);
 	if (failed) {

@@ -58,13 +58,17 @@ struct df_runtime {
 	uint64_t apply_calls;
 };
 
+/* Flags of df_runtime_new. */
+#define DF_RT_DRY_RUN 0x1u /* plan only: no write op is ever called */
+#define DF_RT_WATCH 0x2u   /* daemon: ask backends for their watch fds */
+
 /**
  * Make every backend and provider instance of `cfg` (taking ownership of
- * cfg and loader). On failure prints "FILE:LINE: ..." lines to stderr and
- * returns NULL (everything released).
+ * cfg and loader). On failure prints one "FILE:LINE: ..." line per
+ * instance that could not be made and returns NULL (everything released).
  */
 struct df_runtime *df_runtime_new(struct df_config *cfg,
-				  struct df_loader *loader, int dry_run);
+				  struct df_loader *loader, unsigned flags);
 void df_runtime_free(struct df_runtime *rt);
 
 /** Totals of a pass. */

@@ -94,6 +94,17 @@ void df_strv_free(char **v)
 	free(v);
 }
 
+char *df_strv_join(char *const *v, size_t n, const char *sep)
+{
+	size_t len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + strlen(sep);
+	char *out = df_xcalloc(len, 1), *p = out;
+	for (size_t i = 0; i < n; i++)
+		p = stpcpy(stpcpy(p, i ? sep : ""), v[i]);
+	return out;
+}
+
 int df_parse_uint(const char *s, unsigned long min, unsigned long max,
 		  unsigned long *out)
 {

@@ -23,6 +23,8 @@ char *df_lower(char *s);
  *  Returns the count; *out is NULL-terminated; free with df_strv_free. */
 size_t df_split_list(const char *s, char ***out);
 void df_strv_free(char **v);
+/** The `n` strings of `v` joined by `sep` (copy). */
+char *df_strv_join(char *const *v, size_t n, const char *sep);
 
 /** Parse an unsigned decimal in [min, max]; 0 on success, -1 otherwise. */
 int df_parse_uint(const char *s, unsigned long min, unsigned long max,

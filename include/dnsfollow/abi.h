@@ -120,6 +120,8 @@ struct dnsfollow_host;
  * code, that abi_version == DNSFOLLOW_ABI_VERSION, that kind matches the
  * section it was named in, that name equals the file name without ".so",
  * and that create, destroy, ops and the kind's mandatory ops are set.
+ * (ELF constructors run inside dlopen, before any check: a plugin must
+ * not have any.)
  */
 struct dnsfollow_plugin {
 	uint32_t abi_version; /**< DNSFOLLOW_ABI_VERSION */

@@ -34,7 +34,9 @@ struct dnsfollow_placement {
 	const char *const *addrs; /**< IPv4 / IPv6 addresses, text form */
 };
 
-/** Receives placements during resolve(); the core copies them. */
+/** Receives placements during resolve(); the core copies them. Returns
+ *  0, or a negative code (an address that is no IP address): resolve()
+ *  should then stop and return that code. */
 typedef int (*dnsfollow_placement_cb)(void *ctx,
 				      const struct dnsfollow_placement *p);
 

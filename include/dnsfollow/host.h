@@ -108,6 +108,18 @@ struct dnsfollow_host {
 	/** Wall-clock seconds since the epoch (the core's time source, so
 	 *  tests can shift it). */
 	int64_t (*wall_time)(void);
+
+	/**
+	 * Register a secret the plugin obtained by itself (from a
+	 * credentials file, the environment, a key file) so that no log line
+	 * or error text ever shows it; values of SECRET config keys are
+	 * registered by the core already. The value is copied; registering
+	 * it twice is harmless. Returns 0, or -EINVAL for a non-empty value
+	 * shorter than 4 characters, which cannot be masked without masking
+	 * ordinary words: refuse such a secret. Check `struct_size` before
+	 * calling (it follows `wall_time`).
+	 */
+	int (*secret)(const struct dnsfollow_host *h, const char *value);
 };
 
 #ifdef __cplusplus

@@ -32,13 +32,12 @@ type = A, AAAA
 EOF2
 DNSFOLLOW_ADDRS_WEB_1="192.0.2.7 2001:db8::7" df -c "$T/df.ini" --once; rc=$?
 check "dnsfollow runs with the third-party backend" [ "$rc" = 0 ]
-check "its addresses are published" \
-	[ "$(python3 "$TOP/tests/lib/mockstate.py" "$T/state.json" example.test web.example.test A)" = 192.0.2.7 ] &&
-	[ "$(python3 "$TOP/tests/lib/mockstate.py" "$T/state.json" example.test web.example.test AAAA)" = 2001:db8::7 ]
+MS="python3 $TOP/tests/lib/mockstate.py $T/state.json example.test"
+check "its addresses are published" eval '
+	[ "$($MS web.example.test A)" = 192.0.2.7 ] && [ "$($MS web.example.test AAAA)" = 2001:db8::7 ]'
 df -c "$T/df.ini" --once; rc=$?
-check "unset variable: permanent error, record kept" [ "$rc" = 1 ] &&
-	grep -q "DNSFOLLOW_ADDRS_WEB_1 is not set" "$T/err" &&
-	[ "$(python3 "$TOP/tests/lib/mockstate.py" "$T/state.json" example.test web.example.test A)" = 192.0.2.7 ]
-out=$("$DNSFOLLOW" --list-plugins -c "$T/df.ini")
-check "--list-plugins shows it with its key" sh -c "echo '$out' | grep -q 'env .*backend, version 1.0' && echo '$out' | grep -q 'prefix'"
+check "unset variable: permanent error, record kept" eval '[ "$rc" = 1 ] &&
+	grep -q "DNSFOLLOW_ADDRS_WEB_1 is not set" "$T/err" && [ "$($MS web.example.test A)" = 192.0.2.7 ]'
+out=$(df --list-plugins -c "$T/df.ini")
+check "--list-plugins shows it with its key" eval 'echo "$out" | grep -q "env .*backend, version 1.0" && echo "$out" | grep -q "prefix"'
 tap_done

@@ -1,13 +1,22 @@
 #!/bin/sh
 # Install the Debian packages dnsfollow builds and tests with, when missing.
-# Used by `make deps` (and so by `make run` / `make check`) and by .ci/run.
-#   deps.sh          install what is missing (needs root when anything is)
-#   deps.sh --list   print the package list
+# Used by `make deps` (and so by `make check`), `make deps-build` (and so
+# by `make run`, which needs only what builds and runs dnsfollow) and by
+# .ci/run.
+#   deps.sh [--build]          install what is missing (needs root when
+#                              anything is); --build: the build set only
+#   deps.sh [--build] --list   print the package list
 set -eu
-PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev libssl-dev
-libinih-dev libcmocka-dev openssl python3 iproute2 procps psmisc
+BUILD_PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev
+libssl-dev libinih-dev ca-certificates"
+TEST_PKGS="libcmocka-dev openssl python3 iproute2 procps psmisc
 bind9 bind9-utils bind9-dnsutils knot knot-dnsutils
 docker.io busybox-static clang libclang-rt-14-dev valgrind"
+PKGS="$BUILD_PKGS $TEST_PKGS"
+if [ "${1:-}" = --build ]; then
+	PKGS=$BUILD_PKGS
+	shift
+fi
 if [ "${1:-}" = --list ]; then
 	echo $PKGS
 	exit 0

@@ -266,6 +266,87 @@ static void test_key_file(void **state)
 		     "state_file: cannot read");
 }
 
+/* KEY_file works for the core's own keys too, which are read before the
+ * plugin's keys are checked (type, provider, backend, service, zone). */
+static void test_core_key_files(void **state)
+{
+	(void)state;
+	free(test_write_file(dir, "type", "mock\n"));
+	free(test_write_file(dir, "prov", "m\n"));
+	free(test_write_file(dir, "back", "lab\n"));
+	free(test_write_file(dir, "svc", "gogs\n"));
+	free(test_write_file(dir, "zone", "sub.example.test\n"));
+	struct df_config *cfg = load_text(
+		"[backend lab]\ntype = static\nfile = p.ini\n"
+		"[provider m]\ntype_file = type\nzones = example.test, sub.example.test\n"
+		"state = s.json\n"
+		"[record a.sub.example.test]\nprovider_file = prov\nbackend_file = back\n"
+		"service_file = svc\nzone_file = zone\n");
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		print_message("  got: %s\n", cfg->errors[i]);
+	assert_int_equal(cfg->nerrors, 0);
+	assert_string_equal(cfg->providers[0].type, "mock");
+	assert_string_equal(cfg->records[0].provider, "m");
+	assert_string_equal(cfg->records[0].backend, "lab");
+	assert_string_equal(cfg->records[0].service, "gogs");
+	assert_string_equal(cfg->records[0].zone, "sub.example.test");
+	df_config_free(cfg);
+	/* An unreadable file counts as a missing key, never as an empty one. */
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\n"
+			       "service_file = nothing-here\n",
+		     13, "service_file: cannot read");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\n"
+			       "service_file = nothing-here\n",
+		     10, "[record a.example.test] needs 'service'");
+	expect_error("[provider m]\ntype_file = nothing-here\nzones = example.test\n", 3,
+		     "[provider m] needs 'type'");
+}
+
+/* Zone names reach plugins normalised; zone = must be one of the
+ * provider's zones. */
+static void test_zone_names(void **state)
+{
+	(void)state;
+	struct df_config *cfg = load_text(
+		"[backend lab]\ntype = static\nfile = p.ini\n"
+		"[provider m]\ntype = mock\nzones = Example.TEST., Sub.Example.test\n"
+		"state = s.json\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_string_equal(dnsfollow_kv_get(cfg->providers[0].kv, cfg->providers[0].nkv, "zones"),
+			    "example.test, sub.example.test");
+	df_config_free(cfg);
+	expect_error(GOOD_BASE "[record a.other.example.test]\nprovider = m\nbackend = lab\n"
+			       "service = x\nzone = other.example.test\n",
+		     14, "zone 'other.example.test' is not one of provider 'm''s zones");
+}
+
+/* A secret too short to be masked in logs is refused. */
+static void test_short_secret(void **state)
+{
+	(void)state;
+	expect_error("[provider d]\ntype = rfc2136\nzones = example.test\n"
+		     "server = 127.0.0.1:53\nkey_name = k\nkey_secret = abc\n",
+		     8, "key_secret: a secret shorter than 4 characters cannot be kept out of logs");
+}
+
+/* The configuration must be a regular file. */
+static void test_not_a_file(void **state)
+{
+	(void)state;
+	struct df_config *cfg = df_config_parse(dir);
+	assert_int_equal(cfg->nerrors, 1);
+	assert_non_null(strstr(cfg->errors[0], ":0: not a regular file"));
+	df_config_free(cfg);
+	char *path = test_write_file(dir, "empty-dir.ini", "[dnsfollow]\nplugin_dir =\n");
+	cfg = df_config_parse(path);
+	free(path);
+	int found = 0;
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		found |= strstr(cfg->errors[i], "plugin_dir is empty") != NULL;
+	assert_true(found);
+	df_config_free(cfg);
+}
+
 static void test_redaction(void **state)
 {
 	(void)state;
@@ -273,8 +354,9 @@ static void test_redaction(void **state)
 	char msg[128] = "token s3cr3t-value leaked twice: s3cr3t-value!";
 	df_redact(msg, sizeof msg);
 	assert_string_equal(msg, "token *** leaked twice: ***!");
-	/* Too short to mask without mangling ordinary words. */
-	df_log_add_secret("ab");
+	/* Too short to mask without mangling ordinary words: refused. */
+	assert_int_equal(df_log_add_secret("ab"), -1);
+	assert_int_equal(df_log_add_secret(""), 0);
 	char m2[32] = "abc";
 	df_redact(m2, sizeof m2);
 	assert_string_equal(m2, "abc");
@@ -307,6 +389,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outside_section, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_key_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_key_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zone_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_secret, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marker, setup, teardown),
 	};

@@ -211,6 +211,41 @@ static void test_on_empty(void **state)
 	df_rrdb_free(&empty);
 }
 
+/* on_empty is about a service running nowhere. A dual-stack record whose
+ * service now runs on an IPv4-only node loses its stale AAAA even with
+ * on_empty = keep; running nowhere keeps both. */
+static void test_one_family_empty(void **state)
+{
+	(void)state;
+	struct df_rrdb db = {0};
+	add(&db, "git.example.test", DNSFOLLOW_TYPE_A, 60, "192.0.2.9", NULL);
+	add(&db, "git.example.test", DNSFOLLOW_TYPE_AAAA, 60, "2001:db8::9", NULL);
+	add(&db, "_dnsfollow.git.example.test", DNSFOLLOW_TYPE_TXT, 60, MARK, NULL);
+	df_rrdb_finish(&db);
+	struct df_plan p;
+	df_plan_init(&p, MARK);
+	char why[256];
+	struct df_want w = want(ADDR1, 1);
+	w.types = DF_REC_A | DF_REC_AAAA;
+	assert_int_equal(df_plan_record(&w, &db, &p, why, sizeof why), DF_REC_CHANGE);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.v[0].op, DNSFOLLOW_CHANGE_SET);
+	assert_int_equal(p.v[0].rrset.type, DNSFOLLOW_TYPE_A);
+	assert_string_equal(p.v[0].rrset.rdata[0], "192.0.2.10");
+	assert_int_equal(p.v[1].op, DNSFOLLOW_CHANGE_DELETE);
+	assert_int_equal(p.v[1].rrset.type, DNSFOLLOW_TYPE_AAAA);
+	assert_non_null(p.v[1].old);
+	df_plan_free(&p);
+	/* Running nowhere: on_empty = keep keeps both families. */
+	df_plan_init(&p, MARK);
+	w = want(NULL, 0);
+	w.types = DF_REC_A | DF_REC_AAAA;
+	assert_int_equal(df_plan_record(&w, &db, &p, why, sizeof why), DF_REC_KEPT);
+	assert_int_equal(p.n, 0);
+	df_plan_free(&p);
+	df_rrdb_free(&db);
+}
+
 static void test_dual_stack(void **state)
 {
 	(void)state;
@@ -310,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_adopt_same_value_claims),
 		cmocka_unit_test(test_other_owner),
 		cmocka_unit_test(test_on_empty),
+		cmocka_unit_test(test_one_family_empty),
 		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_rrdb),
 		cmocka_unit_test(test_names),

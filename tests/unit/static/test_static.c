@@ -94,6 +94,25 @@ static void test_resolve(void **s)
 	assert_non_null(strstr(testhost_error(h), "service 'absent' has no [absent] section"));
 }
 
+/* The file is parsed once per version: an in-place rewrite of the same
+ * size within the same second (one time stamp tick) is still seen, and a
+ * service repeated over two sections keeps every address in file order. */
+static void test_rewrite_same_size(void **s)
+{
+	(void)s;
+	struct got g;
+	char buf[64];
+	for (int i = 0; i < 5; i++) {
+		FILE *f = fopen(file, "w");
+		assert_non_null(f);
+		fprintf(f, "[gogs]\naddresses = 192.0.2.%d\n[gogs]\naddresses = 192.0.2.99\n", 10 + i);
+		fclose(f);
+		assert_int_equal(resolve("gogs", &g), 0);
+		snprintf(buf, sizeof buf, "192.0.2.%d 192.0.2.99 ", 10 + i);
+		assert_string_equal(g.addrs, buf);
+	}
+}
+
 static void test_malformed(void **s)
 {
 	(void)s;
@@ -147,6 +166,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rewrite_same_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 	};
