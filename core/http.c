@@ -190,9 +190,12 @@ static int setup(CURL *c, const struct dnsfollow_http_request *req,
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
 	if (req->on_data && timeout_ms == 0) {
-		/* A silent stream is fine; a dead peer is caught by TCP
-		 * keep-alive and the cancelled() poll. */
+		/* A silent stream is fine; a dead peer (a half-open TCP
+		 * connection) is caught by keep-alive probes within about
+		 * 10 + 3 * 5 s, not the kernel's two hours. */
 		curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, 10L);
+		curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 5L);
 	}
 
 	const char *m = req->method ? req->method : "GET";

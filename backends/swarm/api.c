@@ -13,7 +13,12 @@
 #include <string.h>
 #include <strings.h>
 
-#define MIN_API 1041 /* SWARM_API_VERSION as a number */
+#define MIN_API 1041 /* 1.41: Docker 20.10, the oldest engine we accept */
+/* The newest API whose answers this backend was checked against. Paths
+ * use the engine's own version up to this one: engines drop old versions
+ * (Docker 29 refuses anything below 1.44), and the fields read here have
+ * not changed across them. */
+#define MAX_API 1052
 
 char *swarm_urlencode(const char *s)
 {
@@ -138,13 +143,25 @@ static void fill_req(struct swarm *sw, struct dnsfollow_http_request *r,
 	r->ctx = (void *)sw;
 }
 
+/* "/v1.41": the version negotiated with the engine, "" before that. */
+static void version_prefix(struct swarm *sw, int versioned, char *buf, size_t len)
+{
+	pthread_mutex_lock(&sw->mu);
+	int v = sw->api_version;
+	pthread_mutex_unlock(&sw->mu);
+	if (versioned && v)
+		snprintf(buf, len, "/v%d.%d", v / 1000, v % 1000);
+	else
+		buf[0] = '\0';
+}
+
 static int do_get(struct swarm *sw, const char *path, int versioned,
 		  struct dnsfollow_http_response *resp, char *err,
 		  size_t errlen)
 {
-	char url[4096];
-	int n = snprintf(url, sizeof url, "%s%s%s", sw->cfg.base,
-			 versioned ? "/v" SWARM_API_VERSION : "", path);
+	char url[4096], ver[16];
+	version_prefix(sw, versioned, ver, sizeof ver);
+	int n = snprintf(url, sizeof url, "%s%s%s", sw->cfg.base, ver, path);
 	if (n < 0 || (size_t)n >= sizeof url) {
 		snprintf(err, errlen, "request path too long");
 		return -EINVAL;
@@ -206,7 +223,7 @@ static int engine_version(struct swarm *sw, char *err, size_t errlen)
 int swarm_api_ensure_version(struct swarm *sw, char *err, size_t errlen)
 {
 	pthread_mutex_lock(&sw->mu);
-	int ok = sw->version_ok;
+	int ok = sw->api_version != 0;
 	pthread_mutex_unlock(&sw->mu);
 	if (ok)
 		return 0;
@@ -221,9 +238,24 @@ int swarm_api_ensure_version(struct swarm *sw, char *err, size_t errlen)
 		return -EPROTO;
 	}
 	pthread_mutex_lock(&sw->mu);
-	sw->version_ok = 1;
+	sw->api_version = v < MAX_API ? v : MAX_API;
 	pthread_mutex_unlock(&sw->mu);
 	return 0;
+}
+
+/* The engine was upgraded or downgraded under us ("client version 1.41
+ * is too old"): ask it again before the next request. */
+static void forget_version_if_refused(struct swarm *sw, long status,
+				      const char *body, size_t len)
+{
+	char msg[300];
+	const char *m = status == 400 ? swarm_error_message(body, len, msg, sizeof msg)
+				      : NULL;
+	if (!m || !strstr(m, "client version"))
+		return;
+	pthread_mutex_lock(&sw->mu);
+	sw->api_version = 0;
+	pthread_mutex_unlock(&sw->mu);
 }
 
 int swarm_api_get(struct swarm *sw, const char *path_query,
@@ -240,8 +272,10 @@ int swarm_api_get(struct swarm *sw, const char *path_query,
 	snprintf(what, sizeof what, "GET %.140s", path_query);
 	rc = swarm_api_status(resp->status, resp->body, resp->body_len, what,
 			      err, errlen);
-	if (rc)
+	if (rc) {
+		forget_version_if_refused(sw, resp->status, resp->body, resp->body_len);
 		sw->host->http_free(sw->host, resp);
+	}
 	return rc;
 }
 
@@ -253,9 +287,9 @@ int swarm_api_stream(struct swarm *sw, const char *path_query,
 	int rc = swarm_api_ensure_version(sw, err, errlen);
 	if (rc)
 		return rc;
-	char url[4096];
-	snprintf(url, sizeof url, "%s/v%s%s", sw->cfg.base, SWARM_API_VERSION,
-		 path_query);
+	char url[4096], ver[16];
+	version_prefix(sw, 1, ver, sizeof ver);
+	snprintf(url, sizeof url, "%s%s%s", sw->cfg.base, ver, path_query);
 	struct dnsfollow_http_request r;
 	fill_req(sw, &r, url);
 	r.timeout_ms = 0; /* a stream lasts as long as it lasts */

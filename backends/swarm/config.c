@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -58,38 +59,29 @@ static int addr_family(const char *a)
 	return 0;
 }
 
-static int add_map(struct swarm_cfg *c, const char *v, char *err,
-		   size_t errlen)
+/* `node.HOSTNAME = ADDRESS`: the address of one node, by host name. */
+static int add_map(struct swarm_cfg *c, const char *key, const char *v,
+		   char *err, size_t errlen)
 {
-	while (isspace((unsigned char)*v))
-		v++;
-	const char *eq = strchr(v, '=');
-	if (!eq)
-		return fail(err, errlen,
-			    "node_address: '%s' is not HOSTNAME=ADDRESS%s", v, "");
-	size_t hl = (size_t)(eq - v);
-	while (hl && isspace((unsigned char)v[hl - 1]))
-		hl--;
-	const char *a = eq + 1;
-	while (isspace((unsigned char)*a))
-		a++;
-	char addr[INET6_ADDRSTRLEN + 8];
-	snprintf(addr, sizeof addr, "%s", a);
-	for (size_t n = strlen(addr); n && isspace((unsigned char)addr[n - 1]);)
-		addr[--n] = '\0';
-	int fam = addr_family(addr);
+	const char *host = key + 5; /* after "node." */
+	size_t hl = strlen(host);
 	if (hl == 0 || hl >= SWARM_HOST_MAX)
-		return fail(err, errlen, "node_address: bad host name in '%s'%s",
-			    v, "");
-	if (!fam)
-		return fail(err, errlen,
-			    "node_address: '%s' is not an IPv4 or IPv6 address (in '%s')",
-			    addr, v);
+		return fail(err, errlen, "%s: bad host name%s", key, "");
+	char addr[INET6_ADDRSTRLEN + 8];
+	snprintf(addr, sizeof addr, "%s", v);
+	int fam = addr_family(addr);
+	if (!fam || strlen(v) >= sizeof addr)
+		return fail(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address",
+			    key, v);
+	for (size_t i = 0; i < c->nmap; i++)
+		if (c->map[i].family == fam && strcasecmp(c->map[i].host, host) == 0)
+			return fail(err, errlen, "%s: a second %s address for this node",
+				    key, fam == AF_INET ? "IPv4" : "IPv6");
 	struct swarm_map *m = realloc(c->map, (c->nmap + 1) * sizeof *m);
 	if (!m)
 		return -ENOMEM;
 	c->map = m;
-	m[c->nmap].host = strndup(v, hl);
+	m[c->nmap].host = strdup(host);
 	m[c->nmap].addr = strdup(addr);
 	m[c->nmap].family = fam;
 	c->nmap++;
@@ -225,6 +217,14 @@ static int parse_numbers(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
 				    v, "");
 		c->timeout_ms = (long)x;
 	}
+	c->settle_max_ms = SWARM_SETTLE_MAX_MS;
+	if ((v = dnsfollow_kv_get(kv, n, "settle_max_ms"))) {
+		if (parse_ulong(v, 1000, 600000, &x))
+			return fail(err, errlen,
+				    "settle_max_ms: '%s' is not a number of milliseconds (1000-600000)%s",
+				    v, "");
+		c->settle_max_ms = (unsigned)x;
+	}
 	c->events = 1;
 	if ((v = dnsfollow_kv_get(kv, n, "events")) && parse_bool(v, &c->events))
 		return fail(err, errlen, "events: '%s' is not yes or no%s", v, "");
@@ -247,8 +247,8 @@ int swarm_cfg_parse(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
 	if (!rc)
 		rc = dup_label(&c->label6, kv, n, "address6_label", "dnsfollow.ipv6");
 	for (size_t i = 0; !rc && i < n; i++)
-		if (strcmp(kv[i].key, "node_address") == 0)
-			rc = add_map(c, kv[i].value, err, errlen);
+		if (strncmp(kv[i].key, "node.", 5) == 0)
+			rc = add_map(c, kv[i].key, kv[i].value, err, errlen);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (rc)

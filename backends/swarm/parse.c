@@ -62,23 +62,37 @@ static int copy_field(char *dst, size_t cap, json_t *o, const char *k1,
 	return 0;
 }
 
-static int is_loopback_or_any(const char *a, int fam)
+/* 0.0.0.0 and ::, which no client can connect to: never published. */
+static int is_unspecified(const char *a, int fam)
+{
+	unsigned char b[sizeof(struct in6_addr)] = {0};
+	inet_pton(fam, a, b);
+	size_t n = fam == AF_INET ? 4 : 16;
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return fam == AF_INET6 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)b) &&
+			       !(b[12] | b[13] | b[14] | b[15]);
+	return 1;
+}
+
+static int is_loopback(const char *a, int fam)
 {
 	if (fam == AF_INET) {
 		struct in_addr in;
 		inet_pton(AF_INET, a, &in);
-		uint32_t x = ntohl(in.s_addr);
-		return x == 0 || (x >> 24) == 127;
+		return (ntohl(in.s_addr) >> 24) == 127;
 	}
 	struct in6_addr in6;
 	inet_pton(AF_INET6, a, &in6);
-	if (IN6_IS_ADDR_UNSPECIFIED(&in6) || IN6_IS_ADDR_LOOPBACK(&in6))
-		return 1;
-	if (IN6_IS_ADDR_V4MAPPED(&in6))
-		return in6.s6_addr[12] == 127 ||
-		       !(in6.s6_addr[12] | in6.s6_addr[13] | in6.s6_addr[14] |
-			 in6.s6_addr[15]);
-	return 0;
+	return IN6_IS_ADDR_LOOPBACK(&in6) ||
+	       (IN6_IS_ADDR_V4MAPPED(&in6) && in6.s6_addr[12] == 127);
+}
+
+/* Whether a (canonical) address may be published: never an unspecified
+ * one, a loopback one only when allowed (single-host labs). */
+static int publishable(const char *a, int fam, int allow_lo)
+{
+	return !is_unspecified(a, fam) && (allow_lo || !is_loopback(a, fam));
 }
 
 /* Canonical text of `a` if it is an address of `fam`; else 0. */
@@ -112,8 +126,7 @@ static void host_part(const char *hp, char *out, size_t cap)
 static int discovered(const char *a, int fam, int allow_lo, char *out,
 		      size_t cap)
 {
-	return canon(a, fam, out, cap) &&
-	       (allow_lo || !is_loopback_or_any(out, fam));
+	return canon(a, fam, out, cap) && publishable(out, fam, allow_lo);
 }
 
 /* An address the operator gave (label, map): must be right, or it is a
@@ -128,10 +141,12 @@ static int given(struct swarm_node *nd, const char *src, const char *a,
 			 nd->host[0] ? nd->host : nd->id, src, a, fname);
 		return -1;
 	}
-	if (!allow_lo && is_loopback_or_any(out, fam)) {
+	if (!publishable(out, fam, allow_lo)) {
 		snprintf(nd->problem, sizeof nd->problem,
-			 "node %.40s: %.40s '%.40s' is a loopback or unspecified "
-			 "address (allow_loopback = yes permits it)",
+			 is_unspecified(out, fam)
+				 ? "node %.40s: %.40s '%.40s' is an unspecified address"
+				 : "node %.40s: %.40s '%.40s' is a loopback address "
+				   "(allow_loopback = yes permits it)",
 			 nd->host[0] ? nd->host : nd->id, src, a);
 		out[0] = '\0';
 		return -1;
@@ -155,8 +170,9 @@ static void pick_family(const struct swarm_addrcfg *ac, struct swarm_node *nd,
 		if (ac->map[i].family != fam ||
 		    strcasecmp(ac->map[i].host, nd->host) != 0)
 			continue;
-		given(nd, "node_address", ac->map[i].addr, fam,
-		      ac->allow_loopback, out, cap);
+		char key[80];
+		snprintf(key, sizeof key, "node.%.60s", ac->map[i].host);
+		given(nd, key, ac->map[i].addr, fam, ac->allow_loopback, out, cap);
 		return;
 	}
 	char h[INET6_ADDRSTRLEN + 8];
@@ -179,7 +195,7 @@ void swarm_pick_addrs(const struct swarm_addrcfg *ac, struct swarm_node *nd,
 	if (!nd->problem[0] && !nd->addr4[0] && !nd->addr6[0])
 		snprintf(nd->problem, sizeof nd->problem,
 			 "node %.40s has no usable address (give it a label %.30s "
-			 "or a node_address)",
+			 "or a node.HOSTNAME = ADDRESS key)",
 			 nd->host[0] ? nd->host : nd->id,
 			 ac->label4 ? ac->label4 : "dnsfollow.ipv4");
 }

@@ -16,12 +16,15 @@ static const struct dnsfollow_key config_keys[] = {
 			     "(default dnsfollow.ipv4; empty: off)"},
 	{"address6_label", 0, "node label with the node's IPv6 "
 			      "(default dnsfollow.ipv6; empty: off)"},
-	{"node_address", DNSFOLLOW_KEY_MULTI, "HOSTNAME=ADDRESS, one per line"},
-	{"allow_loopback", 0, "yes: accept 127.0.0.0/8, ::1 and 0.0.0.0"},
+	{"node.*", DNSFOLLOW_KEY_MULTI, "node.HOSTNAME = ADDRESS: a node's address "
+				      "(one IPv4 and one IPv6 per node)"},
+	{"allow_loopback", 0, "yes: accept 127.0.0.0/8 and ::1 (never 0.0.0.0 or ::)"},
 	{"events", 0, "no: no event stream nor watcher, the core's resync "
 		       "interval only (default yes)"},
 	{"poll_interval", 0, "seconds between safety-net polls (default 5)"},
 	{"timeout_ms", 0, "per-request timeout (default 5000)"},
+	{"settle_max_ms", 0, "longest stretch of fast (100 ms) polling after an "
+			     "event or while a task moves (default 60000)"},
 	{NULL, 0, NULL},
 };
 
@@ -131,8 +134,16 @@ static int sw_resolve(void *self, const struct dnsfollow_query *q,
 	free(fp);
 	if (r.unsettled) { /* a move is under way: follow it closely */
 		pthread_mutex_lock(&sw->mu);
-		if (!sw->settle_from_ms)
-			sw->settle_from_ms = sw->host->now_ms();
+		/* ... unless it has been "under way" for longer than a fast
+		 * window lasts (a task pending for want of resources, or
+		 * crash-looping): then the watcher's normal polling and the
+		 * events are enough, or the core's resyncs would keep it fast
+		 * for ever. */
+		uint64_t now = sw->host->now_ms();
+		int stuck = sw->unsettled_since_ms &&
+			    now - sw->unsettled_since_ms >= sw->cfg.settle_max_ms;
+		if (!sw->settle_from_ms && !stuck)
+			sw->settle_from_ms = now;
 		pthread_cond_broadcast(&sw->cond);
 		pthread_mutex_unlock(&sw->mu);
 	}

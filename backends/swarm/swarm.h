@@ -22,11 +22,17 @@
 
 #define SWARM_API_VERSION "1.41" /* Engine 20.10; the oldest we accept */
 #define SWARM_ERRLEN 512
+/* Default longest stretch of fast polling after an event or while a task
+ * moves (settle_max_ms): a task pending for ever must not keep us polling
+ * 10 times a second. */
+#define SWARM_SETTLE_MAX_MS 60000u
 #define SWARM_ID_MAX 128   /* Swarm ids are 25 chars; leave room */
 #define SWARM_HOST_MAX 256 /* a DNS host name fits */
-#define SWARM_MAX_BODY (4u << 20) /* task / node lists; bigger is refused */
+/* Task lists include each slot's history (5 tasks by default): 32 MiB is
+ * thousands of replicas. Bigger answers are refused. */
+#define SWARM_MAX_BODY (32u << 20)
 
-/* One `node_address = HOSTNAME=ADDRESS` entry. */
+/* One `node.HOSTNAME = ADDRESS` entry. */
 struct swarm_map {
 	char *host;
 	char *addr;
@@ -52,6 +58,7 @@ struct swarm_cfg {
 	int allow_loopback;
 	int events; /* 0: no stream, no watcher (core's interval only) */
 	unsigned poll_ms;
+	unsigned settle_max_ms;
 	long timeout_ms;
 };
 
@@ -209,11 +216,12 @@ struct swarm {
 	struct swarm_cfg cfg;
 
 	pthread_mutex_t mu; /* guards everything below */
-	int version_ok;
+	int api_version; /* negotiated, major*1000+minor; 0: ask the engine */
 	int stop;
 	int wakefd;
 	pthread_cond_t cond; /* the watcher sleeps on it (CLOCK_MONOTONIC) */
 	uint64_t settle_from_ms; /* last event: poll fast from here */
+	uint64_t unsettled_since_ms; /* some task has been moving since */
 	uint64_t next_poll_ms;
 	struct swarm_watched watched[SWARM_MAX_WATCHED];
 	size_t nwatched;

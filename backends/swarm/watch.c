@@ -23,7 +23,6 @@
 
 #define SETTLE_STEP_MS 100u
 #define SETTLE_MIN_MS 3000u  /* the orchestrator may take a moment to act */
-#define SETTLE_MAX_MS 60000u /* a task pending forever must not spin us */
 #define BACKOFF_MIN_MS 250u
 #define BACKOFF_MAX_MS 15000u
 #define STREAM_HEALTHY_MS 5000u
@@ -118,6 +117,9 @@ static int check_one(struct swarm *sw, const char *service, int target,
 	struct swarm_result r;
 	if (swarm_resolve_now(sw, service, target, &r, err, sizeof err)) {
 		sw->host->log(sw->host, DNSFOLLOW_LOG_DEBUG, "watcher: %s", err);
+		/* Not knowing is not settled: after a reconnect the manager
+		 * may still be electing a leader. */
+		*unsettled = 1;
 		return 0;
 	}
 	*unsettled |= r.unsettled;
@@ -200,9 +202,12 @@ static void *watcher_main(void *arg)
 		uint64_t now = sw->host->now_ms();
 		last = now;
 		sw->next_poll_ms = now + sw->cfg.poll_ms;
+		sw->unsettled_since_ms = !unsettled ? 0
+					 : sw->unsettled_since_ms ? sw->unsettled_since_ms
+								  : now;
 		if (sw->settle_from_ms) {
 			uint64_t age = now - sw->settle_from_ms;
-			if ((age >= SETTLE_MIN_MS && !unsettled) || age >= SETTLE_MAX_MS)
+			if ((age >= SETTLE_MIN_MS && !unsettled) || age >= sw->cfg.settle_max_ms)
 				sw->settle_from_ms = 0;
 		} else if (unsettled && !was_unsettled) {
 			sw->settle_from_ms = now; /* a move the events missed */
@@ -218,11 +223,13 @@ static void *watcher_main(void *arg)
 struct ev_ctx {
 	struct swarm *sw;
 	struct swarm_linebuf lb;
+	unsigned garbage; /* unreadable lines on this connection */
 };
 
 static void on_line(void *ctx, const char *line, size_t len)
 {
-	struct swarm *sw = ctx;
+	struct ev_ctx *e = ctx;
+	struct swarm *sw = e->sw;
 	char what[200];
 	int k = swarm_parse_event(line, len, what, sizeof what);
 	if (k == SWARM_EV_IGNORE)
@@ -232,6 +239,11 @@ static void on_line(void *ctx, const char *line, size_t len)
 			      "event stream refused: %s", what);
 		return;
 	}
+	/* An unreadable line might be an event we cannot parse, so it wakes
+	 * the core; but a proxy's error page is many such lines: once per
+	 * connection is enough. */
+	if (k == SWARM_EV_GARBAGE && e->garbage++)
+		return;
 	pthread_mutex_lock(&sw->mu);
 	sw->events_seen++;
 	pthread_mutex_unlock(&sw->mu);
@@ -242,7 +254,7 @@ static void on_line(void *ctx, const char *line, size_t len)
 static int on_data(void *ctx, const char *data, size_t n)
 {
 	struct ev_ctx *e = ctx;
-	swarm_linebuf_feed(&e->lb, data, n, on_line, e->sw);
+	swarm_linebuf_feed(&e->lb, data, n, on_line, e);
 	return is_stopping(e->sw);
 }
 
@@ -283,13 +295,14 @@ static uint64_t stream_once(struct swarm *sw, struct ev_ctx *e, int reconnect,
 	long status = 0;
 	e->lb.len = 0;
 	e->lb.overflow = 0;
+	e->garbage = 0;
 	rc = swarm_api_stream(sw, path, on_data, ev_cancelled, e, &status, err,
 			      sizeof err);
 	free(path);
 	if (is_stopping(sw))
 		return 0;
 	if (e->lb.len && !e->lb.overflow) /* an error body without newline */
-		swarm_linebuf_feed(&e->lb, "\n", 1, on_line, sw);
+		swarm_linebuf_feed(&e->lb, "\n", 1, on_line, e);
 	*refused = rc == 0 && status != 200;
 	if (rc)
 		sw->host->log(sw->host, DNSFOLLOW_LOG_WARN, "%s; reconnecting", err);
@@ -353,6 +366,10 @@ int swarm_watch_start(struct swarm *sw, char *err, size_t errlen)
 	if (rc) {
 		snprintf(err, errlen, "cannot start threads: %s", strerror(rc));
 		swarm_watch_stop(sw);
+		/* Polling goes on: requests must not look cancelled. */
+		pthread_mutex_lock(&sw->mu);
+		sw->stop = 0;
+		pthread_mutex_unlock(&sw->mu);
 		return -rc;
 	}
 	return 0;

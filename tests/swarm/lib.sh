@@ -11,6 +11,10 @@
 #   sw_kill I / sw_start I   kill -9 / start node I's dockerd
 #   sw_task_node SVC         hostname of the node running SVC's task(s)
 #   sw_tls_certs DIR         CA, server (n1) and client certificates
+#   sw_lock                  take the machine-wide lock (one swarm at a time:
+#                            the names, subnet and stale-cleanup are shared)
+#   sw_end PID               SIGTERM a child process, wait at most 20 s
+#                            (then SIGKILL); its exit status in SW_RC
 #   SW_N1_ARGS               extra dockerd arguments for n1 (the manager)
 #
 # Every wait is bounded; everything created lives under $SW_DIR (mktemp)
@@ -28,7 +32,19 @@ export DOCKER_API_VERSION=1.41
 sw_log() { echo "# swarm: $*" >&2; }
 sw_sock() { echo "$SW_DIR/n$1.sock"; }
 sw_addr() { echo "$SW_SUBNET.1$1"; }
-dk() { _i=$1; shift; "$SW_DOCKER" -H "unix://$SW_DIR/n$_i.sock" "$@"; }
+# Every docker call is bounded: a wedged engine fails the step, not the run.
+dk() { _i=$1; shift; timeout 60 "$SW_DOCKER" -H "unix://$SW_DIR/n$_i.sock" "$@"; }
+
+sw_lock() {
+	exec 9>/tmp/dnsfollow-swarm.lock && flock -w 1200 9
+}
+
+sw_end() { # PID (not in a subshell: wait needs its parent)
+	kill "$1" 2>/dev/null
+	timeout 20 tail --pid="$1" -f /dev/null 2>/dev/null || kill -9 "$1" 2>/dev/null
+	wait "$1"
+	SW_RC=$?
+}
 
 # Wait up to $1 seconds for "$@" (the rest) to succeed, polling every 0.2 s.
 sw_wait() {
@@ -65,16 +81,26 @@ sw_start() { # I [extra dockerd args]
 		--data-root "$d/data" --exec-root "$d/exec" \
 		-H "unix://$SW_DIR/n$_i.sock" --pidfile "$d/pid" \
 		--storage-driver vfs --iptables=false --bridge=none \
-		--log-level warn "$@" >>"$d/dockerd.log" 2>&1 &
+		--log-level warn "$@" >>"$d/dockerd.log" 2>&1 9>&- &
 	echo $! >"$d/launcher.pid"
 	sw_wait 40 dk "$_i" version || { sw_log "dockerd n$_i did not start"; tail -5 "$d/dockerd.log" >&2; return 1; }
+}
+
+# Kill containerd shims whose command line mentions $1 (a folder), and
+# the containers under them. Shims daemonize (their parent is init), so
+# killing dockerd and containerd leaves them and their tasks running.
+sw_kill_shims() { # FOLDER
+	for p in $(pgrep -f "containerd-shim.* -address $1" 2>/dev/null); do
+		pkill -9 -P "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null
+	done
+	return 0
 }
 
 sw_kill() { # I: SIGKILL dockerd and its containerd, as a crash would
 	d=$SW_DIR/n$1
 	[ -f "$d/pid" ] || return 0
 	p=$(cat "$d/pid")
-	# containerd and shims are children of dockerd; take them too.
+	# containerd is a child of dockerd; take it too.
 	for c in $(pgrep -P "$p" 2>/dev/null); do
 		pkill -9 -P "$c" 2>/dev/null; kill -9 "$c" 2>/dev/null
 	done
@@ -170,6 +196,7 @@ sw_down() {
 		[ -n "$SW_DIR" ] && sw_stop "$i" 2>/dev/null
 		i=$((i + 1))
 	done
+	[ -n "$SW_DIR" ] && sw_kill_shims "$SW_DIR/"
 	sw_cleanup_stale
 	if [ -n "$SW_DIR" ] && [ -d "$SW_DIR" ]; then
 		# vfs layers and container mounts can linger under exec-root.
@@ -190,6 +217,7 @@ sw_cleanup_stale() {
 		done
 		kill -9 "$p" 2>/dev/null
 	done
+	sw_kill_shims /tmp/dfsw.
 	for ns in $(ip netns list 2>/dev/null | awk '/^dfsw-/ {print $1}'); do
 		ip netns del "$ns" 2>/dev/null
 	done

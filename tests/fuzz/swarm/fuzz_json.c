@@ -2,7 +2,8 @@
  * libFuzzer target for the swarm backend's handling of engine answers.
  * The first byte picks what the rest is fed to: a node list (with every
  * address source switched on, loopback allowed or not), a task list, both
- * through the placement rules, or the event stream cut into chunks. Any
+ * through the placement rules, the event stream cut into chunks, or an
+ * error body and an API version string. Any
  * input must give an answer or an error, never a crash or a leak.
  */
 #include <stddef.h>
@@ -78,13 +79,37 @@ static void fuzz_events(const char *p, size_t n)
 	}
 }
 
+/* An error body ({"message": ...}) and an API version string: the
+ * message comes back as one printable line that fits, the version as a
+ * number or -1. */
+static void fuzz_error_and_version(const char *p, size_t n)
+{
+	char buf[64];
+	const char *m = swarm_error_message(p, n, buf, sizeof buf);
+	if (m) {
+		if (m != buf || strlen(buf) >= sizeof buf)
+			abort();
+		for (const char *c = buf; *c; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				abort();
+	}
+	char v[32];
+	size_t k = n < sizeof v - 1 ? n : sizeof v - 1;
+	memcpy(v, p, k);
+	v[k] = '\0';
+	int ver = swarm_parse_api_version(v);
+	if (ver < -1 || ver > 999999)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
 	const char *p = (const char *)data + 1;
 	size_t n = size - 1;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
+	case 5: fuzz_error_and_version(p, n); break;
 	case 0: fuzz_nodes(p, n, 0); break;
 	case 1: fuzz_nodes(p, n, 1); break;
 	case 2: {

@@ -53,9 +53,9 @@ static void test_keys(void **s)
 	(void)s;
 	struct swarm_cfg c;
 	const char *kvs[] = {"host=unix:///x.sock", "address_label=",
-			     "address6_label=pub6", "node_address=n1=192.0.2.1",
-			     "node_address= n1 = 2001:db8::1 ",
-			     "node_address=N2=198.51.100.2", "allow_loopback=yes",
+			     "address6_label=pub6", "node.n1=192.0.2.1",
+			     "node.n1=2001:db8::1",
+			     "node.n2.example.org=198.51.100.2", "allow_loopback=yes",
 			     "poll_interval=30", "timeout_ms=250", NULL};
 	assert_int_equal(cfg(&c, kvs), 0);
 	assert_null(c.label4); /* empty: switched off */
@@ -64,6 +64,7 @@ static void test_keys(void **s)
 	assert_string_equal(c.map[1].host, "n1");
 	assert_string_equal(c.map[1].addr, "2001:db8::1");
 	assert_int_equal(c.map[1].family, AF_INET6);
+	assert_string_equal(c.map[2].host, "n2.example.org");
 	assert_int_equal(c.map[2].family, AF_INET);
 	assert_true(c.allow_loopback);
 	assert_int_equal(c.poll_ms, 30000);
@@ -86,10 +87,9 @@ static void test_bad_values(void **s)
 		{"host=tcp://h:2376", "needs mutual TLS"},
 		{"host=unix:///aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock", "too long"},
-		{"node_address=n1", "is not HOSTNAME=ADDRESS"},
-		{"node_address==192.0.2.1", "bad host name"},
-		{"node_address=n1=300.1.1.1", "is not an IPv4 or IPv6 address"},
-		{"node_address=n1=", "is not an IPv4 or IPv6 address"},
+		{"node.=192.0.2.1", "node.: bad host name"},
+		{"node.n1=300.1.1.1", "node.n1: '300.1.1.1' is not an IPv4 or IPv6 address"},
+		{"node.n1=", "is not an IPv4 or IPv6 address"},
 		{"allow_loopback=maybe", "not yes or no"},
 		{"events=sometimes", "events: 'sometimes' is not yes or no"},
 		{"poll_interval=0", "poll_interval"},
@@ -103,6 +103,11 @@ static void test_bad_values(void **s)
 		if (cfg(&c, kvs) != -EINVAL || !strstr(err, cases[i].want))
 			fail_msg("case %zu (%s): '%s'", i, cases[i].kv, err);
 	}
+	/* One address per node and family. */
+	struct swarm_cfg c;
+	const char *twice[] = {"node.n1=192.0.2.1", "node.N1=192.0.2.2", NULL};
+	assert_int_equal(cfg(&c, twice), -EINVAL);
+	assert_non_null(strstr(err, "node.N1: a second IPv4 address for this node"));
 }
 
 static void test_plain_http_proxy(void **s)

@@ -31,8 +31,12 @@ static struct {
 	int lfd;
 	pthread_t th;
 	pthread_mutex_t mu;
-	const char *api;   /* Api-Version header of /_ping, NULL: none */
+	const char *api;   /* Api-Version header of /_ping, NULL: none; also
+			      the newest path version it serves */
+	const char *min_api; /* oldest path version it serves ("1.41") */
 	int status;        /* of /tasks and /nodes */
+	int tasks_requests; /* /tasks requests so far */
+	int nodes_delay_ms; /* /nodes answers this late */
 	const char *tasks, *nodes;
 	size_t huge;       /* > 0: /nodes answers this many bytes */
 	int events_opened; /* /events connections so far */
@@ -119,29 +123,58 @@ static void *conn_main(void *arg)
 	int status = fe.status;
 	const char *tasks = fe.tasks, *nodes = fe.nodes;
 	size_t huge = fe.huge;
-	if (strstr(path, "/tasks"))
+	int delay = fe.nodes_delay_ms;
+	char api[16], min_api[16];
+	snprintf(api, sizeof api, "%s", fe.api ? fe.api : "1.41");
+	snprintf(min_api, sizeof min_api, "%s", fe.min_api ? fe.min_api : "1.41");
+	if (strstr(path, "/tasks")) {
 		snprintf(fe.last_tasks, sizeof fe.last_tasks, "%s", path);
+		fe.tasks_requests++;
+	}
 	pthread_mutex_unlock(&fe.mu);
-	if (strcmp(path, "/_ping") == 0 || strcmp(path, "/v1.41/_ping") == 0) {
+	/* "/v1.44/tasks" → version 1.44, route "/tasks"; as a real engine,
+	 * a version outside [min_api, api] gets 400 "client version ...". */
+	const char *route = path;
+	if (path[0] == '/' && path[1] == 'v') {
+		route = strchr(path + 1, '/');
+		route = route ? route : "";
+		char ver[16];
+		snprintf(ver, sizeof ver, "%.*s", (int)(route - path - 2), path + 2);
+		const char *why = swarm_parse_api_version(ver) < swarm_parse_api_version(min_api)
+				  ? "too old. Minimum supported API version is"
+			  : swarm_parse_api_version(ver) > swarm_parse_api_version(api)
+				  ? "too new. Maximum supported API version is" : NULL;
+		if (why) {
+			char b[200];
+			snprintf(b, sizeof b, "{\"message\":\"client version %s is %s %s\"}",
+				 ver, why, strncmp(why, "too old", 7) == 0 ? min_api : api);
+			reply(fd, 400, b, strlen(b));
+			close(fd);
+			return NULL;
+		}
+	}
+	if (strcmp(route, "/_ping") == 0) {
 		reply(fd, 200, "OK", 2);
-	} else if (strncmp(path, "/v1.41/events", 13) == 0 && fe.events_status) {
+	} else if (strncmp(route, "/events", 7) == 0 && fe.events_status) {
 		pthread_mutex_lock(&fe.mu);
 		fe.events_opened++;
 		pthread_mutex_unlock(&fe.mu);
 		const char *b = "{\"message\":\"forbidden by proxy\"}"; /* no newline */
 		reply(fd, fe.events_status, b, strlen(b));
-	} else if (strncmp(path, "/v1.41/events", 13) == 0) {
+	} else if (strncmp(route, "/events", 7) == 0) {
 		serve_events(fd);
-	} else if (strncmp(path, "/v1.41/tasks", 12) == 0) {
+	} else if (strncmp(route, "/tasks", 6) == 0) {
 		reply(fd, status, tasks, strlen(tasks));
-	} else if (strcmp(path, "/v1.41/nodes") == 0 && huge) {
+	} else if (strcmp(route, "/nodes") == 0 && huge) {
 		char *big = malloc(huge);
 		memset(big, ' ', huge);
 		big[0] = '[';
 		big[huge - 1] = ']';
 		reply(fd, 200, big, huge);
 		free(big);
-	} else if (strcmp(path, "/v1.41/nodes") == 0) {
+	} else if (strcmp(route, "/nodes") == 0) {
+		if (delay)
+			usleep((useconds_t)delay * 1000u);
 		reply(fd, status, nodes, strlen(nodes));
 	} else {
 		reply(fd, 404, "{\"message\":\"page not found\"}", 28);
@@ -213,16 +246,29 @@ static int fe_stop(void **s)
 
 static const struct dnsfollow_host *h;
 
-static void *make(const char *sock)
+/* An instance on `sock`; `extra` ("key=value") replaces the defaults
+ * timeout_ms=2000 and poll_interval=60 when it names them. */
+static void *make_with(const char *sock, const char *const *extra)
 {
 	char host[160];
 	snprintf(host, sizeof host, "host=unix://%s", sock);
-	const char *kvs[] = {host, "timeout_ms=2000", "poll_interval=60", NULL};
-	struct dnsfollow_kv kv[4];
-	size_t n = testhost_kv(kv, 4, kvs);
+	const char *kvs[12] = {host};
+	size_t k = 1;
+	for (; extra && *extra && k < 9; extra++)
+		kvs[k++] = *extra;
+	kvs[k++] = "timeout_ms=2000";
+	kvs[k++] = "poll_interval=60";
+	struct dnsfollow_kv kv[12];
+	size_t n = testhost_kv(kv, 12, kvs);
+	/* The first occurrence of a key wins (dnsfollow_kv_get). */
 	void *self = NULL;
 	assert_int_equal(dnsfollow_plugin.create(h, kv, n, &self), 0);
 	return self;
+}
+
+static void *make(const char *sock)
+{
+	return make_with(sock, NULL);
 }
 
 struct got {
@@ -413,6 +459,120 @@ static void test_events_refused(void **s)
 	testhost_free(h);
 }
 
+static int fe_get_int(const int *p)
+{
+	pthread_mutex_lock(&fe.mu);
+	int v = *p;
+	pthread_mutex_unlock(&fe.mu);
+	return v;
+}
+
+/* Paths use the engine's own API version, capped at the newest this
+ * backend knows; an engine that stops serving it is asked again. */
+static void test_version_negotiation(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	struct got g;
+	fe.api = "1.45", fe.min_api = "1.44"; /* like Docker 29: no 1.41 */
+	void *self = make(fe.path);
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(strncmp(fe.last_tasks, "/v1.45/tasks?", 13), 0);
+	/* Downgraded under us: one refused request, then the new version. */
+	fe.api = "1.44";
+	int rc = resolve(self, "gogs", &g);
+	assert_int_equal(rc, -EPROTO);
+	assert_non_null(strstr(testhost_error(h), "client version 1.45 is too new"));
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	assert_int_equal(strncmp(fe.last_tasks, "/v1.44/tasks?", 13), 0);
+	dnsfollow_plugin.destroy(self);
+	/* A much newer engine: the newest version we know. */
+	fe.api = "1.60";
+	self = make(fe.path);
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	assert_int_equal(strncmp(fe.last_tasks, "/v1.52/tasks?", 13), 0);
+	dnsfollow_plugin.destroy(self);
+	testhost_free(h);
+}
+
+/* Every request is bounded: a hung engine is a temporary error. */
+static void test_request_timeout(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	const char *kvs[] = {"timeout_ms=300", NULL};
+	void *self = make_with(fe.path, kvs);
+	struct got g;
+	fe.nodes_delay_ms = 1500;
+	uint64_t t0 = h->now_ms();
+	int rc = resolve(self, "gogs", &g);
+	uint64_t took = h->now_ms() - t0;
+	assert_int_equal(rc, -ETIMEDOUT);
+	assert_true(dnsfollow_err_is_temporary(rc));
+	assert_int_equal(g.n, 0);
+	if (took > 1200)
+		fail_msg("a 300 ms timeout took %llu ms", (unsigned long long)took);
+	fe.nodes_delay_ms = 0;
+	dnsfollow_plugin.destroy(self);
+	testhost_free(h);
+}
+
+/* With no event stream (refused by a proxy), poll_interval alone notices
+ * a change and wakes the core. */
+static void test_poll_safety_net(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	fe.events_status = 403;
+	const char *kvs[] = {"poll_interval=1", NULL};
+	void *self = make_with(fe.path, kvs);
+	struct got g;
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	int fd = OPS->watch_fd(self);
+	assert_true(fd >= 0);
+	assert_false(readable(fd, 1500)); /* nothing changed: no wake-up */
+	fe.nodes = "[{\"ID\":\"b2\",\"Spec\":{\"Availability\":\"active\",\"Labels\":"
+		   "{\"dnsfollow.ipv4\":\"192.0.2.77\"}},\"Status\":{\"State\":\"ready\"}}]";
+	assert_true(readable(fd, 2500));
+	assert_int_equal(OPS->watch_ack(self), 1);
+	assert_non_null(strstr(testhost_log(h), "placement of gogs changed"));
+	fe.nodes = NODES_OK;
+	dnsfollow_plugin.destroy(self);
+	testhost_free(h);
+}
+
+/* A task that stays pending (no resources) is polled fast for at most
+ * settle_max_ms; the core's later resyncs do not restart fast polling. */
+static void test_stuck_task_not_polled_fast(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	fe.events_status = 403;
+	fe.tasks = "[{\"NodeID\":\"\",\"DesiredState\":\"running\",\"Status\":{\"State\":\"pending\"}}]";
+	const char *kvs[] = {"settle_max_ms=1500", NULL};
+	void *self = make_with(fe.path, kvs);
+	struct got g;
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	assert_int_equal(g.n, 0);
+	OPS->watch_fd(self);
+	usleep(1000000);
+	int fast = fe_get_int(&fe.tasks_requests);
+	if (fast < 5)
+		fail_msg("only %d /tasks requests in the fast window", fast);
+	usleep(1500000); /* the window is over */
+	int before = fe_get_int(&fe.tasks_requests);
+	assert_int_equal(resolve(self, "gogs", &g), 0); /* a core resync */
+	usleep(1500000);
+	int after = fe_get_int(&fe.tasks_requests);
+	if (after - before > 2)
+		fail_msg("%d /tasks requests after the window: polling fast again",
+			 after - before);
+	fe.tasks = TASKS_OK;
+	dnsfollow_plugin.destroy(self);
+	testhost_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +581,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_old_engine_refused, fe_start, fe_stop),
 		cmocka_unit_test_setup_teardown(test_events_wake_and_reconnect, fe_start, fe_stop),
 		cmocka_unit_test_setup_teardown(test_events_refused, fe_start, fe_stop),
+		cmocka_unit_test_setup_teardown(test_version_negotiation, fe_start, fe_stop),
+		cmocka_unit_test_setup_teardown(test_request_timeout, fe_start, fe_stop),
+		cmocka_unit_test_setup_teardown(test_poll_safety_net, fe_start, fe_stop),
+		cmocka_unit_test_setup_teardown(test_stuck_task_not_polled_fast, fe_start, fe_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,6 +114,18 @@ static void test_nodes_bad_addresses(void **s)
 	assert_string_equal(ns.v[2].problem, "");
 	assert_string_equal(ns.v[3].addr4, "127.0.0.5");
 	swarm_nodes_free(&ns);
+
+	/* allow_loopback never lets an unspecified address through: no
+	 * client can connect to 0.0.0.0 or ::. */
+	const char *any = "[" NODE("a1", "n1", "ready", "active", "", "0.0.0.0", "")
+			  "," NODE("b2", "n2", "ready", "active",
+				   "\"dnsfollow.ipv6\":\"::\"", "::ffff:0.0.0.0", "") "]";
+	assert_int_equal(nodes(any, &lo, &ns), 0);
+	assert_string_equal(ns.v[0].addr4, "");
+	assert_non_null(strstr(ns.v[0].problem, "no usable address"));
+	assert_string_equal(ns.v[1].addr6, "");
+	assert_non_null(strstr(ns.v[1].problem, "'::' is an unspecified address"));
+	swarm_nodes_free(&ns);
 }
 
 static void test_nodes_ipv6_manager(void **s)
@@ -127,6 +139,13 @@ static void test_nodes_ipv6_manager(void **s)
 	assert_string_equal(ns.v[0].addr6, "2001:db8::1");
 	assert_string_equal(ns.v[0].addr4, "");
 	assert_non_null(strstr(ns.v[1].problem, "no usable address"));
+	swarm_nodes_free(&ns);
+	/* A manager listening on [::1]: loopback, so Status.Addr is used. */
+	const char *lo6 = "[" NODE("a1", "n1", "ready", "active", "", "10.0.0.1",
+				   ",\"ManagerStatus\":{\"Addr\":\"[::1]:2377\"}") "]";
+	assert_int_equal(nodes(lo6, NULL, &ns), 0);
+	assert_string_equal(ns.v[0].addr6, "");
+	assert_string_equal(ns.v[0].addr4, "10.0.0.1");
 	swarm_nodes_free(&ns);
 }
 
