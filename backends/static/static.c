@@ -234,7 +234,8 @@ static void load(struct stat_backend *b)
 		t->rc = line < 0 ? -ENOMEM : -EINVAL;
 		snprintf(t->err, sizeof t->err, "%s:%d: %s", b->file, line, what);
 	}
-	qsort(t->v, t->n, sizeof *t->v, by_service);
+	if (t->n) /* an empty file has no array at all */
+		qsort(t->v, t->n, sizeof *t->v, by_service);
 	t->st = st;
 	t->valid = 1;
 }

@@ -92,7 +92,9 @@ struct dnsfollow_host {
 	 * resp->status) and fills `resp`; on transport failure returns
 	 * -ETIMEDOUT, -ECONNREFUSED, -EAGAIN (other network errors),
 	 * -EMSGSIZE, -EPROTO (TLS failure, bad certificate) or -EINVAL and
-	 * sets the error text; `resp` then needs no release.
+	 * sets the error text, replacing any text set before in this op (so
+	 * call error() after the last request when you want your own
+	 * words); `resp` then needs no release.
 	 */
 	int (*http)(const struct dnsfollow_host *h,
 		    const struct dnsfollow_http_request *req,

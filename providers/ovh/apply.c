@@ -7,7 +7,9 @@
  * still missing is created with POST and what is left over is deleted.
  * The calls of a zone run concurrently, in up to three phases (markers
  * set, records, markers deleted); then one refresh publishes them, only if
- * at least one write went through (OVH stages changes until then).
+ * at least one write went through or may have (OVH stages changes until
+ * then). A refresh that fails is owed to the zone (refresh.c). The first
+ * failure is the one reported, once.
  */
 #include "ovh.h"
 
@@ -93,8 +95,6 @@ static int plan_add(struct plan *p, const char *zone, enum wkind kind,
 	if (kind != W_DEL)
 		r->body = body_for(kind, k, target, ttl);
 	op->target = target ? strdup(target) : NULL;
-	if (kind != W_DEL && !r->body && target && !utf8_ok(target))
-		return -EILSEQ;
 	if (!r->path || (kind != W_DEL && !r->body) || (target && !op->target))
 		return -ENOMEM;
 	return 0;
@@ -147,13 +147,9 @@ static int plan_change(struct ovh *o, struct plan *p, const char *zone,
 	size_t nd = c->op == DNSFOLLOW_CHANGE_SET ? c->rrset.count : 0;
 	char **d = calloc(nd + 1, sizeof *d);
 	int rc = d ? 0 : -ENOMEM;
-	for (size_t i = 0; i < nd && rc == 0; i++) {
-		d[i] = ovh_target_normalise(k->type, c->rrset.rdata[i]);
-		if (!d[i])
-			rc = o->h->error(o->h, -EINVAL, "%s %s: bad value \"%s\"",
-					 k->name, ovh_type_name(k->type),
-					 c->rrset.rdata[i]);
-	}
+	for (size_t i = 0; i < nd && rc == 0; i++)
+		if (!(d[i] = ovh_target_normalise(k->type, c->rrset.rdata[i])))
+			rc = -ENOMEM; /* check_values() vouched for it */
 	if (rc == 0)
 		rc = set_rrset(p, zone, k, e, (size_t)ne, d, nd, c->rrset.ttl);
 	for (size_t i = 0; d && i < nd; i++)
@@ -189,73 +185,108 @@ static int refill(struct ovh *o, const char *zone, struct ovh_key *k,
 	return rc;
 }
 
-/* Update the cache from the write outcomes; adjust codes of 404s. */
-static size_t settle(struct ovh *o, const char *zone, struct plan *p)
+/* What the writes of a zone did, to decide about the refresh and what to
+ * report. host->http() sets the error text itself when a transport fails,
+ * so a report made before the refresh could be overwritten by it: the
+ * first failure is kept here and reported once, at the end. */
+struct outcome {
+	size_t wrote;  /* answered 2xx */
+	size_t unsure; /* failed, but an attempt may have been carried out */
+	size_t late;   /* of those, unanswered ones the server may still do */
+	struct ovh_req fail; /* rc, err and cred_refused of the first failure */
+};
+
+static void note(struct outcome *out, int rc, int cred, const char *err)
 {
-	size_t wrote = 0;
-	for (size_t i = 0; i < p->n; i++) {
-		struct ovh_req *r = &p->reqs[i];
-		struct wop *op = &p->ops[i];
-		if (!r->done)
-			continue;
-		if (r->rc == -ENOENT && op->kind == W_DEL)
-			r->rc = 0; /* already gone: fine */
-		if (r->rc == -ENOENT) {
-			r->rc = -EAGAIN;
-			snprintf(r->err, sizeof r->err, "%s %s: record vanished "
-				 "meanwhile; will read again", r->method, r->path);
-		}
-		if (r->rc != 0) {
-			ovh_cache_forget(&o->cache, zone, op->key->name,
-					 op->key->type);
-			continue;
-		}
-		if (r->status >= 200 && r->status < 300)
-			wrote++;
-		if (op->kind == W_DEL) {
-			ovh_cache_del(&o->cache, zone, op->id);
-			continue;
-		}
-		json_t *jid = json_object_get(r->json, "id");
-		uint64_t id = op->kind == W_POST && json_is_integer(jid)
-				      ? (uint64_t)json_integer_value(jid)
-				      : op->id;
-		struct ovh_rec *old;
-		long ne = ovh_cache_list(&o->cache, zone, op->key->name,
-					 op->key->type, &old);
-		char *target = op->target;
-		for (long j = 0; !target && j < ne; j++)
-			if (old[j].id == id)
-				target = old[j].target;
-		struct ovh_rec rec = {.zone = (char *)zone,
-				      .name = (char *)op->key->name,
-				      .type = op->key->type, .id = id,
-				      .ttl = op->ttl, .target = target,
-				      .stamp_ms = o->h->now_ms()};
-		if (id && target)
-			ovh_cache_put(&o->cache, &rec);
-		else /* a POST answer without id: learn it next read */
-			ovh_cache_forget(&o->cache, zone, op->key->name,
-					 op->key->type);
-		if (ne >= 0)
-			ovh_recs_free(old, (size_t)ne);
-	}
-	return wrote;
+	if (out->fail.rc != 0 || rc == 0)
+		return;
+	out->fail.rc = rc;
+	out->fail.cred_refused = cred;
+	snprintf(out->fail.err, sizeof out->fail.err, "%s", err);
 }
 
-static int refresh(struct ovh *o, const char *zone)
+/* A 404 on a write is an answer: fine for a DELETE, a reason to read
+ * again for a PUT. */
+static void judge_404(struct ovh_req *r, const struct wop *op)
 {
-	struct ovh_req r = {.method = "POST", .idempotent = 1,
-			    .path = ovh_path_zone(zone, "refresh")};
-	int rc;
-	if (!r.path) {
-		rc = o->h->error(o->h, -ENOMEM, "out of memory");
-	} else {
-		ovh_call(o, &r);
-		rc = r.rc ? o->h->error(o->h, r.rc, "%s", r.err) : 0;
+	if (r->rc == -ENOENT && op->kind == W_DEL)
+		r->rc = 0; /* already gone: fine */
+	if (r->rc == -ENOENT) {
+		r->rc = -EAGAIN;
+		snprintf(r->err, sizeof r->err, "%s %s: record vanished "
+			 "meanwhile; will read again", r->method, r->path);
 	}
-	ovh_req_clear(&r);
-	return rc;
+}
+
+/* The cache after a successful write. */
+static void remember_write(struct ovh *o, const char *zone,
+			   const struct ovh_req *r, const struct wop *op)
+{
+	if (op->kind == W_DEL) {
+		ovh_cache_del(&o->cache, zone, op->id);
+		return;
+	}
+	json_t *jid = json_object_get(r->json, "id");
+	uint64_t id = op->kind == W_POST && json_is_integer(jid)
+			      ? (uint64_t)json_integer_value(jid)
+			      : op->id;
+	struct ovh_rec *old;
+	long ne = ovh_cache_list(&o->cache, zone, op->key->name, op->key->type,
+				 &old);
+	char *target = op->target;
+	for (long j = 0; !target && j < ne; j++)
+		if (old[j].id == id)
+			target = old[j].target;
+	struct ovh_rec rec = {.zone = (char *)zone,
+			      .name = (char *)op->key->name,
+			      .type = op->key->type, .id = id, .ttl = op->ttl,
+			      .target = target, .stamp_ms = o->h->now_ms()};
+	if (id && target)
+		ovh_cache_put(&o->cache, &rec);
+	else /* a POST answer without id: learn it next read */
+		ovh_cache_forget(&o->cache, zone, op->key->name, op->key->type);
+	if (ne >= 0)
+		ovh_recs_free(old, (size_t)ne);
+}
+
+/* Update the cache from the write outcomes and count them. */
+static void settle(struct ovh *o, const char *zone, struct plan *p,
+		   struct outcome *out)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct ovh_req *r = &p->reqs[i];
+		if (!r->done)
+			continue;
+		judge_404(r, &p->ops[i]);
+		if (r->status >= 200 && r->status < 300)
+			out->wrote++;
+		else if (r->maybe_applied)
+			out->unsure++;
+		if (r->rc != 0 && r->maybe_applied == OVH_MAYBE_LATER)
+			out->late++;
+		if (r->rc != 0)
+			ovh_cache_forget(&o->cache, zone, p->ops[i].key->name,
+					 p->ops[i].key->type);
+		else
+			remember_write(o, zone, r, &p->ops[i]);
+	}
+	const struct ovh_req *w = ovh_worst_req(p->reqs, p->n);
+	if (w)
+		note(out, w->rc, w->cred_refused, w->err);
+}
+
+/* One refresh for what the writes staged. A write that got no answer may
+ * still land after it: the zone then owes one more, sent by its next
+ * read. */
+static void publish(struct ovh *o, const char *zone, struct outcome *out)
+{
+	char err[sizeof out->fail.err];
+	int rc = ovh_refresh(o, zone, err, sizeof err);
+	if (rc == 0 && out->late && ovh_unpublished_mark(o, zone) != 0) {
+		rc = -ENOMEM;
+		snprintf(err, sizeof err, "out of memory");
+	}
+	note(out, rc, 0, err);
 }
 
 /* Which phase a change belongs to: ownership markers (TXT) are set before
@@ -269,59 +300,67 @@ static int phase_of(const struct dnsfollow_change *c)
 	return c->op == DNSFOLLOW_CHANGE_SET ? 0 : 2;
 }
 
-/* Plan and run the writes of one phase; adds the applied ones to *wrote.
- * On failure the error text is also copied to cause[ERR_LEN]. */
-#define ERR_LEN sizeof(((struct ovh_req *)0)->err)
+/* Plan and run the writes of one phase. */
 static int run_phase(struct ovh *o, const char *zone, struct ovh_key *k,
 		     const struct dnsfollow_change *changes, size_t n,
-		     int phase, size_t *wrote, char *cause)
+		     int phase, struct outcome *out)
 {
 	struct plan p = {0};
 	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (phase_of(&changes[i]) != phase)
-			continue;
-		rc = plan_change(o, &p, zone, &k[i], &changes[i]);
-		if (rc == -ENOMEM)
-			rc = o->h->error(o->h, rc, "out of memory");
-		if (rc == -EILSEQ)
-			rc = o->h->error(o->h, -EINVAL, "%s %s: value is not "
-					 "UTF-8 text", k[i].name,
-					 ovh_type_name(k[i].type));
-	}
+	for (size_t i = 0; i < n && rc == 0; i++)
+		if (phase_of(&changes[i]) == phase)
+			rc = plan_change(o, &p, zone, &k[i], &changes[i]);
+	note(out, rc, 0, "out of memory");
 	if (rc == 0 && p.n > 0) {
 		ovh_batch(o, p.reqs, p.n);
-		*wrote += settle(o, zone, &p);
-		rc = ovh_worst(o, p.reqs, p.n);
-		for (size_t i = 0; rc != 0 && i < p.n; i++)
-			if (p.reqs[i].rc == rc) {
-				memcpy(cause, p.reqs[i].err, ERR_LEN);
-				break;
-			}
+		settle(o, zone, &p, out);
 	}
 	plan_free(&p);
-	return rc;
+	return out->fail.rc;
 }
 
 static int apply_keys(struct ovh *o, const char *zone, struct ovh_key *k,
 		      const struct dnsfollow_change *changes, size_t n)
 {
-	size_t wrote = 0;
-	char cause[ERR_LEN] = "";
-	int rc = refill(o, zone, k, changes, n);
-	for (int phase = 0; phase < 3 && rc == 0; phase++)
-		rc = run_phase(o, zone, k, changes, n, phase, &wrote, cause);
-	if (wrote) {
-		/* Publish what went through even when something failed, so
-		 * OVH's staged state never drifts from what we believe. */
-		int rrc = refresh(o, zone);
-		if (rc != 0 && rrc != 0 && cause[0]) /* report the first cause */
-			o->h->error(o->h, rc, "%s", cause);
-		rc = rc ? rc : rrc;
-	}
+	struct outcome out = {0};
+	int rc = ovh_unpublished_flush(o, zone);
+	if (rc == 0)
+		rc = refill(o, zone, k, changes, n);
+	if (rc != 0)
+		return rc; /* reported, and no call made since */
+	for (int phase = 0; phase < 3 && out.fail.rc == 0; phase++)
+		run_phase(o, zone, k, changes, n, phase, &out);
+	/* Publish what went through even when something failed, so OVH's
+	 * staged state never drifts from what we believe. */
+	if (out.wrote || out.unsure)
+		publish(o, zone, &out);
 	o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "zone %s: %zu record write(s) "
-		  "applied, refresh %s", zone, wrote, wrote ? "sent" : "not needed");
-	return rc;
+		  "applied, %zu uncertain, refresh %s", zone, out.wrote,
+		  out.unsure, out.wrote || out.unsure ? "sent" : "not needed");
+	return out.fail.rc ? ovh_report(o, &out.fail) : 0;
+}
+
+/* Refuse what OVH would refuse, before any call: a bad value must not
+ * leave the zone half-written. */
+static int check_values(struct ovh *o, const struct ovh_key *k,
+			const struct dnsfollow_change *c)
+{
+	size_t nd = c->op == DNSFOLLOW_CHANGE_SET ? c->rrset.count : 0;
+	for (size_t i = 0; i < nd; i++) {
+		char *v = ovh_target_normalise(k->type, c->rrset.rdata[i]);
+		int utf8 = v && utf8_ok(v);
+		free(v);
+		if (!v)
+			return o->h->error(o->h, -EINVAL, "%s %s: bad value "
+					   "\"%s\"", k->name,
+					   ovh_type_name(k->type),
+					   c->rrset.rdata[i]);
+		if (!utf8)
+			return o->h->error(o->h, -EINVAL, "%s %s: value is not "
+					   "UTF-8 text", k->name,
+					   ovh_type_name(k->type));
+	}
+	return 0;
 }
 
 int ovh_apply(void *self, const char *zone,
@@ -340,6 +379,8 @@ int ovh_apply(void *self, const char *zone,
 		else
 			rc = ovh_key_init(o, &k[i], zone, changes[i].rrset.name,
 					  changes[i].rrset.type);
+		if (rc == 0)
+			rc = check_values(o, &k[i], &changes[i]);
 	}
 	if (rc == 0)
 		rc = apply_keys(o, zone, k, changes, n);

@@ -4,6 +4,15 @@
  * overlap. Worker threads (max_inflight) pull calls from a shared index;
  * each uses host->http(), which is thread-safe and shares keep-alive
  * connections, and all of them draw from one token bucket.
+ *
+ * Threads rather than curl multi: the host's blocking helper already
+ * carries the project's TLS policy, timeouts and connection cache, and a
+ * plugin driving its own multi handle would have to duplicate all of it.
+ * A handful of threads (max_inflight, 4 by default) costs nothing next to
+ * network latency.
+ *
+ * Running a batch reports nothing; ovh_worst() reports its outcome once,
+ * after the caller had its say on codes (a 404 on DELETE is fine).
  */
 #include "ovh.h"
 
@@ -50,7 +59,7 @@ static int severity(int rc)
 	return dnsfollow_err_is_temporary(rc) ? 1 : 2;
 }
 
-int ovh_batch(struct ovh *o, struct ovh_req *reqs, size_t n)
+void ovh_batch(struct ovh *o, struct ovh_req *reqs, size_t n)
 {
 	struct pool p = {.o = o, .reqs = reqs, .n = n};
 	pthread_mutex_init(&p.mu, NULL);
@@ -68,19 +77,33 @@ int ovh_batch(struct ovh *o, struct ovh_req *reqs, size_t n)
 		pthread_join(th[i], NULL);
 	free(th);
 	pthread_mutex_destroy(&p.mu);
-	return ovh_worst(o, reqs, n);
 }
 
-int ovh_worst(struct ovh *o, struct ovh_req *reqs, size_t n)
+const struct ovh_req *ovh_worst_req(const struct ovh_req *reqs, size_t n)
 {
-	struct ovh_req *worst = NULL;
+	const struct ovh_req *worst = NULL;
 	for (size_t i = 0; i < n; i++)
 		if (reqs[i].done &&
 		    severity(reqs[i].rc) > (worst ? severity(worst->rc) : 0))
 			worst = &reqs[i];
-	if (!worst)
-		return 0;
-	return o->h->error(o->h, worst->rc, "%s", worst->err);
+	return worst;
+}
+
+int ovh_report(struct ovh *o, const struct ovh_req *r)
+{
+	if (r->cred_refused) {
+		char from[600];
+		ovh_creds_sources(&o->cr, from, sizeof from);
+		return o->h->error(o->h, r->rc, "%s; credentials used: %s",
+				   r->err, from);
+	}
+	return o->h->error(o->h, r->rc, "%s", r->err);
+}
+
+int ovh_worst(struct ovh *o, struct ovh_req *reqs, size_t n)
+{
+	const struct ovh_req *worst = ovh_worst_req(reqs, n);
+	return worst ? ovh_report(o, worst) : 0;
 }
 
 void ovh_req_clear(struct ovh_req *r)

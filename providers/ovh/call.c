@@ -2,8 +2,8 @@
  * One signed OVH API call: clock delta, signature, client-side rate limit,
  * error answers in both of OVH's shapes, and a few quick retries.
  *
- * Retries inside a call stay short (at most MAX_ATTEMPTS, waits up to
- * MAX_INLINE_WAIT_MS); longer waits go back to the core through
+ * Retries inside a call stay short (at most MAX_ATTEMPTS attempts in all,
+ * waits up to MAX_INLINE_WAIT_MS); longer waits go back to the core through
  * host->retry_after(), which schedules the next attempt. A POST that
  * creates a record is not retried after a 5xx or a timeout (it may have
  * been applied: the core re-reads before trying again); a 429 is always
@@ -18,10 +18,13 @@
 #include <strings.h>
 #include <time.h>
 
-#define MAX_ATTEMPTS 3
+#include <curl/curl.h>
+
+#define MAX_ATTEMPTS 3 /* in all, the first one included */
 #define BACKOFF_BASE_MS 200u
 #define MAX_INLINE_WAIT_MS 5000u
 #define DEFAULT_RETRY_AFTER_MS 1000u
+#define MAX_RETRY_AFTER_S 3600
 
 static void sleep_ms(unsigned ms)
 {
@@ -88,8 +91,17 @@ static void snippet(const char *body, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-int ovh_error_from_answer(long status, const char *body, const char *headers,
-			  char *out, size_t cap)
+/* The refusals that mean "these credentials are wrong", as opposed to
+ * "not allowed" (NOT_GRANTED_CALL): worth saying where each key came from. */
+static int is_cred_refusal(int rc, const char *code)
+{
+	return rc == -EACCES && (strcmp(code, "INVALID_SIGNATURE") == 0 ||
+				 strcmp(code, "INVALID_KEY") == 0 ||
+				 strcmp(code, "INVALID_CREDENTIAL") == 0);
+}
+
+static int parse_answer(long status, const char *body, const char *headers,
+			char *out, size_t cap, int *cred)
 {
 	char qid[128], raw[128];
 	header_value(headers, "X-Ovh-QueryID", qid, sizeof qid);
@@ -104,11 +116,44 @@ int ovh_error_from_answer(long status, const char *body, const char *headers,
 		msg = raw;
 	}
 	int rc = code_rc(status, code ? code : "", msg);
+	*cred = is_cred_refusal(rc, code ? code : "");
 	snprintf(out, cap, "HTTP %ld%s%s: %s%s%s%s", status, code ? " " : "",
 		 code ? code : "", *msg ? msg : "(no message)",
 		 *qid ? " (query id " : "", qid, *qid ? ")" : "");
 	json_decref(j);
 	return rc;
+}
+
+int ovh_error_from_answer(long status, const char *body, const char *headers,
+			  char *out, size_t cap)
+{
+	int cred;
+	return parse_answer(status, body, headers, out, cap, &cred);
+}
+
+unsigned ovh_retry_after_ms(const char *value, int64_t server_now)
+{
+	while (*value == ' ' || *value == '\t')
+		value++;
+	long long s;
+	if (*value >= '0' && *value <= '9') {
+		char *end = NULL;
+		s = strtoll(value, &end, 10); /* ERANGE gives a huge value */
+		while (*end == ' ' || *end == '\t')
+			end++;
+		if (*end)
+			return DEFAULT_RETRY_AFTER_MS;
+	} else {
+		time_t t = curl_getdate(value, NULL);
+		if (t == -1)
+			return DEFAULT_RETRY_AFTER_MS;
+		s = (long long)t - server_now;
+	}
+	if (s < 0)
+		s = 0;
+	if (s > MAX_RETRY_AFTER_S)
+		s = MAX_RETRY_AFTER_S;
+	return (unsigned)s * 1000u;
 }
 
 static const char *transport_text(int rc)
@@ -192,6 +237,15 @@ static int timestamp(struct ovh *o, int64_t *ts, unsigned *gen, char *err,
 	return rc;
 }
 
+/* The server's clock now, for HTTP dates it sends. */
+static int64_t server_clock(struct ovh *o)
+{
+	pthread_mutex_lock(&o->time_mu);
+	int64_t d = o->delta;
+	pthread_mutex_unlock(&o->time_mu);
+	return o->h->wall_time() + d;
+}
+
 static void set_err(struct ovh_req *r, const char *fmt, const char *a)
 {
 	char text[sizeof r->err];
@@ -199,7 +253,7 @@ static void set_err(struct ovh_req *r, const char *fmt, const char *a)
 	snprintf(r->err, sizeof r->err, "%s %s: %s", r->method, r->path, text);
 }
 
-static void take_answer(struct ovh_req *r,
+static void take_answer(struct ovh *o, struct ovh_req *r,
 			const struct dnsfollow_http_response *resp,
 			unsigned *retry_after)
 {
@@ -220,15 +274,13 @@ static void take_answer(struct ovh_req *r,
 		return;
 	}
 	char text[sizeof r->err];
-	r->rc = ovh_error_from_answer(resp->status, resp->body, resp->headers,
-				      text, sizeof text);
+	r->rc = parse_answer(resp->status, resp->body, resp->headers, text,
+			     sizeof text, &r->cred_refused);
 	set_err(r, "%s", text);
 	if (resp->status == 429 || resp->status == 503) {
-		char ra[32];
+		char ra[64];
 		header_value(resp->headers, "Retry-After", ra, sizeof ra);
-		long s = strtol(ra, NULL, 10);
-		*retry_after = s > 0 ? (unsigned)(s > 3600 ? 3600 : s) * 1000u
-				     : DEFAULT_RETRY_AFTER_MS;
+		*retry_after = ovh_retry_after_ms(ra, server_clock(o));
 	}
 }
 
@@ -277,6 +329,13 @@ static void attempt(struct ovh *o, struct ovh_req *r, const char *url,
 	int rc = o->h->http(o->h, &req, &resp);
 	free(app_h);
 	free(ck_h);
+	/* No answer, or a server error: the request may still have been
+	 * carried out (a write staged), so apply() must refresh anyway. */
+	if (rc == -ETIMEDOUT || rc == -EAGAIN || rc == -ECONNRESET)
+		r->maybe_applied = OVH_MAYBE_LATER;
+	else if (rc == 0 && resp.status >= 500 &&
+		 r->maybe_applied != OVH_MAYBE_LATER)
+		r->maybe_applied = OVH_MAYBE_DONE;
 	if (rc != 0) {
 		r->rc = rc;
 		set_err(r, "%s", transport_text(rc));
@@ -284,7 +343,7 @@ static void attempt(struct ovh *o, struct ovh_req *r, const char *url,
 	}
 	o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "%s %s -> %ld (%" PRIu64 " ms)",
 		  r->method, r->path, resp.status, o->h->now_ms() - t0);
-	take_answer(r, &resp, retry_after);
+	take_answer(o, r, &resp, retry_after);
 	o->h->http_free(o->h, &resp);
 }
 
@@ -321,6 +380,7 @@ void ovh_call(struct ovh *o, struct ovh_req *r)
 	for (int k = 1;; k++) {
 		ra = 0;
 		r->status = 0;
+		r->cred_refused = 0;
 		attempt(o, r, url, &gen, &ra);
 		if (r->rc == -ETIME && !resynced) {
 			/* Our clock delta is stale: fetch it again once (one

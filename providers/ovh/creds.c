@@ -10,13 +10,16 @@
  *   consumer_key = ...
  *
  * Precedence, per value: the dnsfollow config key, then OVH_* environment
- * variables, then the files (`credentials = PATH` alone if given, else
- * ./ovh.conf, ~/.ovh.conf, /etc/ovh.conf; the first file holding a value
- * wins). Secrets read here are never logged: messages name the key and the
- * file, never the value.
+ * variables, then the files. python-ovh reads /etc/ovh.conf, ~/.ovh.conf
+ * and ./ovh.conf in that order into one parser, later files overriding
+ * earlier ones key by key; walking them the other way round and taking the
+ * first file that holds a key gives the same answer. `credentials = PATH`
+ * replaces the search list. Secrets read here are never logged: messages
+ * name the key and the file, never the value.
  */
 #include "ovh.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,22 +40,94 @@ static const struct {
 	{"soyoustart-ca", "https://ca.api.soyoustart.com/1.0"},
 };
 
-char *ovh_endpoint_url(const char *endpoint)
+/* Host part of an http:// URL (after any user@, without port or
+ * brackets) into out; "" when it does not fit. */
+static void url_host(const char *url, char *out, size_t cap)
 {
-	if (strchr(endpoint, '/')) {
-		if (strncmp(endpoint, "https://", 8) != 0 &&
-		    strncmp(endpoint, "http://", 7) != 0)
-			return NULL;
-		char *u = strdup(endpoint);
-		size_t n = u ? strlen(u) : 0;
-		while (n > 0 && u[n - 1] == '/')
-			u[--n] = '\0';
-		return u;
+	const char *a = url + strlen("http://");
+	size_t alen = strcspn(a, "/?#");
+	const char *at = memchr(a, '@', alen);
+	while (at) { /* the host follows the last '@' of the authority */
+		alen -= (size_t)(at + 1 - a);
+		a = at + 1;
+		at = memchr(a, '@', alen);
 	}
+	size_t hlen;
+	if (*a == '[') {
+		const char *close = memchr(a, ']', alen);
+		a++;
+		hlen = close ? (size_t)(close - a) : 0;
+	} else {
+		const char *colon = memchr(a, ':', alen);
+		hlen = colon ? (size_t)(colon - a) : alen;
+	}
+	if (hlen >= cap)
+		hlen = 0;
+	memcpy(out, a, hlen);
+	out[hlen] = '\0';
+}
+
+static int is_loopback(const char *host)
+{
+	unsigned char a[16];
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	struct in6_addr a6;
+	return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+/* A base URL given by the user: https, or plain http to this machine
+ * only (tests), since the consumer key and signatures travel in headers. */
+static int base_url(const char *endpoint, char **url, char *err,
+		    size_t errlen)
+{
+	if (strncmp(endpoint, "http://", 7) == 0) {
+		char host[256];
+		url_host(endpoint, host, sizeof host);
+		if (!is_loopback(host)) {
+			snprintf(err, errlen, "endpoint: refusing http:// to "
+				 "\"%s\": the consumer key and signatures would "
+				 "travel in clear text; use https:// (http:// is "
+				 "allowed to a loopback address only)", host);
+			return -EINVAL;
+		}
+	} else if (strncmp(endpoint, "https://", 8) != 0) {
+		snprintf(err, errlen, "endpoint: \"%s\" is not an https:// "
+			 "URL", endpoint);
+		return -EINVAL;
+	}
+	char *u = strdup(endpoint);
+	if (!u) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	size_t n = strlen(u);
+	while (n > 0 && u[n - 1] == '/')
+		u[--n] = '\0';
+	*url = u;
+	return 0;
+}
+
+int ovh_endpoint_url(const char *endpoint, char **url, char *err,
+		     size_t errlen)
+{
+	*url = NULL;
+	if (strchr(endpoint, '/'))
+		return base_url(endpoint, url, err, errlen);
 	for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
-		if (strcmp(endpoint, endpoints[i].name) == 0)
-			return strdup(endpoints[i].url);
-	return NULL;
+		if (strcmp(endpoint, endpoints[i].name) == 0) {
+			*url = strdup(endpoints[i].url);
+			if (*url)
+				return 0;
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	snprintf(err, errlen, "endpoint: unknown \"%s\" (ovh-eu, ovh-ca, "
+		 "ovh-us, kimsufi-eu, kimsufi-ca, soyoustart-eu, soyoustart-ca, "
+		 "or an https:// base URL)", endpoint);
+	return -EINVAL;
 }
 
 /* One parsed ovh.conf: (section, key, value) triplets. */
@@ -127,13 +202,23 @@ static int conf_has_section(const struct conf *c, const char *sec)
 	return 0;
 }
 
-static void warn_if_readable(const struct dnsfollow_host *h, const char *path)
+/* Judged on the open file, so the file checked is the file read even if
+ * the path is replaced meanwhile. */
+static void warn_if_readable(const struct dnsfollow_host *h, FILE *f,
+			     const char *path)
 {
 	struct stat st;
-	if (h && stat(path, &st) == 0 && (st.st_mode & S_IROTH))
-		h->log(h, DNSFOLLOW_LOG_WARN,
-		       "credentials file %s is readable by other users; "
-		       "chmod 600 it", path);
+	if (!h || fstat(fileno(f), &st) != 0)
+		return;
+	mode_t r = st.st_mode & (S_IRGRP | S_IROTH);
+	if (!r)
+		return;
+	h->log(h, DNSFOLLOW_LOG_WARN,
+	       "credentials file %s is readable by %s (mode %03o); chmod 600 it",
+	       path, r == (S_IRGRP | S_IROTH) ? "its group and other users"
+		     : r == S_IRGRP	       ? "its group"
+					       : "other users",
+	       (unsigned)(st.st_mode & 0777));
 }
 
 /* Load `path` into c. -ENOENT when it does not exist. */
@@ -151,7 +236,7 @@ static int conf_load(const struct dnsfollow_host *h, const char *path,
 			 path, strerror(e));
 		return -e;
 	}
-	warn_if_readable(h, path);
+	warn_if_readable(h, f, path);
 	int line = ini_parse_file(f, conf_add, c);
 	fclose(f);
 	if (c->oom) {
@@ -168,17 +253,33 @@ static int conf_load(const struct dnsfollow_host *h, const char *path,
 	return 0;
 }
 
-/* Value of `key` for `endpoint` in one file: its [endpoint] section, or,
- * when the file has no such section, the section its own [default]
- * endpoint names (so a config that points `endpoint` at another URL can
- * still use an ovh.conf written for ovh-eu). */
-static const char *conf_lookup(const struct conf *c, const char *endpoint,
-			       const char *key)
+/* Value of `key` in section `sec` of one file or, when the file has no
+ * such section and `alt` is given, in section `alt`. An endpoint given as
+ * a URL has no section of its own: `alt` is then the endpoint the files'
+ * [default] names, so an ovh.conf written for ovh-eu works with a base
+ * URL. A named endpoint has no `alt`: it never borrows another region's
+ * keys. */
+static const char *conf_lookup(const struct conf *c, const char *sec,
+			       const char *alt, const char *key)
 {
-	if (conf_has_section(c, endpoint))
-		return conf_get(c, endpoint, key);
-	const char *def = conf_get(c, "default", "endpoint");
-	return def ? conf_get(c, def, key) : NULL;
+	if (conf_has_section(c, sec) || !alt)
+		return conf_get(c, sec, key);
+	return conf_get(c, alt, key);
+}
+
+/* `alt` for conf_lookup(): for a URL endpoint, the [default] endpoint of
+ * the first file that names one (files merge key by key, this key too). */
+static const char *url_section(const char *endpoint, const struct conf *files,
+			       size_t nfiles)
+{
+	if (!strchr(endpoint, '/'))
+		return NULL;
+	for (size_t i = 0; i < nfiles; i++) {
+		const char *d = conf_get(&files[i], "default", "endpoint");
+		if (d && *d)
+			return d;
+	}
+	return NULL;
 }
 
 int ovh_conf_merge(const char *path, const char *section,
@@ -197,7 +298,9 @@ int ovh_conf_merge(const char *path, const char *section,
 		 {&cr->application_secret, "application_secret"},
 		 {&cr->consumer_key, "consumer_key"}};
 	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
-		const char *v = f[i].key ? (ep ? conf_lookup(&c, ep, f[i].key)
+		const char *v = f[i].key ? (ep ? conf_lookup(&c, ep,
+							     url_section(ep, &c, 1),
+							     f[i].key)
 					       : NULL)
 					 : ep;
 		if (!*f[i].dst && v && *v && !(*f[i].dst = strdup(v)))
@@ -213,8 +316,43 @@ void ovh_creds_free(struct ovh_creds *c)
 	free(c->application_key);
 	free(c->application_secret);
 	free(c->consumer_key);
-	free(c->source);
+	free(c->ak_from);
+	free(c->as_from);
+	free(c->ck_from);
 	memset(c, 0, sizeof *c);
+}
+
+void ovh_creds_sources(const struct ovh_creds *c, char *out, size_t cap)
+{
+	const struct {
+		const char *key, *value, *from;
+	} k[] = {{"application_key", c->application_key, c->ak_from},
+		 {"application_secret", c->application_secret, c->as_from},
+		 {"consumer_key", c->consumer_key, c->ck_from}};
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < 3 && o < cap; i++) {
+		int w = k[i].value ? snprintf(out + o, cap - o, "%s%s from %s",
+					      i ? ", " : "", k[i].key,
+					      k[i].from ? k[i].from : "?")
+				   : snprintf(out + o, cap - o, "%sno %s",
+					      i ? ", " : "", k[i].key);
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+}
+
+void ovh_default_paths(char *buf, size_t cap, const char *paths[4])
+{
+	size_t k = 0;
+	paths[k++] = "./ovh.conf";
+	const char *home = getenv("HOME");
+	if (home && *home &&
+	    (size_t)snprintf(buf, cap, "%s/.ovh.conf", home) < cap)
+		paths[k++] = buf;
+	paths[k++] = "/etc/ovh.conf";
+	paths[k] = NULL;
 }
 
 static const char *nonempty(const char *s)
@@ -222,25 +360,37 @@ static const char *nonempty(const char *s)
 	return s && *s ? s : NULL;
 }
 
-/* First of: explicit value, environment variable, files in order. */
-static int pick(const char *cfg, const char *env, const struct conf *files,
-		size_t nfiles, const char *endpoint, const char *key,
-		char **dst, const char **from)
+/* Where a key is looked up in the files: `sec`, else `alt`. */
+struct lookup {
+	const struct conf *files;
+	size_t n;
+	const char *sec, *alt;
+};
+
+/* First of: explicit value, environment variable, files in order. Sets
+ * *from (when given) to where the value was found. `key` NULL picks the
+ * endpoint itself. */
+static int pick(const char *cfg, const char *env, const struct lookup *w,
+		const char *key, char **dst, char **from)
 {
-	const char *v = nonempty(cfg);
-	*from = "the dnsfollow configuration";
+	const char *v = nonempty(cfg), *src = "the provider section";
+	const struct conf *files = w->files;
 	if (!v && (v = nonempty(getenv(env))))
-		*from = env;
-	for (size_t i = 0; !v && i < nfiles; i++) {
+		src = env;
+	for (size_t i = 0; !v && i < w->n; i++) {
 		if (key)
-			v = nonempty(conf_lookup(&files[i], endpoint, key));
+			v = nonempty(conf_lookup(&files[i], w->sec, w->alt, key));
 		else
 			v = nonempty(conf_get(&files[i], "default", "endpoint"));
-		*from = files[i].path;
+		src = files[i].path;
 	}
 	if (!v)
 		return 0;
 	*dst = strdup(v);
+	if (*dst && from && !(*from = strdup(src))) {
+		free(*dst);
+		*dst = NULL;
+	}
 	return *dst ? 0 : -ENOMEM;
 }
 
@@ -280,12 +430,24 @@ static int check_complete(const struct ovh_creds *out, char *err,
 		missing = "consumer_key", env = "OVH_CONSUMER_KEY";
 	if (!missing)
 		return 0;
+	char found[400];
+	ovh_creds_sources(out, found, sizeof found);
 	snprintf(err, errlen,
 		 "no %s for endpoint %s: set it in the provider section, in "
-		 "%s, or in an ovh.conf (credentials = PATH, ./ovh.conf, "
-		 "~/.ovh.conf, /etc/ovh.conf)",
-		 missing, out->endpoint, env);
+		 "%s, or in an ovh.conf (credentials = PATH, or ./ovh.conf, "
+		 "~/.ovh.conf, /etc/ovh.conf); found: %s",
+		 missing, out->endpoint, env, found);
 	return -EINVAL;
+}
+
+/* An unknown endpoint is the error to report, not the keys its (missing)
+ * section lacks. */
+static int check_endpoint(const char *endpoint, char *err, size_t errlen)
+{
+	char *url = NULL;
+	int rc = ovh_endpoint_url(endpoint, &url, err, errlen);
+	free(url);
+	return rc;
 }
 
 int ovh_creds_resolve(const struct dnsfollow_host *h,
@@ -294,34 +456,36 @@ int ovh_creds_resolve(const struct dnsfollow_host *h,
 		      char *err, size_t errlen)
 {
 	memset(out, 0, sizeof *out);
+	err[0] = '\0';
 	struct conf files[3];
 	memset(files, 0, sizeof files);
 	size_t nf = 0;
 	int rc = load_files(h, credentials, paths, files, &nf, err, errlen);
 	if (rc != 0)
 		return rc;
-	const char *from = NULL, *key_from = NULL;
-	rc = pick(cfg->endpoint, "OVH_ENDPOINT", files, nf, NULL, NULL,
-		  &out->endpoint, &from);
+	struct lookup w = {.files = files, .n = nf};
+	rc = pick(cfg->endpoint, "OVH_ENDPOINT", &w, NULL, &out->endpoint, NULL);
 	if (rc == 0 && !out->endpoint && !(out->endpoint = strdup("ovh-eu")))
 		rc = -ENOMEM;
 	if (rc == 0)
-		rc = pick(cfg->application_key, "OVH_APPLICATION_KEY", files,
-			  nf, out->endpoint, "application_key",
-			  &out->application_key, &key_from);
+		rc = check_endpoint(out->endpoint, err, errlen);
+	if (rc == 0) {
+		w.sec = out->endpoint;
+		w.alt = url_section(out->endpoint, files, nf);
+		rc = pick(cfg->application_key, "OVH_APPLICATION_KEY", &w,
+			  "application_key", &out->application_key,
+			  &out->ak_from);
+	}
 	if (rc == 0)
-		rc = pick(cfg->application_secret, "OVH_APPLICATION_SECRET",
-			  files, nf, out->endpoint, "application_secret",
-			  &out->application_secret, &from);
+		rc = pick(cfg->application_secret, "OVH_APPLICATION_SECRET", &w,
+			  "application_secret", &out->application_secret,
+			  &out->as_from);
 	if (rc == 0)
-		rc = pick(cfg->consumer_key, "OVH_CONSUMER_KEY", files, nf,
-			  out->endpoint, "consumer_key", &out->consumer_key,
-			  &from);
-	if (rc == 0 && key_from && !(out->source = strdup(key_from)))
-		rc = -ENOMEM;
+		rc = pick(cfg->consumer_key, "OVH_CONSUMER_KEY", &w,
+			  "consumer_key", &out->consumer_key, &out->ck_from);
 	for (size_t i = 0; i < nf; i++)
 		conf_free(&files[i]);
-	if (rc == -ENOMEM)
+	if (rc == -ENOMEM && !err[0])
 		snprintf(err, errlen, "out of memory reading credentials");
 	if (rc == 0)
 		rc = check_complete(out, err, errlen);

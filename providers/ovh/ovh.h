@@ -8,6 +8,7 @@
  *   bucket.c   token bucket (client-side rate limit)
  *   call.c     one signed API call: time delta, errors, retries
  *   batch.c    running many calls on max_inflight threads
+ *   refresh.c  publishing staged changes, and refreshes still owed
  *   cache.c    record ids and contents between passes
  *   records.c  read() and apply()
  */
@@ -30,7 +31,9 @@ struct ovh_creds {
 	char *application_key;
 	char *application_secret;
 	char *consumer_key;
-	char *source; /* where the keys came from, for messages */
+	/* Where each key came from (a file path, an OVH_* variable or the
+	 * provider section), for messages: names only, never values. */
+	char *ak_from, *as_from, *ck_from;
 };
 
 /* Parse one ovh.conf file into `c`, filling only fields still NULL.
@@ -42,18 +45,26 @@ int ovh_conf_merge(const char *path, const char *section,
 
 /* Resolve credentials by precedence: explicit config values (cfg_*), then
  * OVH_* environment, then files (`credentials` if given, else the search
- * list `paths`, NULL-ended, first found wins per key). Returns 0 or a
- * negative code with err set. Warns through `h` about files readable by
- * others. */
+ * list `paths`, NULL-ended, highest priority first, merged key by key).
+ * Returns 0 or a negative code with err set. Warns through `h` about files
+ * readable by their group or others. */
 int ovh_creds_resolve(const struct dnsfollow_host *h,
 		      const struct ovh_creds *cfg, const char *credentials,
 		      const char *const *paths, struct ovh_creds *out,
 		      char *err, size_t errlen);
 void ovh_creds_free(struct ovh_creds *c);
+/* "application_key from X, application_secret from Y, consumer_key from Z"
+ * ("no KEY" for a missing one) into out. */
+void ovh_creds_sources(const struct ovh_creds *c, char *out, size_t cap);
+/* python-ovh's search list, highest priority first, into paths[0..4)
+ * (NULL-ended); `buf` holds the expanded ~/.ovh.conf. */
+void ovh_default_paths(char *buf, size_t cap, const char *paths[4]);
 
-/* Base URL (no trailing slash) of an endpoint name or URL; malloc'd, or
- * NULL when the name is unknown. */
-char *ovh_endpoint_url(const char *endpoint);
+/* Base URL (no trailing slash) of an endpoint name or URL into *url
+ * (malloc'd). -EINVAL with err set for an unknown name, a scheme other
+ * than https://, or http:// to a host that is not loopback. */
+int ovh_endpoint_url(const char *endpoint, char **url, char *err,
+		     size_t errlen);
 
 /* ---- signing and URLs (sign.c) ---- */
 
@@ -145,9 +156,22 @@ struct ovh {
 	pthread_mutex_t time_mu;
 	unsigned time_gen; /* 0: delta not fetched yet; bumped per fetch */
 	int64_t delta;     /* server clock minus ours, seconds */
+	/* Zones whose staged changes may be unpublished (refresh.c). Only
+	 * ops touch it, and the core never runs two ops of one instance at
+	 * once: no lock. */
+	char **unpublished;
+	size_t nunpublished;
 };
 
+/* create() with an explicit credentials search list instead of
+ * python-ovh's (tests use it so files on the machine do not matter). */
+int ovh_create_with_paths(const struct dnsfollow_host *h,
+			  const struct dnsfollow_kv *cfg, size_t n,
+			  const char *const *paths, void **self);
+
 /* ---- API calls (call.c, batch.c) ---- */
+
+enum { OVH_MAYBE_DONE = 1, OVH_MAYBE_LATER = 2 };
 
 /* One API call and its outcome. `path` is relative to the base URL and
  * already escaped; `body` is the exact JSON text to send or NULL. */
@@ -161,6 +185,11 @@ struct ovh_req {
 	int done;
 	int rc;
 	long status;
+	/* The server may have acted on an attempt that failed: MAYBE_DONE
+	 * after a 5xx (it has finished with it), MAYBE_LATER when no answer
+	 * came (it may still be working on it). */
+	int maybe_applied;
+	int cred_refused;  /* OVH rejected the key, secret or consumer key */
 	json_t *json; /* parsed answer, NULL when empty or null */
 	char err[480];
 };
@@ -175,14 +204,34 @@ int ovh_time_sync(struct ovh *o, unsigned seen_gen, char *err, size_t errlen);
 /* Text and code for an OVH error answer (either shape). */
 int ovh_error_from_answer(long status, const char *body, const char *headers,
 			  char *out, size_t cap);
+/* Milliseconds a Retry-After value asks for: delta-seconds or an HTTP
+ * date (compared with `server_now`, the server's clock in seconds),
+ * capped at an hour; 0 for a date already past; a default for a value
+ * that is neither. */
+unsigned ovh_retry_after_ms(const char *value, int64_t server_now);
 
 /* Run reqs[0..n) on up to max_inflight threads. Stops starting new calls
- * after a permanent error. Returns the worst code (permanent first) after
- * reporting its text through host->error, or 0. */
-int ovh_batch(struct ovh *o, struct ovh_req *reqs, size_t n);
+ * after a permanent error. Reports nothing: see ovh_worst(). */
+void ovh_batch(struct ovh *o, struct ovh_req *reqs, size_t n);
 /* The worst outcome of reqs[0..n) (a 404 counts as an answer, not an
  * error), reported through host->error; 0 when all went well. */
 int ovh_worst(struct ovh *o, struct ovh_req *reqs, size_t n);
+/* The same without reporting: the worst request, or NULL. */
+const struct ovh_req *ovh_worst_req(const struct ovh_req *reqs, size_t n);
+/* Report r's failure (its rc and text, plus where each credential came
+ * from when OVH refused them) through host->error; returns r->rc. */
+int ovh_report(struct ovh *o, const struct ovh_req *r);
+
+/* ---- publishing (refresh.c) ---- */
+
+/* POST /domain/zone/{zone}/refresh. On failure the zone is remembered as
+ * unpublished and err set (not reported); on success it is forgotten. */
+int ovh_refresh(struct ovh *o, const char *zone, char *err, size_t errlen);
+/* Remember that `zone` must be refreshed before its next read. */
+int ovh_unpublished_mark(struct ovh *o, const char *zone);
+/* Send the refresh `zone` still owes, if any; reports its failure. */
+int ovh_unpublished_flush(struct ovh *o, const char *zone);
+void ovh_unpublished_free(struct ovh *o);
 void ovh_req_clear(struct ovh_req *r);
 
 /* ---- provider ops (records.c, apply.c) ---- */

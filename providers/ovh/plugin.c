@@ -6,6 +6,9 @@
 #include <string.h>
 
 #define DEFAULT_RATE 1.0 /* OVH advises about 60 requests a minute */
+/* Slower than this, queued callers would wait minutes per call and a pass
+ * of a few hundred records would take hours. */
+#define MIN_RATE 0.1
 #define DEFAULT_BURST 10.0
 #define DEFAULT_INFLIGHT 4u
 #define MAX_INFLIGHT 64u
@@ -23,8 +26,8 @@ static const struct dnsfollow_key keys[] = {
 	{"consumer_key", DNSFOLLOW_KEY_SECRET,
 	 "overrides OVH_CONSUMER_KEY and ovh.conf"},
 	{"ca_file", DNSFOLLOW_KEY_PATH, "extra trusted CA bundle (PEM)"},
-	{"rate_limit", 0, "requests per second, client side (default 1; 0 = "
-			  "no limit)"},
+	{"rate_limit", 0, "requests per second, client side (default 1, at "
+			  "least 0.1; 0 = no limit)"},
 	{"burst", 0, "requests allowed at once above the rate (default 10)"},
 	{"max_inflight", 0, "concurrent requests (default 4)"},
 	{"timeout_ms", 0, "per request (default 10000)"},
@@ -71,6 +74,10 @@ static int parse_opts(const struct dnsfollow_host *h,
 			 100, 600000, &op->timeout);
 	if (rc == 0 && op->inflight != (unsigned)op->inflight)
 		rc = h->error(h, -EINVAL, "max_inflight: expected a whole number");
+	if (rc == 0 && op->rate > 0 && op->rate < MIN_RATE)
+		rc = h->error(h, -EINVAL, "rate_limit: expected 0 (no limit) or "
+			      "at least %g requests per second, got \"%s\"",
+			      MIN_RATE, dnsfollow_kv_get(cfg, n, "rate_limit"));
 	return rc;
 }
 
@@ -79,6 +86,7 @@ static void ovh_destroy(void *self)
 	struct ovh *o = self;
 	if (!o)
 		return;
+	ovh_unpublished_free(o);
 	ovh_cache_destroy(&o->cache);
 	ovh_bucket_destroy(&o->bucket);
 	pthread_mutex_destroy(&o->time_mu);
@@ -88,21 +96,35 @@ static void ovh_destroy(void *self)
 	free(o);
 }
 
-static int load_creds(const struct dnsfollow_host *h, struct ovh *o,
-		      const struct dnsfollow_kv *cfg, size_t n)
+/* Secrets from a file or the environment are not config keys, so the core
+ * does not know them: register them before anything can log them. */
+static int register_secrets(const struct dnsfollow_host *h,
+			    const struct ovh_creds *c)
 {
-	/* python-ovh's search list, highest priority first. */
-	char home_conf[4096];
-	const char *paths[4];
-	size_t k = 0;
-	paths[k++] = "./ovh.conf";
-	const char *home = getenv("HOME");
-	if (home && *home &&
-	    (size_t)snprintf(home_conf, sizeof home_conf, "%s/.ovh.conf",
-			     home) < sizeof home_conf)
-		paths[k++] = home_conf;
-	paths[k++] = "/etc/ovh.conf";
-	paths[k] = NULL;
+	if (h->struct_size < offsetof(struct dnsfollow_host, secret) +
+				     sizeof h->secret || !h->secret) {
+		h->log(h, DNSFOLLOW_LOG_WARN, "this dnsfollow cannot mask secrets "
+		       "read from ovh.conf or OVH_* in its logs: do not run it "
+		       "at log level debug");
+		return 0;
+	}
+	const struct {
+		const char *key, *value, *from;
+	} s[] = {{"application_secret", c->application_secret, c->as_from},
+		 {"consumer_key", c->consumer_key, c->ck_from}};
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+		if (h->secret(h, s[i].value) != 0)
+			return h->error(h, -EINVAL, "%s from %s is too short to "
+					"be masked in logs (fewer than 4 "
+					"characters); refusing it", s[i].key,
+					s[i].from);
+	return 0;
+}
+
+static int load_creds(const struct dnsfollow_host *h, struct ovh *o,
+		      const struct dnsfollow_kv *cfg, size_t n,
+		      const char *const *paths)
+{
 	struct ovh_creds given = {
 		.endpoint = (char *)dnsfollow_kv_get(cfg, n, "endpoint"),
 		.application_key =
@@ -111,26 +133,26 @@ static int load_creds(const struct dnsfollow_host *h, struct ovh *o,
 			(char *)dnsfollow_kv_get(cfg, n, "application_secret"),
 		.consumer_key = (char *)dnsfollow_kv_get(cfg, n, "consumer_key"),
 	};
-	char err[512];
+	char err[600];
 	int rc = ovh_creds_resolve(h, &given,
 				   dnsfollow_kv_get(cfg, n, "credentials"),
 				   paths, &o->cr, err, sizeof err);
 	if (rc != 0)
 		return h->error(h, rc, "%s", err);
-	o->base = ovh_endpoint_url(o->cr.endpoint);
-	if (!o->base)
-		return h->error(h, -EINVAL,
-				"endpoint: unknown \"%s\" (ovh-eu, ovh-ca, ovh-us, "
-				"kimsufi-eu, kimsufi-ca, soyoustart-eu, "
-				"soyoustart-ca, or an http(s):// base URL)",
-				o->cr.endpoint);
-	h->log(h, DNSFOLLOW_LOG_DEBUG, "endpoint %s, application key from %s",
-	       o->base, o->cr.source ? o->cr.source : "?");
-	return 0;
+	rc = register_secrets(h, &o->cr);
+	if (rc == 0 && (rc = ovh_endpoint_url(o->cr.endpoint, &o->base, err,
+					      sizeof err)) != 0)
+		return h->error(h, rc, "%s", err);
+	if (rc == 0) {
+		ovh_creds_sources(&o->cr, err, sizeof err);
+		h->log(h, DNSFOLLOW_LOG_DEBUG, "endpoint %s; %s", o->base, err);
+	}
+	return rc;
 }
 
-static int ovh_create(const struct dnsfollow_host *h,
-		      const struct dnsfollow_kv *cfg, size_t n, void **self)
+int ovh_create_with_paths(const struct dnsfollow_host *h,
+			  const struct dnsfollow_kv *cfg, size_t n,
+			  const char *const *paths, void **self)
 {
 	struct opts op;
 	int rc = parse_opts(h, cfg, n, &op);
@@ -149,13 +171,22 @@ static int ovh_create(const struct dnsfollow_host *h,
 	if (ca && !(o->ca_file = strdup(ca)))
 		rc = h->error(h, -ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = load_creds(h, o, cfg, n);
+		rc = load_creds(h, o, cfg, n, paths);
 	if (rc != 0) {
 		ovh_destroy(o);
 		return rc;
 	}
 	*self = o;
 	return 0;
+}
+
+static int ovh_create(const struct dnsfollow_host *h,
+		      const struct dnsfollow_kv *cfg, size_t n, void **self)
+{
+	char home_conf[4096];
+	const char *paths[4];
+	ovh_default_paths(home_conf, sizeof home_conf, paths);
+	return ovh_create_with_paths(h, cfg, n, paths, self);
 }
 
 static const struct dnsfollow_provider_ops ops = {

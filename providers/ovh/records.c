@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Contents read more than this long ago are fetched again, so a record
  * edited by hand (same id, new target) is seen within minutes. */
@@ -164,8 +165,10 @@ static int list_keys(struct ovh *o, const char *zone, struct ovh_key *k, size_t 
 		if (!r[i].path)
 			rc = o->h->error(o->h, -ENOMEM, "out of memory");
 	}
-	if (rc == 0)
-		rc = ovh_batch(o, r, n);
+	if (rc == 0) {
+		ovh_batch(o, r, n);
+		rc = ovh_worst(o, r, n);
+	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (r[i].rc == -ENOENT)
 			rc = o->h->error(o->h, -ENOENT,
@@ -181,29 +184,77 @@ static int list_keys(struct ovh *o, const char *zone, struct ovh_key *k, size_t 
 	return rc;
 }
 
-/* A record answer into the cache. Returns 0, or -EPROTO on nonsense. */
-static int cache_answer(struct ovh *o, const char *zone, const struct ovh_key *k,
-			uint64_t id, json_t *j)
+static uint16_t type_code(const char *name)
 {
-	const char *ft = json_string_value(json_object_get(j, "fieldType"));
-	const char *sub = json_string_value(json_object_get(j, "subDomain"));
-	const char *target = json_string_value(json_object_get(j, "target"));
-	json_t *ttl = json_object_get(j, "ttl");
-	if (!ft || !target || strcmp(ft, ovh_type_name(k->type)) != 0 ||
-	    (sub && strcasecmp(sub, k->sub) != 0))
-		return -EPROTO;
+	static const uint16_t known[] = {DNSFOLLOW_TYPE_A, DNSFOLLOW_TYPE_AAAA,
+					 DNSFOLLOW_TYPE_TXT};
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(name, ovh_type_name(known[i])) == 0)
+			return known[i];
+	return 0;
+}
+
+static int put_record(struct ovh *o, const char *zone, const char *name,
+		      uint16_t type, uint64_t id, const char *target,
+		      json_t *ttl)
+{
 	struct ovh_rec rec = {
-		.zone = (char *)zone, .name = (char *)k->name, .type = k->type,
+		.zone = (char *)zone, .name = (char *)name, .type = type,
 		.id = id, .stamp_ms = o->h->now_ms(),
 		.ttl = json_is_integer(ttl) && json_integer_value(ttl) > 0
 			       ? (uint32_t)json_integer_value(ttl)
 			       : 0};
-	rec.target = ovh_target_normalise(k->type, target);
+	rec.target = ovh_target_normalise(type, target);
 	if (!rec.target)
 		return -EPROTO;
 	int rc = ovh_cache_put(&o->cache, &rec);
 	free(rec.target);
 	return rc;
+}
+
+/* A look-alike is cached under its own name and type, where it belongs,
+ * so the next pass does not fetch it again; one we cannot file is simply
+ * left out. Someone else's record never fails our read. */
+static void file_lookalike(struct ovh *o, const char *zone, uint64_t id,
+			   const char *ft, const char *sub, const char *target,
+			   json_t *ttl)
+{
+	uint16_t type = type_code(ft);
+	char name[256];
+	int n = *sub ? snprintf(name, sizeof name, "%s.%s", sub, zone)
+		     : snprintf(name, sizeof name, "%s", zone);
+	if (!type || n < 0 || (size_t)n >= sizeof name)
+		return;
+	for (char *p = name; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	(void)put_record(o, zone, name, type, id, target, ttl);
+}
+
+/* A record answer into the cache. OVH's subDomain filter is a LIKE
+ * pattern where '_' matches any character (and ownership markers start
+ * with "_dnsfollow."), so a list call may return records of other names:
+ * those are skipped. Returns 0, or -EPROTO on nonsense. */
+static int take_answer(struct ovh *o, const char *zone,
+		       const struct ovh_key *k, uint64_t id, json_t *j)
+{
+	const char *ft = json_string_value(json_object_get(j, "fieldType"));
+	const char *sub = json_string_value(json_object_get(j, "subDomain"));
+	const char *target = json_string_value(json_object_get(j, "target"));
+	json_t *ttl = json_object_get(j, "ttl");
+	if (!ft || !target)
+		return -EPROTO;
+	if (strcmp(ft, ovh_type_name(k->type)) != 0 ||
+	    (sub && strcasecmp(sub, k->sub) != 0)) {
+		o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "zone %s: record %" PRIu64
+			  " (%s \"%s\") came with the list for %s \"%s\": "
+			  "skipped", zone, id, ft, sub ? sub : "",
+			  ovh_type_name(k->type), k->sub);
+		if (sub)
+			file_lookalike(o, zone, id, ft, sub, target, ttl);
+		return 0;
+	}
+	return put_record(o, zone, k->name, k->type, id, target, ttl);
 }
 
 /* Phase 2: fetch the records the cache does not hold fresh. */
@@ -230,8 +281,10 @@ static int fetch_records(struct ovh *o, const char *zone, struct ovh_key *k,
 			if (!r[m++].path)
 				rc = o->h->error(o->h, -ENOMEM, "out of memory");
 		}
-	if (rc == 0)
-		rc = ovh_batch(o, r, m);
+	if (rc == 0) {
+		ovh_batch(o, r, m);
+		rc = ovh_worst(o, r, m);
+	}
 	for (size_t i = 0; i < m && rc == 0; i++) {
 		struct ovh_key *key = r[i].user;
 		uint64_t id = strtoull(strrchr(r[i].path, '/') + 1, NULL, 10);
@@ -239,7 +292,7 @@ static int fetch_records(struct ovh *o, const char *zone, struct ovh_key *k,
 			ovh_cache_del(&o->cache, zone, id);
 			continue;
 		}
-		if (cache_answer(o, zone, key, id, r[i].json) != 0)
+		if (take_answer(o, zone, key, id, r[i].json) != 0)
 			rc = o->h->error(o->h, -EPROTO,
 					 "GET %s: unexpected record content",
 					 r[i].path);
@@ -291,10 +344,14 @@ int ovh_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
 	     size_t nkeys, dnsfollow_rrset_cb emit, void *ctx)
 {
 	struct ovh *o = self;
+	/* Before anything else: what read() is about to see may be staged
+	 * changes a failed refresh left unpublished. */
+	int rc = ovh_unpublished_flush(o, zone);
+	if (rc != 0)
+		return rc;
 	struct ovh_key *k = calloc(nkeys ? nkeys : 1, sizeof *k);
 	if (!k)
 		return o->h->error(o->h, -ENOMEM, "out of memory");
-	int rc = 0;
 	for (size_t i = 0; i < nkeys && rc == 0; i++)
 		rc = ovh_key_init(o, &k[i], zone, keys[i].name, keys[i].type);
 	if (rc == 0)

@@ -8,8 +8,14 @@ It enforces what the real API enforces for the calls dnsfollow makes:
   * record changes are staged per zone and published only by
     POST /domain/zone/{zone}/refresh;
   * errors in both of OVH's shapes, with an X-Ovh-QueryID header.
-It counts calls, and injects latency, 500s every Nth call, 429s with
-Retry-After and clock skew. HTTPS only.
+It counts calls, and injects latency, 500s every Nth call, 500s on the
+next N refresh calls only or the next N record writes only (before
+carrying them out), 429s with Retry-After (seconds, or an HTTP date
+with retry_after_date) and clock skew. It can also behave like OVH's
+subDomain filter really is documented (a LIKE pattern: '_' matches any
+character, case ignored; like_subdomain), return records of any type for a
+list call (ignore_type), and put the consumer key it received into its 403
+messages (echo_credentials, to prove the client masks it). HTTPS only.
 
 Control (unauthenticated, not counted), under /_control/:
   GET  stats                -> {"calls": {"GET /domain/zone/{zone}/record": n},
@@ -17,10 +23,16 @@ Control (unauthenticated, not counted), under /_control/:
                                 "max_inflight": n, "errors": {code: n},
                                 "writes": ["POST zone TXT", ...] in order,
                                 "last_ts": time of the last answer,
-                                "connections": TLS connections accepted}
+                                "connections": TLS connections accepted,
+                                "inflight": API calls being answered now,
+                                "order": ["METHOD /normalised/path", ...]
+                                         every API call in arrival order,
+                                "refresh_failed": {zone: n}}
   POST reset                -> zero the counters
-  POST config   {latency_ms, fail_every, throttle_every, retry_after,
-                 skew, window}
+  POST config   {latency_ms, fail_every, fail_refresh, fail_writes,
+                 throttle_every,
+                 retry_after, retry_after_date, skew, window,
+                 like_subdomain, ignore_type, echo_credentials}
   GET  zone?zone=Z&state=published|staged -> [records]
   POST seed {zone, subDomain, fieldType, target, ttl} -> record, published
 Usage:
@@ -53,17 +65,23 @@ class State:
             self.zones[z.strip()] = {"staged": {}, "published": {}}
         self.next_id = 5000000001
         self.cfg = {"latency_ms": args.latency_ms, "fail_every": args.fail_every,
+                    "fail_refresh": args.fail_refresh, "fail_writes": 0,
                     "throttle_every": args.throttle_every,
-                    "retry_after": args.retry_after, "skew": args.skew,
-                    "window": args.window}
+                    "retry_after": args.retry_after, "retry_after_date": 0,
+                    "skew": args.skew, "window": args.window,
+                    "like_subdomain": 0, "ignore_type": 0,
+                    "echo_credentials": 0}
+        self.inflight = 0  # not reset: calls may be under way
         self.reset()
 
     def reset(self):
         self.calls, self.refresh, self.errors = {}, {}, {}
-        self.total, self.inflight, self.max_inflight = 0, 0, 0
+        self.refresh_failed = {}
+        self.total, self.max_inflight = 0, 0
         self.last_ts = 0.0  # when the last API answer was sent
         self.connections = 0  # TLS connections accepted (keep-alive check)
         self.recent = []  # "METHOD path [fieldType]" of accepted writes, in order
+        self.order = []  # every API call, normalised, in arrival order
 
     def now(self):
         return int(time.time()) + int(self.cfg["skew"])
@@ -140,6 +158,8 @@ class Handler(BaseHTTPRequestHandler):
             n = st.total
             key = "%s %s" % (method, norm_path(path))
             st.calls[key] = st.calls.get(key, 0) + 1
+            if len(st.order) < 100000:
+                st.order.append(key)
             st.inflight += 1
             st.max_inflight = max(st.max_inflight, st.inflight)
             cfg = dict(st.cfg)
@@ -149,28 +169,49 @@ class Handler(BaseHTTPRequestHandler):
             if cfg["fail_every"] and n % cfg["fail_every"] == 0:
                 return self.new_error(500, "Server::InternalServerError",
                                       "Internal server error (injected)")
+            if method != "GET" and "/record" in path and self.take_write_fault():
+                return self.new_error(500, "Server::InternalServerError",
+                                      "Write failed (injected)")
             if cfg["throttle_every"] and n % cfg["throttle_every"] == 0:
                 return self.send(429, {"message": "Too many requests (injected)"},
-                                 {"Retry-After": str(cfg["retry_after"])})
+                                 {"Retry-After": self.retry_after(cfg)})
             if method == "GET" and path == "/auth/time":
                 return self.send(200, st.now())
             if not self.authenticated(method, raw, cfg):
                 return
             self.api(method, path, urllib.parse.parse_qs(url.query,
-                                                         keep_blank_values=True), raw)
+                                                         keep_blank_values=True),
+                     raw, cfg)
         finally:
             with LOCK:
                 st.inflight -= 1
                 st.last_ts = time.time()
 
+    def take_write_fault(self):
+        with LOCK:
+            cfg = self.server.st.cfg
+            if cfg["fail_writes"] <= 0:
+                return False
+            cfg["fail_writes"] -= 1
+            return True
+
+    def retry_after(self, cfg):
+        if not cfg["retry_after_date"]:
+            return str(cfg["retry_after"])
+        when = self.server.st.now() + cfg["retry_after"]
+        return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(when))
+
     def authenticated(self, method, raw, cfg):
         st = self.server.st
         h = self.headers
+        echo = ""
+        if cfg["echo_credentials"]:
+            echo = " (consumer key received: %s)" % h.get("X-Ovh-Consumer")
         if h.get("X-Ovh-Application") != st.ak:
-            self.old_error(403, "Invalid application key", "INVALID_KEY")
+            self.old_error(403, "Invalid application key" + echo, "INVALID_KEY")
             return False
         if h.get("X-Ovh-Consumer") != st.ck:
-            self.old_error(403, "Invalid credential", "INVALID_CREDENTIAL")
+            self.old_error(403, "Invalid credential" + echo, "INVALID_CREDENTIAL")
             return False
         ts = h.get("X-Ovh-Timestamp", "")
         if not ts.isdigit():
@@ -190,7 +231,7 @@ class Handler(BaseHTTPRequestHandler):
         return True
 
     # ---- the API ----
-    def api(self, method, path, q, raw):
+    def api(self, method, path, q, raw, cfg):
         st = self.server.st
         m = re.fullmatch(r"/domain/zone/([^/]+)/(record|refresh|record/(\d+))", path)
         if not m:
@@ -209,11 +250,19 @@ class Handler(BaseHTTPRequestHandler):
             return self.new_error(400, "Client::BadRequest", "Invalid JSON")
         if what == "refresh" and method == "POST":
             with LOCK:
-                zone["published"] = copy.deepcopy(zone["staged"])
-                st.refresh[zname] = st.refresh.get(zname, 0) + 1
+                failing = st.cfg["fail_refresh"] > 0
+                if failing:
+                    st.cfg["fail_refresh"] -= 1
+                    st.refresh_failed[zname] = st.refresh_failed.get(zname, 0) + 1
+                else:
+                    zone["published"] = copy.deepcopy(zone["staged"])
+                    st.refresh[zname] = st.refresh.get(zname, 0) + 1
+            if failing:
+                return self.new_error(500, "Server::InternalServerError",
+                                      "Refresh failed (injected)")
             return self.send(200, None)
         if what == "record" and method == "GET":
-            return self.list_records(zone, q)
+            return self.list_records(zone, q, cfg)
         if what == "record" and method == "POST":
             return self.create(zname, zone, body)
         if rid and method == "GET":
@@ -236,13 +285,25 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, None)
         return self.new_error(405, "Client::MethodNotAllowed", "Method not allowed")
 
-    def list_records(self, zone, q):
+    @staticmethod
+    def sub_matches(pattern, sub, like):
+        if not like:
+            return sub == pattern.lower()
+        # SQL LIKE: '_' is any one character, '%' any run; case ignored.
+        rx = "".join("." if c == "_" else ".*" if c == "%" else re.escape(c)
+                     for c in pattern)
+        return re.fullmatch(rx, sub, re.IGNORECASE) is not None
+
+    def list_records(self, zone, q, cfg):
         ft = q.get("fieldType", [None])[0]
         sub = q.get("subDomain", [None])[0]
+        if cfg["ignore_type"]:
+            ft = None
         with LOCK:
             ids = [i for i, r in sorted(zone["staged"].items())
                    if (ft is None or r["fieldType"] == ft)
-                   and (sub is None or r["subDomain"] == sub.lower())]
+                   and (sub is None or
+                        self.sub_matches(sub, r["subDomain"], cfg["like_subdomain"]))]
         return self.send(200, ids)
 
     def check_target(self, ftype, target):
@@ -320,7 +381,10 @@ class Handler(BaseHTTPRequestHandler):
                                        "max_inflight": st.max_inflight,
                                        "errors": st.errors, "writes": st.recent,
                                        "last_ts": st.last_ts,
-                                       "connections": st.connections})
+                                       "connections": st.connections,
+                                       "inflight": st.inflight,
+                                       "order": st.order,
+                                       "refresh_failed": st.refresh_failed})
             if what == "reset" and method == "POST":
                 st.reset()
                 return self.send(200, None)
@@ -402,6 +466,8 @@ def main():
     ap.add_argument("--zones", default="")
     ap.add_argument("--latency-ms", type=int, default=0)
     ap.add_argument("--fail-every", type=int, default=0)
+    ap.add_argument("--fail-refresh", type=int, default=0,
+                    help="fail the next N refresh calls with a 500")
     ap.add_argument("--throttle-every", type=int, default=0)
     ap.add_argument("--retry-after", type=int, default=1)
     ap.add_argument("--skew", type=int, default=0)

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for what the OVH provider parses from the network and
  * from users: error answers (both shapes, headers), record targets (TXT
- * unquoting, addresses), names against zones, URL escaping. Built and run
+ * unquoting, addresses), names against zones, URL escaping, Retry-After
+ * values. Built and run
  * by `make fuzz` (providers/ovh/plugin.mk).
  */
 #include <stdint.h>
@@ -26,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char out[512];
 	long status = size ? 400 + data[0] % 200 : 500;
 	ovh_error_from_answer(status, body, hdr, out, sizeof out);
+	ovh_retry_after_ms(body, 1700000000);
 	static const uint16_t types[] = {DNSFOLLOW_TYPE_TXT, DNSFOLLOW_TYPE_A,
 					 DNSFOLLOW_TYPE_AAAA};
 	for (size_t i = 0; i < 3; i++)

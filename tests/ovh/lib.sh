@@ -1,7 +1,7 @@
 # Shared by tests/ovh/t_*.sh and bench/ovh.sh (sourced after tap.sh):
 # a temp folder, the fake OVH API, a dnsfollow config and helpers.
 #   fake_start [fake_ovh.py options]   start the fake server ($ZONES)
-#   write_ovh_conf [SECRET]            python-ovh ovh.conf in $T
+#   write_ovh_conf [SECRET [CK]]       python-ovh ovh.conf in $T
 #   write_config FILE                  provider "ovh" + static backend lab
 #   placements LINES...                rewrite placements.ini atomically
 #   $CTL ...                           tests/ovh/ovhctl.py on the fake
@@ -29,11 +29,12 @@ fake_start() {
 	cp "$FAKE/ca.pem" "$T/ca.pem"
 }
 
-# python-ovh's ovh.conf, as users have it (secret overridable).
+# python-ovh's ovh.conf, as users have it (secret and consumer key
+# overridable).
 write_ovh_conf() {
 	printf '%s\n' '[default]' 'endpoint=ovh-eu' '' '[ovh-eu]' \
 		"application_key=$OVH_AK" "application_secret=${1:-$OVH_AS}" \
-		"consumer_key=$OVH_CK" >"$T/ovh.conf"
+		"consumer_key=${2:-$OVH_CK}" >"$T/ovh.conf"
 	chmod 600 "$T/ovh.conf"
 }
 

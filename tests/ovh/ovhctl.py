@@ -7,10 +7,12 @@
   ovhctl.py DIR total                      -> number of API calls
   ovhctl.py DIR last                       -> time of the last API answer
   ovhctl.py DIR refresh ZONE               -> refresh calls for ZONE
+  ovhctl.py DIR refresh_failed ZONE        -> refresh calls failed on purpose
   ovhctl.py DIR reset                      -> zero counters
   ovhctl.py DIR config '{"fail_every": 3}'
   ovhctl.py DIR get ZONE SUB TYPE [staged] -> targets (TXT unquoted), sorted, space-separated
   ovhctl.py DIR ttl ZONE SUB TYPE          -> TTLs of the published records
+  ovhctl.py DIR count ZONE SUB TYPE [staged] -> number of records
   ovhctl.py DIR seed ZONE SUB TYPE TARGET [TTL]
 DIR is the folder given to fakectl.sh start (port and ca.pem; OVHCTL_CA
 overrides the CA file, for a server started with --rogue).
@@ -60,6 +62,8 @@ def main(a):
         print(call(d, "GET", "stats")["total"])
     elif cmd == "refresh":
         print(call(d, "GET", "stats")["refresh"].get(a[3], 0))
+    elif cmd == "refresh_failed":
+        print(call(d, "GET", "stats")["refresh_failed"].get(a[3], 0))
     elif cmd == "reset":
         call(d, "POST", "reset", "")
     elif cmd == "config":
@@ -67,6 +71,9 @@ def main(a):
     elif cmd == "get":
         state = a[6] if len(a) > 6 else "published"
         print(" ".join(sorted(unquote(r["target"]) for r in records(d, a[3], a[4], a[5], state))))
+    elif cmd == "count":
+        state = a[6] if len(a) > 6 else "published"
+        print(len(records(d, a[3], a[4], a[5], state)))
     elif cmd == "ttl":
         print(" ".join(str(r["ttl"]) for r in records(d, a[3], a[4], a[5])))
     elif cmd == "seed":

@@ -1,7 +1,8 @@
 #!/bin/sh
 # End-to-end faults: dnsfollow + static backend + OVH provider against the
-# fake OVH API injecting 500s, 429s and clock skew; wrong credentials; a
-# server whose certificate is not from the configured CA; daemon mode.
+# fake OVH API injecting 500s, 429s, failed refreshes and clock skew; wrong
+# credentials (never logged, even when the server repeats them); a server
+# whose certificate is not from the configured CA; daemon mode.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/ovh/lib.sh"
 DPID=""
@@ -53,6 +54,26 @@ check "429: throttling was injected" \
 	python3 -c "import json,sys; sys.exit(json.loads(sys.argv[1])['errors'].get('429',0)==0)" "$($CTL stats)"
 check "429: published" [ "$(get a.test git A)|$(get b.test www A)" = "192.0.2.12|198.51.100.21" ]
 
+# --- a failed refresh: owed to the zone, paid by the next pass ----------------------
+# Every attempt at a.test's refresh fails, so its write stays staged. The
+# run's retry pass reads that staged state (in sync, nothing to apply): the
+# plugin sends the refresh it owes first, and the change is published.
+placements '[gogs]' 'addresses = 192.0.2.13, 2001:db8::10' '[web]' 'addresses = 198.51.100.21'
+$CTL reset
+$CTL config '{"fail_refresh": 3}'
+df -c "$T/df.ini" --once -v; rc=$?
+$CTL config '{"fail_refresh": 0}'
+check "failed refresh: the run converges on its retry pass (exit 0)" [ "$rc" = 0 ]
+check "failed refresh: three refresh attempts failed" [ "$($CTL refresh_failed a.test)" = 3 ]
+check "failed refresh: the change is published" [ "$(get a.test git A)" = "192.0.2.13" ]
+check "failed refresh: then exactly one refresh succeeded" [ "$($CTL refresh a.test)" = 1 ]
+check "failed refresh: the retry pass wrote nothing again" [ "$($CTL writes)" = 1 ]
+check "failed refresh: the owed refresh is logged" grep -q "publishing changes an earlier pass staged" "$DF_ERR"
+$CTL reset
+df -c "$T/df.ini" --once; rc=$?
+check "failed refresh: next pass in sync, no write, no refresh" \
+	[ "$rc:$($CTL writes):$($CTL refresh a.test)$($CTL refresh b.test)" = "0:0:00" ]
+
 # --- wrong secret: permanent error, nothing changes ------------------------------------
 write_ovh_conf wrongSecretWrongSecretWrongSecre
 placements '[gogs]' 'addresses = 192.0.2.99' '[web]' 'addresses = 198.51.100.99'
@@ -61,13 +82,30 @@ df -c "$T/df.ini" --once -v; rc=$?
 check "wrong secret: exit 1 (permanent)" [ "$rc" = 1 ]
 check "wrong secret: error names the OVH refusal" grep -q "INVALID_SIGNATURE" "$DF_ERR"
 check "wrong secret: error carries the query id" grep -q "query id FAKE" "$DF_ERR"
+check "wrong secret: error names the file each key came from" \
+	grep -q "credentials used: application_key from $T/ovh.conf, application_secret from $T/ovh.conf, consumer_key from $T/ovh.conf" "$DF_ERR"
 check "wrong secret: nothing written" [ "$($CTL writes)" = 0 ]
 check "wrong secret: published records unchanged" \
-	[ "$(get a.test git A)|$(get b.test www A)" = "192.0.2.12|198.51.100.21" ]
+	[ "$(get a.test git A)|$(get b.test www A)" = "192.0.2.13|198.51.100.21" ]
 check "wrong secret: no retry storm (<= 8 calls)" [ "$($CTL total)" -le 8 ]
 check "wrong secret: the secret is not logged" sh -c "! grep -q wrongSecret '$DF_ERR'"
 
+# --- a 403 repeating the consumer key read from ovh.conf: masked in the debug log ---------
+write_ovh_conf "$OVH_AS" wrongConsumerKeyFromFile0001
+$CTL config '{"echo_credentials": 1}'
+$CTL reset
+df -c "$T/df.ini" --once -v; rc=$?
+$CTL config '{"echo_credentials": 0}'
+check "wrong consumer key: exit 1 (permanent)" [ "$rc" = 1 ]
+check "wrong consumer key: INVALID_CREDENTIAL, naming the file it came from" \
+	grep -q "INVALID_CREDENTIAL.*consumer_key from $T/ovh.conf" "$DF_ERR"
+check "wrong consumer key: the server's echo of it is masked" \
+	grep -q "consumer key received: \*\*\*" "$DF_ERR"
+check "wrong consumer key: never in the debug log" sh -c "! grep -q wrongConsumerKey '$DF_ERR'"
+check "wrong consumer key: nothing written" [ "$($CTL writes)" = 0 ]
+
 # --- environment overrides the file -------------------------------------------------------
+write_ovh_conf wrongSecretWrongSecretWrongSecre
 OVH_APPLICATION_SECRET=$OVH_AS df -c "$T/df.ini" --once; rc=$?
 check "OVH_APPLICATION_SECRET overrides ovh.conf" [ "$rc" = 0 ]
 check "env credentials: published" [ "$(get a.test git A)" = "192.0.2.99" ]

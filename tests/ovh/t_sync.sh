@@ -87,6 +87,13 @@ check "address removed: exits 0" [ "$rc" = 0 ]
 check "address removed: one DELETE" [ "$($CTL calls 'DELETE /domain/zone/{zone}/record/{id}')" = 1 ]
 check "address removed: published" [ "$(get a.test git A)" = "192.0.2.11" ]
 
+# --- plain http:// to a remote host is refused at start -------------------------------
+sed "s|^endpoint = .*|endpoint = http://192.0.2.1:8080/1.0|" "$T/df.ini" >"$T/clear.ini"
+df -c "$T/clear.ini" --once; rc=$?
+check "plain http:// to a remote host: refused at start (exit 78)" [ "$rc" = 78 ]
+check "plain http:// to a remote host: one clear line" \
+	grep -q 'refusing http:// to "192.0.2.1".*clear text' "$DF_ERR"
+
 # --- credentials as config keys, secrets through KEY_file (Docker secrets) -----
 printf '%s\n' "$OVH_AS" >"$T/as.secret"
 printf '%s\n' "$OVH_CK" >"$T/ck.secret"

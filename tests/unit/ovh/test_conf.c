@@ -1,5 +1,6 @@
 /* OVH provider: python-ovh's ovh.conf format, credential precedence
- * (config > environment > files in search order) and create() errors. */
+ * (config > environment > files in search order), create() errors, the
+ * credentials file's permissions and the masking of secrets it holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,7 +143,31 @@ static void precedence(void **state)
 	assert_string_equal(c.application_key, "AKetc");
 	assert_string_equal(c.application_secret, "AShome");
 	assert_string_equal(c.consumer_key, "CKcwd");
+	assert_string_equal(c.ak_from, path("etc.conf"));
+	assert_string_equal(c.as_from, path("home.conf"));
+	assert_string_equal(c.ck_from, path("cwd.conf"));
 	ovh_creds_free(&c);
+
+	/* Incomplete: the error says where the keys it found came from. */
+	char want[700];
+	write_file("home.conf", "[ovh-eu]\nconsumer_key=CKhome\n", 0600);
+	write_file("etc.conf", "[default]\nendpoint=ovh-eu\n[ovh-eu]\n"
+		   "application_key=AKetc\n", 0600);
+	assert_int_equal(resolve(&given, NULL, &c, err, sizeof err), -EINVAL);
+	snprintf(want, sizeof want, "no application_secret for endpoint "
+		 "ovh-eu: set it in the provider section, in "
+		 "OVH_APPLICATION_SECRET, or in an ovh.conf (credentials = "
+		 "PATH, or ./ovh.conf, ~/.ovh.conf, /etc/ovh.conf); found: "
+		 "application_key from %s, no application_secret, consumer_key "
+		 "from %s", path("etc.conf"), path("cwd.conf"));
+	assert_string_equal(err, want);
+	assert_null(strstr(err, "CKcwd"));
+	assert_null(strstr(err, "AKetc"));
+	write_file("etc.conf", "[default]\nendpoint=ovh-eu\n[ovh-eu]\n"
+		   "application_key=AKetc\napplication_secret=ASetc\n"
+		   "consumer_key=CKetc\n", 0600);
+	write_file("home.conf", "[ovh-eu]\napplication_secret=AShome\n"
+		   "consumer_key=CKhome\n", 0600);
 
 	/* Environment overrides files. */
 	setenv("OVH_CONSUMER_KEY", "CKenv", 1);
@@ -151,7 +176,8 @@ static void precedence(void **state)
 	assert_string_equal(c.application_key, "AKenv");
 	assert_string_equal(c.consumer_key, "CKenv");
 	assert_string_equal(c.application_secret, "AShome");
-	assert_string_equal(c.source, "OVH_APPLICATION_KEY");
+	assert_string_equal(c.ak_from, "OVH_APPLICATION_KEY");
+	assert_string_equal(c.ck_from, "OVH_CONSUMER_KEY");
 	ovh_creds_free(&c);
 
 	/* Config keys override the environment. */
@@ -159,6 +185,12 @@ static void precedence(void **state)
 	assert_int_equal(resolve(&given, NULL, &c, err, sizeof err), 0);
 	assert_string_equal(c.consumer_key, "CKcfg");
 	assert_string_equal(c.application_key, "AKenv");
+	char from[600];
+	ovh_creds_sources(&c, from, sizeof from);
+	snprintf(want, sizeof want, "application_key from OVH_APPLICATION_KEY, "
+		 "application_secret from %s, consumer_key from the provider "
+		 "section", path("home.conf"));
+	assert_string_equal(from, want);
 	ovh_creds_free(&c);
 	clear_env();
 
@@ -187,6 +219,10 @@ static void precedence(void **state)
 	assert_string_equal(c.endpoint, "https://127.0.0.1:15500/1.0");
 	assert_string_equal(c.application_key, "AKfile1");
 	ovh_creds_free(&c);
+	/* A named endpoint never borrows another region's keys. */
+	given.endpoint = "ovh-us";
+	assert_int_equal(resolve(&given, path("given.conf"), &c, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "no application_key for endpoint ovh-us"));
 }
 
 static int create(const struct dnsfollow_host *h, const char *const *kvs,
@@ -224,6 +260,25 @@ static void create_errors(void **state)
 	assert_int_equal(create(h, bad_inflight2, &self), -EINVAL);
 	const char *bad_burst[] = {cred, "burst=-1", NULL};
 	assert_int_equal(create(h, bad_burst, &self), -EINVAL);
+	/* A rate so low that queued calls would wait for hours. */
+	const char *slow[] = {cred, "rate_limit=0.05", NULL};
+	assert_int_equal(create(h, slow, &self), -EINVAL);
+	assert_non_null(strstr(testhost_error(h), "rate_limit: expected 0 (no "
+				"limit) or at least 0.1 requests per second"));
+	const char *slowest_ok[] = {cred, "rate_limit=0.1", NULL};
+	assert_int_equal(create(h, slowest_ok, &self), 0);
+	dnsfollow_plugin.destroy(self);
+	const char *unlimited[] = {cred, "rate_limit=0", NULL};
+	assert_int_equal(create(h, unlimited, &self), 0);
+	dnsfollow_plugin.destroy(self);
+
+	/* Clear text only to this machine. */
+	const char *clear[] = {cred, "endpoint=http://192.0.2.1:8080/1.0", NULL};
+	assert_int_equal(create(h, clear, &self), -EINVAL);
+	assert_non_null(strstr(testhost_error(h), "clear text"));
+	const char *local[] = {cred, "endpoint=http://127.0.0.1:8080/1.0", NULL};
+	assert_int_equal(create(h, local, &self), 0);
+	dnsfollow_plugin.destroy(self);
 
 	/* Missing secret: the message names the key, never a value. */
 	write_file("nosecret.conf", "[default]\nendpoint=ovh-eu\n[ovh-eu]\n"
@@ -237,58 +292,149 @@ static void create_errors(void **state)
 	assert_null(strstr(testhost_error(h), "CKsecretvalue"));
 	assert_null(strstr(testhost_log(h), "CKsecretvalue"));
 
-	/* A credentials file readable by others is used, with a warning. */
-	write_file("open.conf", conf_eu, 0644);
-	char cred3[600];
-	snprintf(cred3, sizeof cred3, "credentials=%s", path("open.conf"));
-	const char *open_[] = {cred3, NULL};
-	testhost_clear(h);
-	assert_int_equal(create(h, open_, &self), 0);
-	dnsfollow_plugin.destroy(self);
-	assert_non_null(strstr(testhost_log(h), "readable by other users"));
-	assert_null(strstr(testhost_log(h), "ASfile1"));
 	testhost_free(h);
 }
 
-/* Without `credentials`, the plugin searches ./ovh.conf then ~/.ovh.conf. */
+/* A credentials file readable by its group or by others is used, with a
+ * warning naming who can read it; 0600 and 0400 are quiet. */
+static void permissions(void **state)
+{
+	(void)state;
+	const struct dnsfollow_host *h = testhost_new("ovh");
+	static const struct {
+		mode_t mode;
+		const char *warning;
+	} cases[] = {
+		{0600, NULL},
+		{0400, NULL},
+		{0640, "readable by its group (mode 640)"},
+		{0604, "readable by other users (mode 604)"},
+		{0644, "readable by its group and other users (mode 644)"},
+	};
+	char cred[600];
+	snprintf(cred, sizeof cred, "credentials=%s", path("perm.conf"));
+	const char *kv[] = {cred, NULL};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		write_file("perm.conf", conf_eu, cases[i].mode);
+		void *self = NULL;
+		testhost_clear(h);
+		assert_int_equal(create(h, kv, &self), 0);
+		dnsfollow_plugin.destroy(self);
+		const char *log = testhost_log(h);
+		if (!cases[i].warning && strstr(log, "readable by"))
+			fail_msg("mode %o: %s", (unsigned)cases[i].mode, log);
+		if (cases[i].warning && (!strstr(log, cases[i].warning) ||
+					 !strstr(log, path("perm.conf"))))
+			fail_msg("mode %o: %s", (unsigned)cases[i].mode, log);
+	}
+	testhost_free(h);
+}
+
+/* Secrets read from a file or the environment are registered with the
+ * host, so no log line or error shows them; one too short to be masked is
+ * refused, naming where it came from but not the value. */
+static void secrets_registered(void **state)
+{
+	(void)state;
+	const struct dnsfollow_host *h = testhost_new("ovh");
+	write_file("sec.conf", "[default]\nendpoint=ovh-eu\n[ovh-eu]\n"
+		   "application_key=AKsec\napplication_secret=ASfromFile42\n"
+		   "consumer_key=CKshouldBeMasked\n", 0600);
+	setenv("OVH_APPLICATION_SECRET", "ASfromEnv1234", 1);
+	char cred[600];
+	snprintf(cred, sizeof cred, "credentials=%s", path("sec.conf"));
+	const char *kv[] = {cred, NULL};
+	void *self = NULL;
+	assert_int_equal(create(h, kv, &self), 0);
+	dnsfollow_plugin.destroy(self);
+	h->log(h, DNSFOLLOW_LOG_DEBUG, "leak %s %s", "CKshouldBeMasked",
+	       "ASfromEnv1234");
+	h->error(h, -EACCES, "leak %s", "CKshouldBeMasked");
+	assert_null(strstr(testhost_log(h), "CKshouldBeMasked"));
+	assert_null(strstr(testhost_log(h), "ASfromEnv1234"));
+	assert_non_null(strstr(testhost_log(h), "leak *** ***"));
+	assert_string_equal(testhost_error(h), "leak ***");
+
+	setenv("OVH_APPLICATION_SECRET", "q9Z", 1);
+	testhost_clear(h);
+	assert_int_equal(create(h, kv, &self), -EINVAL);
+	assert_string_equal(testhost_error(h), "application_secret from "
+			    "OVH_APPLICATION_SECRET is too short to be masked "
+			    "in logs (fewer than 4 characters); refusing it");
+	clear_env();
+	testhost_free(h);
+}
+
+/* python-ovh's search list, highest priority first. */
+static void default_paths(void **state)
+{
+	(void)state;
+	const char *old_home = getenv("HOME");
+	char *saved = old_home ? strdup(old_home) : NULL;
+	char buf[300];
+	const char *p[4];
+	setenv("HOME", "/home/someone", 1);
+	ovh_default_paths(buf, sizeof buf, p);
+	assert_string_equal(p[0], "./ovh.conf");
+	assert_string_equal(p[1], "/home/someone/.ovh.conf");
+	assert_string_equal(p[2], "/etc/ovh.conf");
+	assert_null(p[3]);
+	unsetenv("HOME");
+	ovh_default_paths(buf, sizeof buf, p);
+	assert_string_equal(p[1], "/etc/ovh.conf");
+	assert_null(p[2]);
+	if (saved)
+		setenv("HOME", saved, 1);
+	free(saved);
+}
+
+static int create_paths(const struct dnsfollow_host *h, const char *const *kvs,
+			const char *const *paths, void **self)
+{
+	struct dnsfollow_kv kv[16];
+	size_t n = testhost_kv(kv, 16, kvs);
+	return ovh_create_with_paths(h, kv, n, paths, self);
+}
+
+/* Without `credentials`, the files of the search list are merged key by
+ * key, the first file holding a key winning. The list is the test's own,
+ * so whatever /etc/ovh.conf this machine has does not matter. */
 static void search_list(void **state)
 {
 	(void)state;
-	char old_cwd[512], home[300];
-	assert_non_null(getcwd(old_cwd, sizeof old_cwd));
-	const char *old_home = getenv("HOME");
-	char *saved_home = old_home ? strdup(old_home) : NULL;
-	snprintf(home, sizeof home, "%s/home", dir);
-	assert_int_equal(mkdir(home, 0700), 0);
-	write_file("home/.ovh.conf", conf_eu, 0600);
-	setenv("HOME", home, 1);
-	assert_int_equal(chdir(dir), 0);
-
+	const char *paths[] = {path("cwd.conf"), path("home.conf"),
+			       path("etc.conf"), NULL};
+	write_file("home.conf", conf_eu, 0600);
 	const struct dnsfollow_host *h = testhost_new("ovh");
 	void *self = NULL;
 	const char *none[] = {"endpoint=https://127.0.0.1:15500/1.0", NULL};
-	assert_int_equal(create(h, none, &self), 0);
+	assert_int_equal(create_paths(h, none, paths, &self), 0);
 	struct ovh *o = self;
 	assert_string_equal(o->cr.application_key, "AKfile1");
-	assert_non_null(strstr(o->cr.source, "home/.ovh.conf"));
+	assert_string_equal(o->cr.ak_from, path("home.conf"));
 	dnsfollow_plugin.destroy(self);
 
-	/* ./ovh.conf wins over ~/.ovh.conf. */
-	write_file("ovh.conf", "[default]\nendpoint=ovh-eu\n[ovh-eu]\napplication_key=AKcwd\n", 0600);
-	assert_int_equal(create(h, none, &self), 0);
+	/* The first file wins over the second, key by key; the third fills
+	 * in what neither has. */
+	write_file("cwd.conf", "[default]\nendpoint=ovh-eu\n[ovh-eu]\n"
+		   "application_key=AKcwd\n", 0600);
+	write_file("home.conf", "[ovh-eu]\napplication_key=AKhome\n"
+		   "consumer_key=CKhome\n", 0600);
+	write_file("etc.conf", "[ovh-eu]\napplication_key=AKetc\n"
+		   "application_secret=ASetc\nconsumer_key=CKetc\n", 0600);
+	assert_int_equal(create_paths(h, none, paths, &self), 0);
 	o = self;
 	assert_string_equal(o->cr.application_key, "AKcwd");
-	assert_string_equal(o->cr.consumer_key, "CKfile1");
+	assert_string_equal(o->cr.consumer_key, "CKhome");
+	assert_string_equal(o->cr.application_secret, "ASetc");
 	assert_string_equal(o->base, "https://127.0.0.1:15500/1.0");
 	dnsfollow_plugin.destroy(self);
-	testhost_free(h);
 
-	assert_int_equal(chdir(old_cwd), 0);
-	if (saved_home)
-		setenv("HOME", saved_home, 1);
-	else
-		unsetenv("HOME");
-	free(saved_home);
+	/* None of them: the error names what is missing. */
+	const char *nowhere[] = {path("no1.conf"), path("no2.conf"), NULL};
+	assert_int_equal(create_paths(h, none, nowhere, &self), -EINVAL);
+	assert_non_null(strstr(testhost_error(h), "no application_key"));
+	testhost_free(h);
 }
 
 static void descriptor(void **state)
@@ -312,6 +458,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(parse_python_ovh_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(precedence, setup, teardown),
 		cmocka_unit_test_setup_teardown(create_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(permissions, setup, teardown),
+		cmocka_unit_test_setup_teardown(secrets_registered, setup, teardown),
+		cmocka_unit_test(default_paths),
 		cmocka_unit_test_setup_teardown(search_list, setup, teardown),
 		cmocka_unit_test(descriptor),
 	};

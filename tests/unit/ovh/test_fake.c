@@ -124,7 +124,9 @@ static void reset(const char *config)
 	json_decref(ctl("POST", "reset", ""));
 	json_decref(ctl("POST", "config",
 			"{\"latency_ms\":0,\"fail_every\":0,\"throttle_every\":0,"
-			"\"skew\":0,\"retry_after\":1}"));
+			"\"skew\":0,\"retry_after\":1,\"retry_after_date\":0,"
+			"\"fail_refresh\":0,\"fail_writes\":0,\"like_subdomain\":0,"
+			"\"ignore_type\":0,\"echo_credentials\":0}"));
 	if (config)
 		json_decref(ctl("POST", "config", config));
 }
@@ -151,34 +153,50 @@ static void zone_targets(const char *zone, const char *state_, const char *sub,
 	json_decref(j);
 }
 
-static void *make(const char *const *extra)
+/* An instance on host `on`: the fake's endpoint and CA, no rate limit,
+ * the fake account's credentials unless `creds` is 0, then `extra`
+ * ("key=value", NULL-ended), which wins over all of those. */
+static void *make_with(const struct dnsfollow_host *on, int creds,
+		       const char *const *extra)
 {
 	static char ep[128], ca[200];
 	snprintf(ep, sizeof ep, "endpoint=https://127.0.0.1:%d/1.0", port);
 	snprintf(ca, sizeof ca, "ca_file=%s/ca.pem", dir);
-	const char *kvs[24] = {ep, ca, "application_key=fakeAppKey0000001",
-			       "application_secret=fakeAppSecret00000000000000000001",
-			       "consumer_key=fakeConsumerKey0000000000000001",
-			       "rate_limit=0"};
-	size_t n = 6;
-	for (size_t i = 0; extra && extra[i] && n < 23; i++)
+	const char *base[] = {ep, ca, "rate_limit=0",
+			      "application_key=fakeAppKey0000001",
+			      "application_secret=fakeAppSecret00000000000000000001",
+			      "consumer_key=fakeConsumerKey0000000000000001"};
+	const char *kvs[24];
+	size_t n = 0, nbase = creds ? 6 : 3;
+	/* The extras first: the first value of a key wins. */
+	for (size_t i = 0; extra && extra[i] && n < 16; i++)
 		kvs[n++] = extra[i];
+	for (size_t i = 0; i < nbase; i++)
+		kvs[n++] = base[i];
 	kvs[n] = NULL;
 	struct dnsfollow_kv kv[24];
-	/* Put the extras first so they win over the defaults above. */
 	size_t m = testhost_kv(kv, 24, kvs);
-	struct dnsfollow_kv sorted[24];
-	size_t k = 0;
-	for (size_t i = 6; i < m; i++)
-		sorted[k++] = kv[i];
-	for (size_t i = 0; i < 6 && i < m; i++)
-		sorted[k++] = kv[i];
 	void *self = NULL;
 	testhost_clear(h);
-	int rc = dnsfollow_plugin.create(h, sorted, k, &self);
+	int rc = dnsfollow_plugin.create(on, kv, m, &self);
 	if (rc != 0)
 		fail_msg("create: %s", testhost_error(h));
 	return self;
+}
+
+static void *make(const char *const *extra)
+{
+	return make_with(h, 1, extra);
+}
+
+static void *make_on(const struct dnsfollow_host *on, const char *const *extra)
+{
+	return make_with(on, 1, extra);
+}
+
+static void *make_bare(const char *const *extra)
+{
+	return make_with(h, 0, extra);
 }
 
 /* read() result collected as "name TYPE ttl rdata,rdata;" lines. */
@@ -385,9 +403,12 @@ static void concurrency(void **state)
 	assert_int_equal(ops->apply(self, "a.test", ch, 12), 0);
 	uint64_t fast = h->now_ms() - t0;
 	long peak = stat_of("max_inflight", NULL);
-	assert_true(peak >= 2 && peak <= 4);
-	/* 13 calls over kept-alive connections: at most one per thread. */
-	assert_true(stat_of("connections", NULL) <= 4);
+	assert_true(peak >= 2 && peak <= 4); /* calls really overlap */
+	/* 13 calls over kept-alive connections: at most one per thread,
+	 * so connections are reused. */
+	long conns = stat_of("connections", NULL);
+	assert_true(conns >= 1 && conns <= 4);
+	assert_true(stat_of("total", NULL) > conns);
 	assert_int_equal(stat_of("refresh", "a.test"), 1);
 	dnsfollow_plugin.destroy(self);
 
@@ -453,6 +474,13 @@ static void faults_and_throttling(void **state)
 	assert_int_equal(rc, -EAGAIN);
 	assert_int_equal(testhost_retry_after(h), 30000);
 	assert_non_null(strstr(testhost_error(h), "HTTP 429"));
+	/* The same as an HTTP date. */
+	reset("{\"throttle_every\":1,\"retry_after\":30,\"retry_after_date\":1}");
+	testhost_clear(h);
+	assert_int_equal(read_git(self, &s), -EAGAIN);
+	unsigned ra = testhost_retry_after(h);
+	if (ra < 28000 || ra > 30000)
+		fail_msg("retry after %u ms", ra);
 	/* Every call failing: a temporary error, with the OVH text. */
 	reset("{\"fail_every\":1}");
 	rc = read_git(self, &s);
@@ -513,6 +541,425 @@ static void permanent_errors(void **state)
 	dnsfollow_plugin.destroy(self);
 }
 
+/* The i-th API call the fake saw since the last reset, or "". */
+static void call_at(size_t i, char *out, size_t cap)
+{
+	json_t *j = ctl("GET", "stats", NULL);
+	const char *v = json_string_value(json_array_get(json_object_get(j, "order"), i));
+	snprintf(out, cap, "%s", v ? v : "");
+	json_decref(j);
+}
+
+static struct dnsfollow_change set_a(const char *name, const char *const *addr,
+				     const struct dnsfollow_rrset *old)
+{
+	return (struct dnsfollow_change){
+		DNSFOLLOW_CHANGE_SET, {name, DNSFOLLOW_TYPE_A, 60, 1, addr}, old};
+}
+
+#define REFRESH "POST /domain/zone/{zone}/refresh"
+
+/* A refresh that fails leaves writes staged, which read() cannot tell from
+ * published ones: the zone owes a refresh, sent first thing in its next
+ * read() or apply(), until one succeeds. Otherwise exactly one refresh per
+ * zone per pass that wrote, none in passes that did not. */
+static void failed_refresh_is_owed(void **state)
+{
+	(void)state;
+	reset(NULL);
+	void *self = make(NULL);
+	struct dnsfollow_rrkey k = {"rf.a.test", DNSFOLLOW_TYPE_A};
+	struct seen s = {0};
+	char t[256], first[128];
+	/* Never applied, nothing owed: reads (all --dry-run does) send none. */
+	assert_int_equal(ops->read(self, "a.test", &k, 1, collect, &s), 0);
+	assert_int_equal(calls(REFRESH), 0);
+
+	/* Every attempt at the refresh fails: the write stays staged. */
+	const char *v1[] = {"192.0.2.61"};
+	struct dnsfollow_change c1 = set_a("rf.a.test", v1, NULL);
+	reset("{\"fail_refresh\":3}");
+	int rc = ops->apply(self, "a.test", &c1, 1);
+	assert_true(dnsfollow_err_is_temporary(rc));
+	assert_non_null(strstr(testhost_error(h), "refresh: HTTP 500"));
+	assert_int_equal(stat_of("refresh_failed", "a.test"), 3);
+	zone_targets("a.test", "staged", "rf", "A", t, sizeof t);
+	assert_string_equal(t, "192.0.2.61");
+	zone_targets("a.test", "published", "rf", "A", t, sizeof t);
+	assert_string_equal(t, "");
+
+	/* The next pass's read sends the refresh owed before anything else,
+	 * then reads (and finds the staged record, so no apply follows). */
+	reset(NULL);
+	memset(&s, 0, sizeof s);
+	assert_int_equal(ops->read(self, "a.test", &k, 1, collect, &s), 0);
+	assert_string_equal(s.text, "rf.a.test A 60 192.0.2.61;");
+	call_at(0, first, sizeof first);
+	assert_string_equal(first, REFRESH);
+	assert_int_equal(calls(REFRESH), 1);
+	zone_targets("a.test", "published", "rf", "A", t, sizeof t);
+	assert_string_equal(t, "192.0.2.61");
+
+	/* Paid: the next read sends none, a pass that writes exactly one. */
+	reset(NULL);
+	assert_int_equal(ops->read(self, "a.test", &k, 1, collect, &s), 0);
+	assert_int_equal(calls(REFRESH), 0);
+	const char *v2[] = {"192.0.2.62"};
+	struct dnsfollow_rrset old1 = {"rf.a.test", DNSFOLLOW_TYPE_A, 60, 1, v1};
+	struct dnsfollow_change c2 = set_a("rf.a.test", v2, &old1);
+	assert_int_equal(ops->apply(self, "a.test", &c2, 1), 0);
+	assert_int_equal(calls(REFRESH), 1);
+	assert_int_equal(stat_of("refresh", "b.test"), 0);
+	dnsfollow_plugin.destroy(self);
+}
+
+/* apply() pays a refresh owed before its own writes; a read() whose owed
+ * refresh fails again returns that temporary error and reads nothing. */
+static void owed_refresh_in_apply(void **state)
+{
+	(void)state;
+	reset(NULL);
+	void *self = make(NULL);
+	struct dnsfollow_rrkey k = {"ra.a.test", DNSFOLLOW_TYPE_A};
+	struct seen s = {0};
+	char t[256], first[128];
+	const char *v2[] = {"192.0.2.62"};
+	struct dnsfollow_change c2 = set_a("ra.a.test", v2, NULL);
+	assert_int_equal(ops->apply(self, "a.test", &c2, 1), 0);
+
+	/* Owed; the next apply() pays it first, then sends its own
+	 * refresh after its writes. */
+	const char *v3[] = {"192.0.2.63"};
+	struct dnsfollow_rrset old2 = {"ra.a.test", DNSFOLLOW_TYPE_A, 60, 1, v2};
+	struct dnsfollow_change c3 = set_a("ra.a.test", v3, &old2);
+	reset("{\"fail_refresh\":3}");
+	assert_true(dnsfollow_err_is_temporary(ops->apply(self, "a.test", &c3, 1)));
+	reset(NULL);
+	const char *w1[] = {"192.0.2.64"};
+	struct dnsfollow_change c4 = set_a("rf2.a.test", w1, NULL);
+	assert_int_equal(ops->apply(self, "a.test", &c4, 1), 0);
+	call_at(0, first, sizeof first);
+	assert_string_equal(first, REFRESH);
+	assert_int_equal(calls(REFRESH), 2);
+	zone_targets("a.test", "published", "ra", "A", t, sizeof t);
+	assert_string_equal(t, "192.0.2.63");
+
+	/* Still failing: read() returns the refresh's temporary error and
+	 * reads nothing; it is sent again next time. */
+	const char *v5[] = {"192.0.2.65"};
+	struct dnsfollow_rrset old3 = {"ra.a.test", DNSFOLLOW_TYPE_A, 60, 1, v3};
+	struct dnsfollow_change c5 = set_a("ra.a.test", v5, &old3);
+	reset("{\"fail_refresh\":6}");
+	assert_true(dnsfollow_err_is_temporary(ops->apply(self, "a.test", &c5, 1)));
+	int rc = ops->read(self, "a.test", &k, 1, collect, &s);
+	assert_true(dnsfollow_err_is_temporary(rc));
+	assert_non_null(strstr(testhost_error(h), "not published yet"));
+	assert_int_equal(calls("GET /domain/zone/{zone}/record"), 0);
+	reset(NULL);
+	memset(&s, 0, sizeof s);
+	assert_int_equal(ops->read(self, "a.test", &k, 1, collect, &s), 0);
+	assert_string_equal(s.text, "ra.a.test A 60 192.0.2.65;");
+	zone_targets("a.test", "published", "ra", "A", t, sizeof t);
+	assert_string_equal(t, "192.0.2.65");
+	dnsfollow_plugin.destroy(self);
+}
+
+/* A POST answered with a 500 may have been carried out: it is not sent
+ * again (no duplicate), and the zone is refreshed at once in case it was
+ * staged. The server has finished with it, so nothing more is owed. */
+static void uncertain_write(void **state)
+{
+	(void)state;
+	reset(NULL);
+	void *self = make(NULL);
+	struct dnsfollow_rrkey k = {"u1.a.test", DNSFOLLOW_TYPE_A};
+	struct seen s = {0};
+	assert_int_equal(ops->read(self, "a.test", &k, 1, collect, &s), 0);
+	const char *a[] = {"192.0.2.66"};
+	struct dnsfollow_change c = set_a("u1.a.test", a, NULL);
+	reset("{\"fail_writes\":1}");
+	assert_int_equal(ops->apply(self, "a.test", &c, 1), -EAGAIN);
+	assert_int_equal(calls("POST /domain/zone/{zone}/record"), 1);
+	assert_int_equal(calls(REFRESH), 1);
+	reset(NULL);
+	assert_int_equal(ops->read(self, "a.test", &k, 1, collect, &s), 0);
+	assert_int_equal(s.n, 0); /* the fake refused it before doing it */
+	assert_int_equal(calls(REFRESH), 0);
+	assert_int_equal(ops->apply(self, "a.test", &c, 1), 0);
+	char t[128];
+	zone_targets("a.test", "published", "u1", "A", t, sizeof t);
+	assert_string_equal(t, "192.0.2.66");
+	dnsfollow_plugin.destroy(self);
+}
+
+/* OVH documents its subDomain filter as a LIKE pattern ('_' is any
+ * character, case ignored): records of other names, or of other types,
+ * that come back with a list call are skipped, not an error, and are not
+ * fetched again on the next pass. */
+static void lookalikes_skipped(void **state)
+{
+	(void)state;
+	reset("{\"like_subdomain\":1,\"ignore_type\":1}");
+	static const char *const seeds[] = {
+		"{\"zone\":\"a.test\",\"subDomain\":\"LA\",\"fieldType\":\"A\","
+		"\"target\":\"192.0.2.70\",\"ttl\":60}",
+		"{\"zone\":\"a.test\",\"subDomain\":\"_dnsfollow.la\",\"fieldType\":"
+		"\"TXT\",\"target\":\"\\\"" MARK "\\\"\",\"ttl\":60}",
+		"{\"zone\":\"a.test\",\"subDomain\":\"xdnsfollow.la\",\"fieldType\":"
+		"\"TXT\",\"target\":\"\\\"someone else\\\"\",\"ttl\":60}",
+		"{\"zone\":\"a.test\",\"subDomain\":\"_dnsfollow.la\",\"fieldType\":"
+		"\"A\",\"target\":\"192.0.2.99\",\"ttl\":60}",
+		"{\"zone\":\"a.test\",\"subDomain\":\"_dnsfollow.la\",\"fieldType\":"
+		"\"MX\",\"target\":\"10 mx.a.test.\",\"ttl\":60}",
+	};
+	for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++)
+		json_decref(ctl("POST", "seed", seeds[i]));
+	void *self = make(NULL);
+	const struct dnsfollow_rrkey k[] = {
+		{"la.a.test", DNSFOLLOW_TYPE_A},
+		{"_dnsfollow.la.a.test", DNSFOLLOW_TYPE_TXT},
+	};
+	struct seen s = {0};
+	testhost_clear(h);
+	assert_int_equal(ops->read(self, "a.test", k, 2, collect, &s), 0);
+	assert_string_equal(s.text, "la.a.test A 60 192.0.2.70;"
+			    "_dnsfollow.la.a.test TXT 60 " MARK ";");
+	assert_non_null(strstr(testhost_log(h), "(TXT \"xdnsfollow.la\") came "
+			       "with the list for TXT \"_dnsfollow.la\": skipped"));
+	assert_non_null(strstr(testhost_log(h), "(A \"_dnsfollow.la\") came "
+			       "with the list for TXT \"_dnsfollow.la\": skipped"));
+	/* The filed look-alikes are not fetched again (the MX, which we
+	 * cannot file, is). */
+	reset("{\"like_subdomain\":1,\"ignore_type\":1}");
+	memset(&s, 0, sizeof s);
+	assert_int_equal(ops->read(self, "a.test", k, 2, collect, &s), 0);
+	assert_int_equal(calls("GET /domain/zone/{zone}/record/{id}"), 1);
+	assert_string_equal(s.text, "la.a.test A 60 192.0.2.70;"
+			    "_dnsfollow.la.a.test TXT 60 " MARK ";");
+	reset(NULL);
+	dnsfollow_plugin.destroy(self);
+}
+
+/* A host table that counts host->error() calls and forwards everything
+ * to the test host (whose functions need their own table pointer). */
+static _Atomic int nerrors;
+static struct dnsfollow_host counting;
+
+static void c_log(const struct dnsfollow_host *x, int level, const char *fmt, ...)
+{
+	(void)x;
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	h->log(h, level, "%s", line);
+}
+
+static int c_error(const struct dnsfollow_host *x, int rc, const char *fmt, ...)
+{
+	(void)x;
+	char text[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	nerrors++;
+	return h->error(h, rc, "%s", text);
+}
+
+static void c_retry_after(const struct dnsfollow_host *x, unsigned ms)
+{
+	(void)x;
+	h->retry_after(h, ms);
+}
+
+static int c_http(const struct dnsfollow_host *x,
+		  const struct dnsfollow_http_request *req,
+		  struct dnsfollow_http_response *resp)
+{
+	(void)x;
+	return h->http(h, req, resp);
+}
+
+static void c_http_free(const struct dnsfollow_host *x,
+			struct dnsfollow_http_response *resp)
+{
+	(void)x;
+	h->http_free(h, resp);
+}
+
+static const struct dnsfollow_host *counting_host(void)
+{
+	counting = *h;
+	counting.log = c_log;
+	counting.error = c_error;
+	counting.retry_after = c_retry_after;
+	counting.http = c_http;
+	counting.http_free = c_http_free;
+	nerrors = 0;
+	return &counting;
+}
+
+/* apply() reports its failure once: the first cause, not overwritten by
+ * a later report of the same or of the refresh. */
+static void errors_reported_once(void **state)
+{
+	(void)state;
+	reset(NULL);
+	const char *wrong[] = {"application_secret=notTheRightSecret", NULL};
+	void *bad = make_on(counting_host(), wrong);
+	const char *a[] = {"192.0.2.80"};
+	struct dnsfollow_change c = set_a("v1.a.test", a, NULL);
+	testhost_clear(h);
+	nerrors = 0;
+	assert_int_equal(ops->apply(bad, "a.test", &c, 1), -EACCES);
+	assert_int_equal(nerrors, 1);
+	assert_non_null(strstr(testhost_error(h), "INVALID_SIGNATURE"));
+	dnsfollow_plugin.destroy(bad);
+
+	/* A PUT finds its record gone (another client deleted it) while a
+	 * POST goes through; then the refresh fails too. */
+	void *self = make_on(counting_host(), NULL);
+	void *other = make(NULL);
+	assert_int_equal(ops->apply(self, "a.test", &c, 1), 0);
+	struct dnsfollow_rrset old = {"v1.a.test", DNSFOLLOW_TYPE_A, 60, 1, a};
+	struct dnsfollow_rrkey k = {"v1.a.test", DNSFOLLOW_TYPE_A};
+	struct seen s = {0};
+	assert_int_equal(ops->read(other, "a.test", &k, 1, collect, &s), 0);
+	struct dnsfollow_change del = {DNSFOLLOW_CHANGE_DELETE,
+				       {"v1.a.test", DNSFOLLOW_TYPE_A, 0, 0, NULL}, &old};
+	assert_int_equal(ops->apply(other, "a.test", &del, 1), 0);
+	const char *a2[] = {"192.0.2.81"}, *b[] = {"192.0.2.82"};
+	struct dnsfollow_change two[2] = {set_a("v1.a.test", a2, &old),
+					  set_a("v2.a.test", b, NULL)};
+	reset("{\"fail_refresh\":3}");
+	testhost_clear(h);
+	nerrors = 0;
+	int rc = ops->apply(self, "a.test", two, 2);
+	assert_int_equal(rc, -EAGAIN);
+	assert_int_equal(nerrors, 1);
+	if (!strstr(testhost_error(h), "record vanished"))
+		fail_msg("%s", testhost_error(h));
+	assert_int_equal(stat_of("refresh_failed", "a.test"), 3);
+	reset(NULL);
+	dnsfollow_plugin.destroy(other);
+	dnsfollow_plugin.destroy(self);
+}
+
+/* Wait until the fake answered every call it received. */
+static void drain(void)
+{
+	for (int i = 0; i < 200 && stat_of("inflight", NULL) > 0; i++)
+		usleep(50000);
+	assert_int_equal(stat_of("inflight", NULL), 0);
+}
+
+/* A request that times out is a temporary error. A POST that timed out is
+ * not sent again (the server may have acted on it: no duplicate record),
+ * and since its write may be staged, the zone owes a refresh. */
+static void timeouts(void **state)
+{
+	(void)state;
+	reset(NULL);
+	const char *quick[] = {"timeout_ms=1000", "max_inflight=1", NULL};
+	void *self = make(quick);
+	struct dnsfollow_rrkey k = {"slow.a.test", DNSFOLLOW_TYPE_A};
+	struct seen s = {0};
+	assert_int_equal(ops->read(self, "a.test", &k, 1, collect, &s), 0);
+
+	reset("{\"latency_ms\":3000}");
+	assert_int_equal(ops->read(self, "a.test", &k, 1, collect, &s), -ETIMEDOUT);
+	assert_non_null(strstr(testhost_error(h), "timed out"));
+	drain();
+
+	const char *a[] = {"192.0.2.90"};
+	struct dnsfollow_change c = set_a("slow.a.test", a, NULL);
+	reset("{\"latency_ms\":3000}");
+	int rc = ops->apply(self, "a.test", &c, 1);
+	assert_int_equal(rc, -ETIMEDOUT);
+	assert_true(dnsfollow_err_is_temporary(rc));
+	if (!strstr(testhost_error(h), "POST /domain/zone/a.test/record: timed out"))
+		fail_msg("%s", testhost_error(h));
+	drain();
+	assert_int_equal(calls("POST /domain/zone/{zone}/record"), 1);
+	char t[256];
+	zone_targets("a.test", "staged", "slow", "A", t, sizeof t);
+	assert_string_equal(t, "192.0.2.90"); /* the server did create it */
+
+	/* The next pass publishes it (refresh owed) and finds it: no
+	 * second POST, one record. */
+	reset(NULL);
+	memset(&s, 0, sizeof s);
+	assert_int_equal(ops->read(self, "a.test", &k, 1, collect, &s), 0);
+	assert_string_equal(s.text, "slow.a.test A 60 192.0.2.90;");
+	assert_int_equal(calls(REFRESH), 1);
+	zone_targets("a.test", "published", "slow", "A", t, sizeof t);
+	assert_string_equal(t, "192.0.2.90");
+	assert_int_equal(calls("POST /domain/zone/{zone}/record"), 0);
+	dnsfollow_plugin.destroy(self);
+}
+
+/* Wrong application key: OVH's 403 INVALID_KEY is a clear permanent
+ * error that says where each key came from (names, never values). */
+static void invalid_application_key(void **state)
+{
+	(void)state;
+	reset(NULL);
+	const char *wrong[] = {"application_key=wrongAppKey0000", NULL};
+	void *self = make(wrong);
+	struct seen s;
+	testhost_clear(h);
+	int rc = read_git(self, &s);
+	assert_int_equal(rc, -EACCES);
+	assert_false(dnsfollow_err_is_temporary(rc));
+	const char *e = testhost_error(h);
+	if (!strstr(e, "HTTP 403 INVALID_KEY: Invalid application key") ||
+	    !strstr(e, "query id FAKE") ||
+	    !strstr(e, "credentials used: application_key from the provider "
+		       "section, application_secret from the provider section, "
+		       "consumer_key from the provider section"))
+		fail_msg("%s", e);
+	/* No retries of a refused call (time + 2 lists). */
+	if (stat_of("total", NULL) > 3)
+		fail_msg("%ld calls", stat_of("total", NULL));
+	dnsfollow_plugin.destroy(self);
+}
+
+/* Secrets read from ovh.conf are masked everywhere, even when the server
+ * repeats one in its answer, in the debug log of the failing request. */
+static void secrets_masked(void **state)
+{
+	(void)state;
+	char conf[300], cred[320];
+	snprintf(conf, sizeof conf, "%s/masked.conf", dir);
+	FILE *f = fopen(conf, "w");
+	assert_non_null(f);
+	fputs("[default]\nendpoint=ovh-eu\n[ovh-eu]\n"
+	      "application_key=fakeAppKey0000001\n"
+	      "application_secret=fakeAppSecret00000000000000000001\n"
+	      "consumer_key=consumerKeyFromFile0001\n", f);
+	fclose(f);
+	snprintf(cred, sizeof cred, "credentials=%s", conf);
+	reset("{\"echo_credentials\":1}");
+	const char *kv[] = {cred, NULL};
+	void *self = make_bare(kv);
+	struct seen s;
+	testhost_clear(h);
+	assert_int_equal(read_git(self, &s), -EACCES);
+	const char *e = testhost_error(h), *log = testhost_log(h);
+	if (!strstr(e, "INVALID_CREDENTIAL: Invalid credential (consumer key "
+		       "received: ***)"))
+		fail_msg("%s", e);
+	assert_non_null(strstr(e, "consumer_key from "));
+	assert_non_null(strstr(log, "-> 403"));
+	assert_null(strstr(e, "consumerKeyFromFile0001"));
+	assert_null(strstr(log, "consumerKeyFromFile0001"));
+	assert_null(strstr(log, "fakeAppSecret00000000000000000001"));
+	reset(NULL);
+	dnsfollow_plugin.destroy(self);
+}
+
 static void untrusted_certificate(void **state)
 {
 	(void)state;
@@ -546,6 +993,14 @@ int main(void)
 		cmocka_unit_test(clock_skew),
 		cmocka_unit_test(permanent_errors),
 		cmocka_unit_test(untrusted_certificate),
+		cmocka_unit_test(failed_refresh_is_owed),
+		cmocka_unit_test(owed_refresh_in_apply),
+		cmocka_unit_test(uncertain_write),
+		cmocka_unit_test(lookalikes_skipped),
+		cmocka_unit_test(errors_reported_once),
+		cmocka_unit_test(timeouts),
+		cmocka_unit_test(invalid_application_key),
+		cmocka_unit_test(secrets_masked),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

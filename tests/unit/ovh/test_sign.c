@@ -94,26 +94,91 @@ static void subdomains(void **state)
 	assert_int_equal(ovh_subdomain("abcdef.example.org", "example.org", sub, 4), -1);
 }
 
+/* The base URL of an endpoint, or NULL; the error text in err. */
+static char *url_of(const char *endpoint, char *err, size_t cap)
+{
+	char *u = NULL;
+	err[0] = '\0';
+	int rc = ovh_endpoint_url(endpoint, &u, err, cap);
+	assert_true((rc == 0) == (u != NULL));
+	return u;
+}
+
 static void endpoints(void **state)
 {
 	(void)state;
-	char *u = ovh_endpoint_url("ovh-eu");
-	assert_string_equal(u, "https://eu.api.ovh.com/1.0");
-	free(u);
-	u = ovh_endpoint_url("ovh-us");
-	assert_string_equal(u, "https://api.us.ovhcloud.com/1.0");
-	free(u);
-	u = ovh_endpoint_url("soyoustart-ca");
-	assert_string_equal(u, "https://ca.api.soyoustart.com/1.0");
-	free(u);
-	u = ovh_endpoint_url("kimsufi-eu");
-	assert_string_equal(u, "https://eu.api.kimsufi.com/1.0");
-	free(u);
-	u = ovh_endpoint_url("https://127.0.0.1:15500/1.0/");
-	assert_string_equal(u, "https://127.0.0.1:15500/1.0");
-	free(u);
-	assert_null(ovh_endpoint_url("ovh-mars"));
-	assert_null(ovh_endpoint_url("ftp://x/1.0"));
+	static const char *const known[][2] = {
+		{"ovh-eu", "https://eu.api.ovh.com/1.0"},
+		{"ovh-us", "https://api.us.ovhcloud.com/1.0"},
+		{"soyoustart-ca", "https://ca.api.soyoustart.com/1.0"},
+		{"kimsufi-eu", "https://eu.api.kimsufi.com/1.0"},
+		{"https://127.0.0.1:15500/1.0/", "https://127.0.0.1:15500/1.0"},
+		/* Plain http only to this machine. */
+		{"http://127.0.0.1:15500/1.0", "http://127.0.0.1:15500/1.0"},
+		{"http://127.1.2.3/1.0", "http://127.1.2.3/1.0"},
+		{"http://[::1]:8080/1.0", "http://[::1]:8080/1.0"},
+		{"http://LocalHost:8080/1.0", "http://LocalHost:8080/1.0"},
+	};
+	char err[300];
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		char *u = url_of(known[i][0], err, sizeof err);
+		if (!u)
+			fail_msg("%s: %s", known[i][0], err);
+		assert_string_equal(u, known[i][1]);
+		free(u);
+	}
+	assert_null(url_of("ovh-mars", err, sizeof err));
+	assert_non_null(strstr(err, "unknown \"ovh-mars\""));
+	assert_null(url_of("ftp://x/1.0", err, sizeof err));
+	assert_non_null(strstr(err, "not an https:// URL"));
+	/* Clear text to anywhere else is refused, however the host hides. */
+	static const char *const clear[][2] = {
+		{"http://eu.api.ovh.com/1.0", "eu.api.ovh.com"},
+		{"http://192.0.2.1:80/1.0", "192.0.2.1"},
+		{"http://localhost.example.org/1.0", "localhost.example.org"},
+		{"http://127.0.0.1.example.org/1.0", "127.0.0.1.example.org"},
+		{"http://127.0.0.1@example.org/1.0", "example.org"},
+		{"http://[2001:db8::1]/1.0", "2001:db8::1"},
+		{"http://[::ffff:127.0.0.1]/1.0", "::ffff:127.0.0.1"},
+	};
+	for (size_t i = 0; i < sizeof clear / sizeof clear[0]; i++) {
+		char want[128];
+		if (url_of(clear[i][0], err, sizeof err))
+			fail_msg("%s accepted", clear[i][0]);
+		snprintf(want, sizeof want, "refusing http:// to \"%s\"",
+			 clear[i][1]);
+		if (!strstr(err, want) || !strstr(err, "clear text") ||
+		    strchr(err, '\n'))
+			fail_msg("%s: %s", clear[i][0], err);
+	}
+}
+
+/* Retry-After in both of its forms (RFC 9110): seconds or an HTTP date,
+ * the date compared with the server's clock. */
+static void retry_after(void **state)
+{
+	(void)state;
+	const int64_t t = 1445412480; /* Wed, 21 Oct 2015 07:28:00 GMT */
+	assert_int_equal(ovh_retry_after_ms("120", t), 120000);
+	assert_int_equal(ovh_retry_after_ms(" 7 ", t), 7000);
+	assert_int_equal(ovh_retry_after_ms("0", t), 0);
+	assert_int_equal(ovh_retry_after_ms("99999999999999999999", t), 3600000);
+	assert_int_equal(ovh_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT",
+					    t - 90), 90000);
+	/* The obsolete forms HTTP still allows. */
+	assert_int_equal(ovh_retry_after_ms("Wednesday, 21-Oct-15 07:28:00 GMT",
+					    t - 5), 5000);
+	assert_int_equal(ovh_retry_after_ms("Wed Oct 21 07:28:00 2015", t - 5),
+			 5000);
+	/* A date already past: retry now; far ahead: at most an hour. */
+	assert_int_equal(ovh_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT",
+					    t + 30), 0);
+	assert_int_equal(ovh_retry_after_ms("Wed, 21 Oct 2015 07:28:00 GMT",
+					    t - 86400), 3600000);
+	/* Neither form: the default second. */
+	assert_int_equal(ovh_retry_after_ms("", t), 1000);
+	assert_int_equal(ovh_retry_after_ms("soon", t), 1000);
+	assert_int_equal(ovh_retry_after_ms("12abc", t), 1000);
 }
 
 static void error_shapes(void **state)
@@ -187,6 +252,7 @@ int main(void)
 		cmocka_unit_test(paths),
 		cmocka_unit_test(subdomains),
 		cmocka_unit_test(endpoints),
+		cmocka_unit_test(retry_after),
 		cmocka_unit_test(error_shapes),
 		cmocka_unit_test(targets),
 	};
