@@ -241,31 +241,56 @@ static int parse_node(json_t *o, const struct swarm_addrcfg *ac,
 	return 0;
 }
 
-int swarm_parse_nodes(const char *body, size_t len,
-		      const struct swarm_addrcfg *ac, struct swarm_nodes *out,
-		      char *err, size_t errlen)
+/* Parses one element of a JSON array into `elem`. */
+typedef int (*parse_one_fn)(json_t *o, void *elem, size_t i, const void *ctx,
+			    char *err, size_t errlen);
+
+/* A JSON array of `what` into a fresh array of `size`-byte elements, each
+ * made by `one`; any bad element fails the whole answer. */
+static int parse_list(const char *body, size_t len, const char *what,
+		      size_t size, parse_one_fn one, const void *ctx,
+		      void **out, size_t *nout, char *err, size_t errlen)
 {
-	memset(out, 0, sizeof *out);
-	json_t *j = load_array(body, len, "the node list", err, errlen);
+	*out = NULL;
+	*nout = 0;
+	json_t *j = load_array(body, len, what, err, errlen);
 	if (!j)
 		return -EPROTO;
 	size_t n = json_array_size(j);
-	out->v = calloc(n ? n : 1, sizeof *out->v);
-	if (!out->v) {
+	char *v = calloc(n ? n : 1, size);
+	if (!v) {
 		json_decref(j);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = parse_node(json_array_get(j, i), ac, &out->v[i], i, err, errlen);
+		rc = one(json_array_get(j, i), v + i * size, i, ctx, err, errlen);
 	json_decref(j);
 	if (rc) {
-		swarm_nodes_free(out);
+		free(v);
 		return rc;
 	}
-	out->n = n;
+	*out = v;
+	*nout = n;
 	return 0;
+}
+
+static int node_one(json_t *o, void *elem, size_t i, const void *ctx,
+		    char *err, size_t errlen)
+{
+	return parse_node(o, ctx, elem, i, err, errlen);
+}
+
+int swarm_parse_nodes(const char *body, size_t len,
+		      const struct swarm_addrcfg *ac, struct swarm_nodes *out,
+		      char *err, size_t errlen)
+{
+	void *v;
+	int rc = parse_list(body, len, "the node list", sizeof *out->v, node_one,
+			    ac, &v, &out->n, err, errlen);
+	out->v = v;
+	return rc;
 }
 
 void swarm_nodes_free(struct swarm_nodes *n)
@@ -318,30 +343,21 @@ static int parse_task(json_t *o, struct swarm_task *t, size_t i, char *err,
 	return 0;
 }
 
+static int task_one(json_t *o, void *elem, size_t i, const void *ctx,
+		    char *err, size_t errlen)
+{
+	(void)ctx;
+	return parse_task(o, elem, i, err, errlen);
+}
+
 int swarm_parse_tasks(const char *body, size_t len, struct swarm_tasks *out,
 		      char *err, size_t errlen)
 {
-	memset(out, 0, sizeof *out);
-	json_t *j = load_array(body, len, "the task list", err, errlen);
-	if (!j)
-		return -EPROTO;
-	size_t n = json_array_size(j);
-	out->v = calloc(n ? n : 1, sizeof *out->v);
-	if (!out->v) {
-		json_decref(j);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = parse_task(json_array_get(j, i), &out->v[i], i, err, errlen);
-	json_decref(j);
-	if (rc) {
-		swarm_tasks_free(out);
-		return rc;
-	}
-	out->n = n;
-	return 0;
+	void *v;
+	int rc = parse_list(body, len, "the task list", sizeof *out->v, task_one,
+			    NULL, &v, &out->n, err, errlen);
+	out->v = v;
+	return rc;
 }
 
 void swarm_tasks_free(struct swarm_tasks *t)
