@@ -44,6 +44,9 @@ PLUGINS      := $(PLUGIN_NAMES:%=$(B)/plugins/%.so)
 # also link the objects of plugin NAME.
 UNIT_SRC   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS  := $(UNIT_SRC:%.c=$(B)/%)
+# Drivers: built like unit tests (tests/unit/NAME/drv_*.c) but run only by
+# the integration scripts that need them, with arguments.
+DRIVER_BINS := $(patsubst %.c,$(B)/%,$(wildcard tests/unit/*/drv_*.c))
 TESTLIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/lib/*.c))
 # Test plugins built on purpose broken, for the loader tests: one source,
 # one flaw each (bad_abi.so is built with -DBAD_ABI, ...).
@@ -117,7 +120,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(B)/libdfcore.a $(TESTLIB_OBJ) \
 
 $(B)/obj/tests/%.o: private ALL_CFLAGS += -Itests/lib
 
-tests-build: all $(UNIT_BINS) $(BADPLUGINS)
+tests-build: all $(UNIT_BINS) $(DRIVER_BINS) $(BADPLUGINS)
 .PHONY: tests-build
 
 deps:

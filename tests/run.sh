@@ -37,7 +37,7 @@ run_one() { # NAME COMMAND...
 	fi
 }
 
-for t in $(find "$B/tests/unit" -type f -perm -u+x 2>/dev/null | sort); do
+for t in $(find "$B/tests/unit" -type f -name 'test_*' -perm -u+x 2>/dev/null | sort); do
 	case "$t" in *"${ONLY:-}"*) ;; *) continue ;; esac
 	run_one "${t#$B/tests/}" $DF_WRAP "$t"
 done

@@ -101,6 +101,7 @@ static int one_message(struct xfr *x, uint8_t *raw, size_t len, uint16_t id,
 	else if (x->p->have_key) {
 		int v = r2136_tsig_verify_next(&x->v, &r.msg, x->p->host->wall_time(), &why);
 		r.tsig_error = v > 0 ? v : 0;
+		r.unsigned_answer = v < 0;
 		r.server_time = x->v.server_time;
 		if (v < 0 && !(first && r2136_rcode(&r.msg) != 0))
 			rc = x->p->host->error(x->p->host, -EACCES, "server %s: %s "
@@ -118,6 +119,10 @@ static int request(struct xfr *x, struct r2136_buf *out, uint8_t *mac,
 		   size_t *maclen)
 {
 	struct r2136_buf q = {0};
+	/* Nothing uninitialised for the caller to free or copy if building
+	 * fails before r2136_sign() fills them. */
+	memset(out, 0, sizeof *out);
+	*maclen = 0;
 	r2136_put_header(&q, r2136_new_id(), 0, 1, 0, 0, 0);
 	r2136_put_name(&q, x->zone);
 	r2136_put_u16(&q, R2136_TYPE_AXFR);
@@ -196,7 +201,7 @@ int r2136_read_axfr(struct r2136 *p, const char *zone,
 		x.msgs = 0;
 		x.s = &p->servers[s];
 		rc = axfr_one(&x);
-		if (!(rc && dnsfollow_err_is_temporary(rc) && s + 1 < p->nservers))
+		if (!(rc && r2136_fail_over(rc) && s + 1 < p->nservers))
 			break;
 		p->host->log(p->host, DNSFOLLOW_LOG_WARN, "server %s failed (%s); "
 			     "asking %s", x.s->text, strerror(-rc), p->servers[s + 1].text);

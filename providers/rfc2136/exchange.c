@@ -1,7 +1,8 @@
 /*
  * One request, one verified answer: signing, UDP with retransmissions and
  * a TCP retry when truncated, and the server list tried in order
- * (RFC 2136 §4.5) on SERVFAIL, NOTIMP, timeouts and refused connections.
+ * (RFC 2136 §4.5) on SERVFAIL, NOTIMP, timeouts, refused connections and
+ * garbled answers.
  */
 #include <errno.h>
 #include <poll.h>
@@ -62,6 +63,7 @@ static int verify(struct r2136 *p, const struct r2136_server *s,
 			     r2136_tsig_parse(&out->msg, &t, &why) == 0))
 		return p->host->error(p->host, -EACCES, "server %s: %s (rcode %s)",
 				      s->text, why, r2136_rcode_name(rcode));
+	out->unsigned_answer = rc < 0;
 	return 0;
 }
 
@@ -193,7 +195,7 @@ int r2136_send(struct r2136 *p, const struct r2136_buf *req,
 		rc = exchange_one(p, s, req, what, out);
 		if (rc == 0 && (last || !r2136_try_next(out)))
 			return 0;
-		if (rc && !dnsfollow_err_is_temporary(rc))
+		if (rc && !r2136_fail_over(rc))
 			return rc;
 		if (!last) {
 			p->host->log(p->host, DNSFOLLOW_LOG_WARN,

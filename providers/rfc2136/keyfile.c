@@ -77,7 +77,7 @@ int r2136_key_set(struct r2136_key *k, const char *name, const char *alg,
 	if (n < 0) {
 		snprintf(err, errlen, "the secret of key '%s' is not valid base64",
 			 k->name);
-		memset(k, 0, sizeof *k);
+		explicit_bzero(k, sizeof *k);
 		return -EINVAL;
 	}
 	k->secret_len = (size_t)n;
@@ -133,84 +133,101 @@ static int conf_token(const char **s, int *line, char *tok, size_t cap)
 }
 
 /* key NAME { algorithm A; secret "S"; }; — other statements are errors. */
-static int parse_bind(const char *text, struct kf_key *keys, size_t *nkeys,
-		      char *err, size_t errlen)
+static int bind_keys(const char *text, struct kf_key *keys, size_t *nkeys,
+		     int *line, char *t, size_t tcap)
 {
-	char t[600];
-	int line = 1, r;
 	const char *s = text;
-	while ((r = conf_token(&s, &line, t, sizeof t)) > 0) {
+	int r;
+	while ((r = conf_token(&s, line, t, tcap)) > 0) {
 		if (strcmp(t, "key") != 0 || *nkeys >= MAX_KEYS)
-			goto bad;
+			return -1;
 		struct kf_key *k = &keys[(*nkeys)++];
 		memset(k, 0, sizeof *k);
-		k->line = line;
-		if (conf_token(&s, &line, k->name, sizeof k->name) <= 0 ||
-		    conf_token(&s, &line, t, sizeof t) <= 0 || strcmp(t, "{"))
-			goto bad;
+		k->line = *line;
+		if (conf_token(&s, line, k->name, sizeof k->name) <= 0 ||
+		    conf_token(&s, line, t, tcap) <= 0 || strcmp(t, "{"))
+			return -1;
 		for (;;) {
-			if (conf_token(&s, &line, t, sizeof t) <= 0)
-				goto bad;
+			if (conf_token(&s, line, t, tcap) <= 0)
+				return -1;
 			if (strcmp(t, "}") == 0)
 				break;
 			char *dst = strcmp(t, "algorithm") == 0 ? k->alg :
 				    strcmp(t, "secret") == 0 ? k->secret : NULL;
 			size_t cap = dst == k->alg ? sizeof k->alg : sizeof k->secret;
-			if (!dst || conf_token(&s, &line, dst, cap) <= 0 ||
-			    conf_token(&s, &line, t, sizeof t) <= 0 || strcmp(t, ";"))
-				goto bad;
+			if (!dst || conf_token(&s, line, dst, cap) <= 0 ||
+			    conf_token(&s, line, t, tcap) <= 0 || strcmp(t, ";"))
+				return -1;
 		}
-		if (conf_token(&s, &line, t, sizeof t) <= 0 || strcmp(t, ";"))
-			goto bad;
+		if (conf_token(&s, line, t, tcap) <= 0 || strcmp(t, ";"))
+			return -1;
 	}
+	return r;
+}
+
+static int parse_bind(const char *text, struct kf_key *keys, size_t *nkeys,
+		      char *err, size_t errlen)
+{
+	char t[600]; /* a token: may be a secret when the file is malformed */
+	int line = 1;
+	int r = bind_keys(text, keys, nkeys, &line, t, sizeof t);
+	explicit_bzero(t, sizeof t);
 	if (r == 0)
 		return 0;
-bad:
 	snprintf(err, errlen, "line %d: expected key \"NAME\" { algorithm ALG; "
 		 "secret \"BASE64\"; };", line);
 	return -EINVAL;
+}
+
+/* One line of `keymgr -t` YAML (in `l`, changed in place) into the keys. */
+static int knot_line(char *l, int line, struct kf_key *keys, size_t *nkeys,
+		     struct kf_key **k)
+{
+	char *p = l + strspn(l, " \t"), *v;
+	if (*p == '#' || *p == 0 || strcmp(p, "key:") == 0)
+		return 0;
+	if (p[0] == '-' && p[1] == ' ') {
+		if (*nkeys >= MAX_KEYS)
+			return -1;
+		*k = &keys[(*nkeys)++];
+		memset(*k, 0, sizeof **k);
+		(*k)->line = line;
+		p += 2 + strspn(p + 2, " \t");
+	}
+	if (!*k || !(v = strchr(p, ':')))
+		return -1;
+	*v++ = 0;
+	v += strspn(v, " \t");
+	v[strcspn(v, " \t\r#")] = 0;
+	if (strcmp(p, "id") == 0)
+		snprintf((*k)->name, sizeof (*k)->name, "%s", v);
+	else if (strcmp(p, "algorithm") == 0)
+		snprintf((*k)->alg, sizeof (*k)->alg, "%s", v);
+	else if (strcmp(p, "secret") == 0)
+		snprintf((*k)->secret, sizeof (*k)->secret, "%s", v);
+	else
+		return -1;
+	return 0;
 }
 
 /* The YAML `keymgr -t` prints: only the key: list is understood. */
 static int parse_knot(const char *text, struct kf_key *keys, size_t *nkeys,
 		      char *err, size_t errlen)
 {
-	int line = 0;
+	int line = 0, rc = 0;
 	struct kf_key *k = NULL;
-	for (const char *s = text; *s; ) {
+	char l[700]; /* holds the secret line: wiped below */
+	for (const char *s = text; *s && rc == 0;) {
 		const char *e = strchr(s, '\n');
 		size_t n = e ? (size_t)(e - s) : strlen(s);
-		char l[700], *v;
 		line++;
 		snprintf(l, sizeof l, "%.*s", (int)(n < 699 ? n : 699), s);
 		s += n + (e ? 1 : 0);
-		char *p = l + strspn(l, " \t");
-		if (*p == '#' || *p == 0 || strcmp(p, "key:") == 0)
-			continue;
-		if (p[0] == '-' && p[1] == ' ') {
-			if (*nkeys >= MAX_KEYS)
-				goto bad;
-			k = &keys[(*nkeys)++];
-			memset(k, 0, sizeof *k);
-			k->line = line;
-			p += 2 + strspn(p + 2, " \t");
-		}
-		if (!k || !(v = strchr(p, ':')))
-			goto bad;
-		*v++ = 0;
-		v += strspn(v, " \t");
-		v[strcspn(v, " \t\r#")] = 0;
-		if (strcmp(p, "id") == 0)
-			snprintf(k->name, sizeof k->name, "%s", v);
-		else if (strcmp(p, "algorithm") == 0)
-			snprintf(k->alg, sizeof k->alg, "%s", v);
-		else if (strcmp(p, "secret") == 0)
-			snprintf(k->secret, sizeof k->secret, "%s", v);
-		else
-			goto bad;
+		rc = knot_line(l, line, keys, nkeys, &k);
 	}
-	return 0;
-bad:
+	explicit_bzero(l, sizeof l);
+	if (rc == 0)
+		return 0;
 	snprintf(err, errlen, "line %d: expected keymgr -t output "
 		 "(key: / - id: / algorithm: / secret:)", line);
 	return -EINVAL;
@@ -230,6 +247,8 @@ static char *slurp(const char *path, char *err, size_t errlen)
 	if (!buf || bad || n > MAX_FILE || memchr(buf, 0, n)) {
 		snprintf(err, errlen, "%s", !buf ? "out of memory" : bad ?
 			 "read error" : "not a text key file of at most 64 KiB");
+		if (buf)
+			explicit_bzero(buf, n < MAX_FILE + 1 ? n : MAX_FILE + 1);
 		free(buf);
 		return NULL;
 	}
@@ -280,11 +299,12 @@ int r2136_keyfile_load(const char *path, const char *want,
 		if (rc == 0)
 			rc = pick(keys, n, want, k, err, errlen);
 	}
+	/* explicit_bzero: a memset before free() may be optimised away. */
 	if (keys)
-		memset(keys, 0, MAX_KEYS * sizeof *keys); /* secrets */
+		explicit_bzero(keys, MAX_KEYS * sizeof *keys);
 	free(keys);
 	if (text)
-		memset(text, 0, strlen(text));
+		explicit_bzero(text, strlen(text));
 	free(text);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* Sockets with deadlines: UDP datagrams and TCP length-prefixed messages. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -59,8 +60,8 @@ int r2136_tcp_open(const struct r2136 *p, const struct r2136_server *s,
 	return fd;
 }
 
-static int write_all(const struct r2136 *p, int fd, const uint8_t *b,
-		     size_t n, uint64_t deadline)
+int r2136_write_all(const struct r2136 *p, int fd, const uint8_t *b,
+		    size_t n, uint64_t deadline)
 {
 	while (n) {
 		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
@@ -84,6 +85,11 @@ static int read_all(const struct r2136 *p, int fd, uint8_t *b, size_t n,
 	while (n) {
 		ssize_t r = recv(fd, b, n, 0);
 		if (r > 0) {
+			/* Pipelined answers come as small writes: a delayed ACK
+			 * here holds the server's next one back by up to 40 ms
+			 * (Nagle), and Linux turns quick ACKs off again by itself. */
+			int one = 1;
+			setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
 			b += r;
 			n -= (size_t)r;
 			continue;
@@ -103,8 +109,8 @@ int r2136_tcp_write(const struct r2136 *p, int fd, const uint8_t *m,
 		    size_t len, uint64_t deadline)
 {
 	uint8_t l[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-	int rc = write_all(p, fd, l, 2, deadline);
-	return rc ? rc : write_all(p, fd, m, len, deadline);
+	int rc = r2136_write_all(p, fd, l, 2, deadline);
+	return rc ? rc : r2136_write_all(p, fd, m, len, deadline);
 }
 
 int r2136_tcp_read(const struct r2136 *p, int fd, uint8_t *buf, size_t *len,

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "rfc2136.h"
 
 static const struct dnsfollow_key config_keys[] = {
@@ -104,6 +106,24 @@ static int parse_int(const struct dnsfollow_host *h, const char *key,
 	return 0;
 }
 
+/* The core masks key_secret; a secret read from key_file is ours to
+ * register, in the base64 form tools write and people paste. */
+static int mask_secret(struct r2136 *p, const char *file)
+{
+	const struct dnsfollow_host *h = p->host;
+	char b64[4 * (sizeof p->key.secret + 2) / 3 + 1];
+	if (h->struct_size < offsetof(struct dnsfollow_host, secret) +
+			     sizeof h->secret || !h->secret)
+		return 0;
+	EVP_EncodeBlock((unsigned char *)b64, p->key.secret, (int)p->key.secret_len);
+	int rc = h->secret(h, b64);
+	explicit_bzero(b64, sizeof b64);
+	if (rc)
+		return h->error(h, -EINVAL, "key_file %s: the secret of key '%s' is "
+				"too short to be kept out of the logs", file, p->key.name);
+	return 0;
+}
+
 static int setup_key(struct r2136 *p, const struct dnsfollow_kv *cfg, size_t n)
 {
 	const struct dnsfollow_host *h = p->host;
@@ -117,6 +137,8 @@ static int setup_key(struct r2136 *p, const struct dnsfollow_kv *cfg, size_t n)
 	if (file) {
 		if (r2136_keyfile_load(file, name, &p->key, err, sizeof err))
 			return h->error(h, -EINVAL, "key_file %s: %s", file, err);
+		if (mask_secret(p, file))
+			return -EINVAL;
 		if (alg && r2136_alg_find(alg) != p->key.alg)
 			return h->error(h, -EINVAL, "key_algorithm = %s differs from the "
 					"algorithm in key_file %s", alg, file);
@@ -134,6 +156,9 @@ static int setup_key(struct r2136 *p, const struct dnsfollow_kv *cfg, size_t n)
 		       "queries are sent unsigned");
 		return 0;
 	}
+	if (r2136_key_prepare(&p->key))
+		return h->error(h, -ENOMEM, "cannot set up the HMAC of key '%s'",
+				p->key.name);
 	p->have_key = 1;
 	return 0;
 }
@@ -167,7 +192,7 @@ static void r2136_destroy(void *self)
 		     (unsigned long long)p->stats.updates,
 		     (unsigned long long)p->stats.bytes_out,
 		     (unsigned long long)p->stats.bytes_in);
-	memset(&p->key, 0, sizeof p->key); /* the secret */
+	r2136_key_wipe(&p->key);
 	free(p);
 }
 
@@ -189,7 +214,7 @@ static int r2136_create(const struct dnsfollow_host *host,
 	if (rc == 0)
 		rc = setup_key(p, cfg, n);
 	if (rc) {
-		memset(&p->key, 0, sizeof p->key);
+		r2136_key_wipe(&p->key);
 		free(p);
 		return rc;
 	}

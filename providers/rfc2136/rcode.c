@@ -24,6 +24,11 @@ int r2136_try_next(const struct r2136_reply *r)
 	return !r->tsig_error && (rc == 2 || rc == 4);
 }
 
+int r2136_fail_over(int rc)
+{
+	return dnsfollow_err_is_temporary(rc) || rc == -EPROTO || rc == -EOPNOTSUPP;
+}
+
 int r2136_in_zone(const char *name, const char *zone)
 {
 	size_t n = strlen(name), z = strlen(zone);
@@ -61,52 +66,62 @@ static int tsig_error(struct r2136 *p, const struct r2136_reply *r,
 	}
 }
 
+/* The code and text for an error rcode, into `t`. */
+static int rcode_text(const struct r2136 *p, unsigned rc, const char *srv,
+		      const char *what, const char *zone, char *t, size_t len)
+{
+	switch (rc) {
+	case 1:
+		snprintf(t, len, "server %s could not parse the %s for zone %s "
+			 "(FORMERR)", srv, what, zone);
+		return -EPROTO;
+	case 2:
+		snprintf(t, len, "server %s failed on the %s for zone %s (SERVFAIL); "
+			 "will retry", srv, what, zone);
+		return -EAGAIN;
+	case 4:
+		snprintf(t, len, "server %s does not implement the %s (NOTIMP)", srv,
+			 what);
+		return -EOPNOTSUPP;
+	case 5:
+		snprintf(t, len, "server %s refused the %s for zone %s (REFUSED): %s",
+			 srv, what, zone, strncmp(what, "UPDATE", 6) != 0 ?
+			 "does it serve the zone, and allow this client and key?" :
+			 "check its allow-update/update-policy (or ACL) and the TSIG key");
+		return -EACCES;
+	case 9:
+		if (!p->have_key) {
+			snprintf(t, len, "server %s did not authorize the unsigned %s for "
+				 "zone %s (NOTAUTH): configure a TSIG key", srv, what, zone);
+			return -EACCES;
+		}
+		snprintf(t, len, "server %s is not authoritative for zone %s or did "
+			 "not authorize the %s (NOTAUTH)", srv, zone, what);
+		return -ENOENT;
+	case 10:
+		snprintf(t, len, "server %s: a name of the %s is outside zone %s "
+			 "(NOTZONE)", srv, what, zone);
+		return -ENOENT;
+	default:
+		snprintf(t, len, "server %s answered the %s for zone %s with %s (%u)",
+			 srv, what, zone, r2136_rcode_name(rc), rc);
+		return -EPROTO;
+	}
+}
+
 int r2136_judge(struct r2136 *p, const struct r2136_reply *r,
 		const char *what, const char *zone, int nx_ok)
 {
-	const struct dnsfollow_host *h = p->host;
-	const char *srv = r->server->text;
 	unsigned rc = r2136_rcode(&r->msg);
+	char t[512];
 	if (r->tsig_error)
 		return tsig_error(p, r, what);
-	switch (rc) {
-	case 0:
+	if (rc == 0 || (rc == 3 && nx_ok))
 		return 0;
-	case 3:
-		if (nx_ok)
-			return 0;
-		break;
-	case 1:
-		return h->error(h, -EPROTO, "server %s could not parse the %s "
-				"for zone %s (FORMERR)", srv, what, zone);
-	case 2:
-		return h->error(h, -EAGAIN, "server %s failed on the %s for zone "
-				"%s (SERVFAIL); will retry", srv, what, zone);
-	case 4:
-		return h->error(h, -EOPNOTSUPP, "server %s does not implement the "
-				"%s (NOTIMP)", srv, what);
-	case 5:
-		if (strncmp(what, "UPDATE", 6) != 0)
-			return h->error(h, -EACCES, "server %s refused the %s for zone "
-					"%s (REFUSED): does it serve the zone, and allow "
-					"this client and key?", srv, what, zone);
-		return h->error(h, -EACCES, "server %s refused the %s for zone %s "
-				"(REFUSED): check its allow-update/update-policy (or ACL) "
-				"and the TSIG key", srv, what, zone);
-	case 9:
-		if (!p->have_key)
-			return h->error(h, -EACCES, "server %s did not authorize the "
-					"unsigned %s for zone %s (NOTAUTH): configure a TSIG key",
-					srv, what, zone);
-		return h->error(h, -ENOENT, "server %s is not authoritative for "
-				"zone %s or did not authorize the %s (NOTAUTH)", srv, zone,
-				what);
-	case 10:
-		return h->error(h, -ENOENT, "server %s: a name of the %s is outside "
-				"zone %s (NOTZONE)", srv, what, zone);
-	default:
-		break;
-	}
-	return h->error(h, -EPROTO, "server %s answered the %s for zone %s with "
-			"%s (%u)", srv, what, zone, r2136_rcode_name(rc), rc);
+	int code = rcode_text(p, rc, r->server->text, what, zone, t, sizeof t);
+	/* With a key, an unsigned error may not come from the server at all:
+	 * say so (BIND signs NOTAUTH for a zone it does not serve, Knot does
+	 * not). */
+	return p->host->error(p->host, code, "%s%s", t, p->have_key &&
+			      r->unsigned_answer ? "; the answer was not signed" : "");
 }

@@ -1,10 +1,14 @@
 /*
  * read(): ask the server for each (name, type) with signed queries instead
- * of depending on AXFR. Queries go out over UDP with up to WINDOW in
- * flight (each retransmitted twice, then the server counts as timed out);
- * truncated answers, and everything under transport = tcp, are asked
- * again over TCP. A server that fails temporarily hands the whole read
- * to the next one.
+ * of depending on AXFR. A server's query rate, not the round trip, is the
+ * limit, so queries are signed as they go out (the server starts on the
+ * first while the rest are being signed) with up to WINDOW in flight over
+ * UDP, spread over NSOCK source ports (servers pick a worker thread by
+ * address and port). Each is retransmitted twice, then the server counts
+ * as timed out. Truncated answers, and everything under transport = tcp,
+ * are pipelined over one TCP connection, TCP_WINDOW at a time. Every
+ * answer's TSIG is verified. A server that fails (RFC 2136 §4.5, or
+ * garbled answers) hands the whole read to the next one.
  */
 #include <errno.h>
 #include <poll.h>
@@ -15,17 +19,19 @@
 
 #include "rfc2136.h"
 
-#define WINDOW 128
-/* Several source ports: servers spread UDP clients over their worker
- * threads by address and port, so one socket would use one thread. */
-#define NSOCK 4
+#define WINDOW 256
+#define NSOCK 16
+/* Queries written to a TCP connection before reading their answers: a
+ * few KiB, well within a socket buffer, so writing never waits on the
+ * server to be read from. */
+#define TCP_WINDOW 32
 #define CHUNK 60000 /* distinct 16-bit IDs per batch */
 
-enum { Q_NEW, Q_SENT, Q_DONE, Q_TCP };
+enum { Q_NEW, Q_SENT, Q_DONE, Q_TCP, Q_TCP_SENT };
 
 struct query {
 	const struct dnsfollow_rrkey *key;
-	struct r2136_buf msg; /* signed */
+	struct r2136_buf msg; /* signed; built when first sent */
 	uint8_t mac[R2136_MAC_MAX];
 	size_t maclen;
 	uint64_t due;
@@ -42,25 +48,31 @@ struct batch {
 	int fd[NSOCK];  /* UDP sockets; query i goes out on fd[i % NSOCK] */
 };
 
-static int build(struct batch *b, const char *zone)
+static int check_names(struct batch *b, const char *zone)
 {
-	b->base = r2136_new_id();
-	for (size_t i = 0; i < b->n; i++) {
-		struct query *q = &b->q[i];
-		struct r2136_buf m = {0};
-		if (!r2136_in_zone(q->key->name, zone))
-			return b->p->host->error(b->p->host, -EINVAL, "name %s is not in "
-						 "zone %s", q->key->name, zone);
-		r2136_put_header(&m, (uint16_t)(b->base + i), 0, 1, 0, 0, 0);
-		r2136_put_name(&m, q->key->name);
-		r2136_put_u16(&m, q->key->type);
-		r2136_put_u16(&m, R2136_CLASS_IN);
-		int rc = m.err ? m.err : r2136_sign(b->p, &m, &q->msg, q->mac, &q->maclen);
-		r2136_buf_free(&m);
-		if (rc)
-			return b->p->host->error(b->p->host, rc, "cannot build the query "
-						 "for %s", q->key->name);
-	}
+	for (size_t i = 0; i < b->n; i++)
+		if (!r2136_in_zone(b->q[i].key->name, zone))
+			return b->p->host->error(b->p->host, -EINVAL, "name %s is not "
+						 "in zone %s", b->q[i].key->name, zone);
+	return 0;
+}
+
+/* Sign query `q` for the first time it is sent to this server. */
+static int build(struct batch *b, struct query *q)
+{
+	struct r2136_buf m = {0};
+	if (q->msg.p)
+		return 0;
+	r2136_put_header(&m, (uint16_t)(b->base + (size_t)(q - b->q)), 0, 1, 0,
+			 0, 0);
+	r2136_put_name(&m, q->key->name);
+	r2136_put_u16(&m, q->key->type);
+	r2136_put_u16(&m, R2136_CLASS_IN);
+	int rc = m.err ? m.err : r2136_sign(b->p, &m, &q->msg, q->mac, &q->maclen);
+	r2136_buf_free(&m);
+	if (rc)
+		return b->p->host->error(b->p->host, rc, "cannot build the query "
+					 "for %s", q->key->name);
 	return 0;
 }
 
@@ -75,15 +87,18 @@ static int check_question(struct batch *b, struct query *q)
 				 "question than %s", b->s->text, q->key->name);
 }
 
-static int take(struct batch *b, struct query *q, uint8_t *raw, size_t len)
+/* Takes `raw`. A truncated UDP answer goes to TCP before any TSIG check:
+ * servers need not sign what they truncate. */
+static int take(struct batch *b, struct query *q, uint8_t *raw, size_t len,
+		int udp)
 {
-	int rc = r2136_accept(b->p, b->s, raw, len, r2136_get16(q->msg.p), q->mac,
-			      q->maclen, &q->reply);
-	if (rc == 0 && (q->reply.msg.flags & R2136_F_TC)) {
-		r2136_reply_free(&q->reply);
+	if (udp && (r2136_get16(raw + 2) & R2136_F_TC)) {
+		free(raw);
 		q->state = Q_TCP;
 		return 0;
 	}
+	int rc = r2136_accept(b->p, b->s, raw, len, r2136_get16(q->msg.p), q->mac,
+			      q->maclen, &q->reply);
 	q->state = Q_DONE;
 	return rc ? rc : check_question(b, q);
 }
@@ -92,6 +107,9 @@ static int udp_send(struct batch *b, struct query *q)
 {
 	int fd = b->fd[(size_t)(q - b->q) % NSOCK];
 	uint64_t step = (uint64_t)(b->p->timeout_ms / 3 > 0 ? b->p->timeout_ms / 3 : 1);
+	int rc = build(b, q);
+	if (rc)
+		return rc;
 	b->p->stats.messages++;
 	b->p->stats.queries++;
 	b->p->stats.bytes_out += q->msg.len;
@@ -122,7 +140,7 @@ static int udp_drain(struct batch *b, int fd, size_t *inflight)
 			return -ENOMEM;
 		memcpy(raw, buf, (size_t)r);
 		(*inflight)--;
-		int rc = take(b, &b->q[i], raw, (size_t)r);
+		int rc = take(b, &b->q[i], raw, (size_t)r, 1);
 		if (rc)
 			return rc;
 	}
@@ -153,7 +171,8 @@ static int udp_resend(struct batch *b, size_t lo, size_t hi,
 	return 0;
 }
 
-/* Wait until one socket is readable or `due`; drain the readable ones. */
+/* Wait until a socket is readable or `due` (0: just look); drain the
+ * readable ones. */
 static int udp_poll(struct batch *b, uint64_t due, size_t *inflight)
 {
 	struct pollfd p[NSOCK];
@@ -163,7 +182,7 @@ static int udp_poll(struct batch *b, uint64_t due, size_t *inflight)
 	int r = poll(p, NSOCK, due > now ? (int)(due - now) : 0);
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
-	for (int k = 0; k < NSOCK; k++)
+	for (int k = 0; k < NSOCK && r > 0; k++)
 		if (p[k].revents) {
 			int rc = udp_drain(b, b->fd[k], inflight);
 			if (rc)
@@ -172,18 +191,31 @@ static int udp_poll(struct batch *b, uint64_t due, size_t *inflight)
 	return 0;
 }
 
+/* Send up to the window, taking in answers every few queries so that
+ * signing the rest overlaps with the server's work. */
+static int udp_fill(struct batch *b, size_t *next, size_t *inflight)
+{
+	int rc = 0;
+	while (rc == 0 && *inflight < WINDOW && *next < b->n) {
+		rc = udp_send(b, &b->q[(*next)++]);
+		(*inflight)++;
+		if (rc == 0 && *next % NSOCK == 0)
+			rc = udp_poll(b, 0, inflight);
+	}
+	return rc;
+}
+
 static int udp_phase(struct batch *b)
 {
 	int rc = 0, k;
 	size_t next = 0, lo = 0, inflight = 0;
+	for (k = 0; k < NSOCK; k++)
+		b->fd[k] = -1;
 	for (k = 0; k < NSOCK && rc == 0; k++)
 		if ((b->fd[k] = r2136_udp_open(b->s)) < 0)
 			rc = b->fd[k];
 	while (rc == 0) {
-		while (rc == 0 && inflight < WINDOW && next < b->n) {
-			rc = udp_send(b, &b->q[next++]);
-			inflight++;
-		}
+		rc = udp_fill(b, &next, &inflight);
 		while (lo < next && b->q[lo].state != Q_SENT)
 			lo++;
 		if (rc || (lo == next && next == b->n))
@@ -192,44 +224,85 @@ static int udp_phase(struct batch *b)
 		if ((rc = udp_resend(b, lo, next, &due)) == 0)
 			rc = udp_poll(b, due, &inflight);
 	}
-	while (k-- > 0)
+	for (k = 0; k < NSOCK; k++)
 		if (b->fd[k] >= 0)
 			close(b->fd[k]);
 	return rc;
 }
 
-/* One TCP connection for every query still open, one after the other. */
+/* Write the next TCP_WINDOW open queries as one piece; returns how many. */
+static int tcp_send(struct batch *b, int fd, size_t *from, uint64_t deadline)
+{
+	struct r2136_buf out = {0};
+	int n = 0, rc = 0;
+	for (; *from < b->n && n < TCP_WINDOW && rc == 0; (*from)++) {
+		struct query *q = &b->q[*from];
+		if (q->state == Q_DONE)
+			continue;
+		if ((rc = build(b, q)) != 0)
+			break;
+		r2136_put_u16(&out, (uint16_t)q->msg.len);
+		r2136_put_bytes(&out, q->msg.p, q->msg.len);
+		q->state = Q_TCP_SENT;
+		b->p->stats.messages++;
+		b->p->stats.queries++;
+		b->p->stats.bytes_out += q->msg.len + 2;
+		n++;
+	}
+	/* Only a few KiB: the buffer's 64 KiB bound cannot be reached. */
+	if (rc == 0 && out.err)
+		rc = out.err;
+	if (rc == 0 && out.len)
+		rc = r2136_write_all(b->p, fd, out.p, out.len, deadline);
+	r2136_buf_free(&out);
+	return rc ? rc : n;
+}
+
+/* Read `n` answers, in whatever order the server sends them. */
+static int tcp_collect(struct batch *b, int fd, int n)
+{
+	int rc = 0;
+	while (rc == 0 && n > 0) {
+		uint64_t deadline = b->p->host->now_ms() + (uint64_t)b->p->timeout_ms;
+		uint8_t *buf = malloc(R2136_MSG_MAX);
+		size_t len = 0;
+		rc = buf ? r2136_tcp_read(b->p, fd, buf, &len, deadline) : -ENOMEM;
+		size_t i = rc == 0 && len >= 12 ?
+			   (uint16_t)(r2136_get16(buf) - b->base) : b->n;
+		if (rc == 0 && (i >= b->n || b->q[i].state != Q_TCP_SENT))
+			rc = b->p->host->error(b->p->host, -EPROTO, "server %s sent an "
+					       "answer that does not match any query",
+					       b->s->text);
+		if (rc) {
+			free(buf);
+			break;
+		}
+		rc = take(b, &b->q[i], buf, len, 0);
+		n--;
+	}
+	return rc;
+}
+
+/* One TCP connection for every query still open. */
 static int tcp_phase(struct batch *b)
 {
 	int fd = -1, rc = 0;
-	uint8_t *buf = NULL;
-	for (size_t i = 0; rc == 0 && i < b->n; i++) {
-		struct query *q = &b->q[i];
-		if (q->state == Q_DONE)
-			continue;
+	for (size_t from = 0; rc == 0 && from < b->n;) {
 		uint64_t deadline = b->p->host->now_ms() + (uint64_t)b->p->timeout_ms;
-		size_t len = 0;
+		size_t at = from;
+		while (at < b->n && b->q[at].state == Q_DONE)
+			at++;
+		if (at == b->n)
+			break;
 		if (fd < 0 && (fd = r2136_tcp_open(b->p, b->s, deadline)) < 0) {
 			rc = fd;
 			break;
 		}
-		if (!buf && !(buf = malloc(R2136_MSG_MAX)))
-			rc = -ENOMEM;
-		b->p->stats.messages++;
-		b->p->stats.queries++;
-		b->p->stats.bytes_out += q->msg.len + 2;
-		if (rc == 0)
-			rc = r2136_tcp_write(b->p, fd, q->msg.p, q->msg.len, deadline);
-		if (rc == 0)
-			rc = r2136_tcp_read(b->p, fd, buf, &len, deadline);
-		if (rc == 0) {
-			rc = take(b, q, buf, len);
-			buf = NULL; /* owned by the reply now */
-		}
+		int n = tcp_send(b, fd, &from, deadline);
+		rc = n < 0 ? n : tcp_collect(b, fd, n);
 	}
 	if (fd >= 0)
 		close(fd);
-	free(buf);
 	return rc;
 }
 
@@ -255,10 +328,11 @@ static int transport_text(struct batch *b, int rc)
 	return rc; /* the text is set already */
 }
 
-/* Ask one server everything; a SERVFAIL/NOTIMP answer fails the batch
- * over to the next server like a timeout. */
+/* Ask one server everything. A SERVFAIL or NOTIMP answer fails the whole
+ * batch (-EAGAIN, -EOPNOTSUPP) so that it goes to the next server. */
 static int ask(struct batch *b, const char *zone)
 {
+	b->base = r2136_new_id();
 	int rc = b->p->tcp_only ? 0 : udp_phase(b);
 	if (rc == 0)
 		rc = tcp_phase(b);
@@ -305,6 +379,24 @@ static int collect(struct batch *b, const char *zone, struct r2136_rec **recs,
 	return 0;
 }
 
+/* The servers in order until one answers everything. */
+static int ask_servers(struct r2136 *p, struct batch *b, const char *zone)
+{
+	int rc = check_names(b, zone);
+	for (size_t s = 0; rc == 0 && s < p->nservers; s++) {
+		b->s = &p->servers[s];
+		batch_reset(b);
+		rc = ask(b, zone);
+		if (!(rc && r2136_fail_over(rc) && s + 1 < p->nservers))
+			break;
+		p->host->log(p->host, DNSFOLLOW_LOG_WARN, "server %s failed (%s); "
+			     "asking %s", b->s->text, strerror(-rc),
+			     p->servers[s + 1].text);
+		rc = 0;
+	}
+	return rc;
+}
+
 static int read_chunk(struct r2136 *p, const char *zone,
 		      const struct dnsfollow_rrkey *keys, size_t n,
 		      dnsfollow_rrset_cb emit, void *ctx)
@@ -315,21 +407,8 @@ static int read_chunk(struct r2136 *p, const char *zone,
 	int rc = b.q ? 0 : -ENOMEM;
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		b.q[i].key = &keys[i];
-	for (size_t s = 0; rc == 0 && s < p->nservers; s++) {
-		b.s = &p->servers[s];
-		batch_reset(&b);
-		rc = build(&b, zone);
-		if (rc == 0)
-			rc = ask(&b, zone);
-		if (rc && dnsfollow_err_is_temporary(rc) && s + 1 < p->nservers) {
-			p->host->log(p->host, DNSFOLLOW_LOG_WARN, "server %s failed (%s); "
-				     "asking %s", b.s->text, strerror(-rc),
-				     p->servers[s + 1].text);
-			rc = 0;
-			continue;
-		}
-		break;
-	}
+	if (rc == 0)
+		rc = ask_servers(p, &b, zone);
 	if (rc == 0)
 		rc = collect(&b, zone, &recs, &nrec, &cap);
 	if (rc == 0) {

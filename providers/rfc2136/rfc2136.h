@@ -41,6 +41,8 @@ struct r2136_reply {
 	size_t len;
 	struct r2136_msg msg;
 	int tsig_error;        /* TSIG error the server reported, or 0 */
+	int unsigned_answer;   /* taken without a verified TSIG (an error
+				  answer to a signed request) */
 	uint64_t server_time;  /* from BADTIME */
 	const struct r2136_server *server;
 };
@@ -66,6 +68,9 @@ int r2136_tcp_open(const struct r2136 *p, const struct r2136_server *s,
 		   uint64_t deadline);
 int r2136_tcp_write(const struct r2136 *p, int fd, const uint8_t *m,
 		    size_t len, uint64_t deadline);
+/** Write `n` bytes as they are (messages framed by the caller). */
+int r2136_write_all(const struct r2136 *p, int fd, const uint8_t *b,
+		    size_t n, uint64_t deadline);
 /** Read one length-prefixed message into `buf` (65535 bytes). */
 int r2136_tcp_read(const struct r2136 *p, int fd, uint8_t *buf, size_t *len,
 		   uint64_t deadline);
@@ -96,6 +101,13 @@ int r2136_accept(struct r2136 *p, const struct r2136_server *s,
 /* rcode.c */
 /** 1 if a reply's outcome means "ask the next server". */
 int r2136_try_next(const struct r2136_reply *r);
+/**
+ * 1 if a request that failed with `rc` goes to the next server: timeouts
+ * and other temporary failures, SERVFAIL (-EAGAIN) and NOTIMP
+ * (-EOPNOTSUPP) as RFC 2136 §4.5 says, and a malformed or mismatched
+ * answer (-EPROTO), which tells nothing about the other servers.
+ */
+int r2136_fail_over(int rc);
 /**
  * Judge a verified reply: 0 for NOERROR (and NXDOMAIN when `nx_ok`),
  * else the error code with a one-line text naming the server, the zone
@@ -134,12 +146,21 @@ int r2136_read_axfr(struct r2136 *p, const char *zone,
 		    dnsfollow_rrset_cb emit, void *ctx);
 int r2136_apply(void *self, const char *zone,
 		const struct dnsfollow_change *changes, size_t n);
-/** Build the UPDATE messages (unsigned, at most `limit` bytes each) for a
- *  changeset into a new array `*out` of `*nout` buffers (free each with
- *  r2136_buf_free, then the array). Exposed for the unit tests. */
+/** How r2136_build_updates builds. apply() uses a limit and nothing
+ *  else; the unit tests pin the ID and switch compression off to compare
+ *  with known bytes. */
+struct r2136_build {
+	size_t limit;    /* bytes per message, before the TSIG */
+	int plain_names; /* 1: owner names written in full */
+	uint16_t id;     /* 0: a random ID per message */
+};
+/** Build the UPDATE messages (unsigned) for a changeset into a new array
+ *  `*out` of `*nout` buffers (release with r2136_free_updates). On error
+ *  `*out` is NULL and `*nout` 0. Exposed for the unit tests. */
 int r2136_build_updates(struct r2136 *p, const char *zone,
 			const struct dnsfollow_change *changes, size_t n,
-			size_t limit, struct r2136_buf **out, size_t *nout);
+			const struct r2136_build *how, struct r2136_buf **out,
+			size_t *nout);
 void r2136_free_updates(struct r2136_buf *m, size_t n);
 
 /** Emit the RRs of `rr[0..n)` (already sorted by name, type) as RRsets. */

@@ -6,20 +6,25 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 struct r2136_alg {
 	const char *name;
 	const EVP_MD *(*md)(void);
 	size_t maclen;
+	const char *digest; /* OpenSSL's name, for EVP_MAC */
 };
 
 static const struct r2136_alg algs[] = {
-	{"hmac-sha1", EVP_sha1, 20},	 {"hmac-sha224", EVP_sha224, 28},
-	{"hmac-sha256", EVP_sha256, 32}, {"hmac-sha384", EVP_sha384, 48},
-	{"hmac-sha512", EVP_sha512, 64},
+	{"hmac-sha1", EVP_sha1, 20, "SHA1"},
+	{"hmac-sha224", EVP_sha224, 28, "SHA224"},
+	{"hmac-sha256", EVP_sha256, 32, "SHA256"},
+	{"hmac-sha384", EVP_sha384, 48, "SHA384"},
+	{"hmac-sha512", EVP_sha512, 64, "SHA512"},
 };
 
 const struct r2136_alg *r2136_alg_find(const char *name)
@@ -37,10 +42,47 @@ const struct r2136_alg *r2136_alg_find(const char *name)
 const char *r2136_alg_name(const struct r2136_alg *a) { return a->name; }
 size_t r2136_alg_maclen(const struct r2136_alg *a) { return a->maclen; }
 
+int r2136_key_prepare(struct r2136_key *k)
+{
+	EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *c = m ? EVP_MAC_CTX_new(m) : NULL;
+	OSSL_PARAM par[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						 (char *)k->alg->digest, 0),
+		OSSL_PARAM_construct_end()};
+	EVP_MAC_free(m); /* the context holds its own reference */
+	if (!c || !EVP_MAC_init(c, k->secret, k->secret_len, par)) {
+		EVP_MAC_CTX_free(c);
+		return -ENOMEM;
+	}
+	k->hmac = c;
+	return 0;
+}
+
+void r2136_key_wipe(struct r2136_key *k)
+{
+	EVP_MAC_CTX_free(k->hmac);
+	explicit_bzero(k, sizeof *k);
+}
+
+/* With a prepared key: start again from the keyed state (a NULL key
+ * keeps the one given to EVP_MAC_init). */
+static int prepared_hmac(const struct r2136_key *k, const uint8_t *data,
+			 size_t len, uint8_t *mac, size_t *maclen)
+{
+	if (!EVP_MAC_init(k->hmac, NULL, 0, NULL) ||
+	    !EVP_MAC_update(k->hmac, data, len) ||
+	    !EVP_MAC_final(k->hmac, mac, maclen, R2136_MAC_MAX))
+		return -EIO;
+	return 0;
+}
+
 int r2136_tsig_hmac(const struct r2136_key *k, const uint8_t *data,
 		    size_t len, uint8_t *mac, size_t *maclen)
 {
 	unsigned int n = 0;
+	if (k->hmac)
+		return prepared_hmac(k, data, len, mac, maclen);
 	if (!HMAC(k->alg->md(), k->secret, (int)k->secret_len, data, len, mac,
 		  &n))
 		return -EIO;

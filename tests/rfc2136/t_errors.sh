@@ -28,41 +28,69 @@ once() {
 	RC=$?
 }
 
-# expect NAME RC PATTERN PORT: the pass failed with RC, one error line
-# matching PATTERN, nothing changed in example.test, no secret printed.
+# expect NAME RC PATTERN PORT ZONE: the pass failed with RC, one error
+# line matching PATTERN, the zone the run targeted (on PORT; "-" when no
+# server answers there) as it was before ($BEFORE, its serial), no secret
+# printed.
 expect() {
-	_name=$1 _rc=$2 _pat=$3 _port=$4
+	_name=$1 _rc=$2 _pat=$3 _port=$4 _zone=$5
 	check "$_name: exit $_rc (got $RC)" [ "$RC" = "$_rc" ]
 	_n=$(grep -c "^[^ ]* error .*$_pat" "$DF_ERR")
 	check "$_name: one error line with '$_pat' (got $_n)" [ "$_n" = 1 ]
 	[ "$_n" = 1 ] || grep "^[^ ]* error .*$_pat" "$DF_ERR" | sed "s/^/# /" | head -5
-	check "$_name: zone unchanged" [ "$(r2136_serial "$_port" example.test)" = 1 ]
-	check "$_name: no git record" [ -z "$(r2136_dig "$_port" git.example.test A)" ]
+	if [ "$_port" != - ]; then
+		check "$_name: serial of $_zone unchanged (${BEFORE:-not served})" \
+			[ "$(r2136_serial "$_port" "$_zone")" = "$BEFORE" ]
+		check "$_name: no git.$_zone record" [ -z "$(r2136_dig "$_port" "git.$_zone" A)" ]
+	fi
 	for s in $(r2136_secret "$W/ddns.key") $(r2136_secret "$W/wrong.key"); do
 		if grep -qF "$s" "$DF_ERR"; then not_ok "$_name: secret leaked"; return; fi
 	done
 }
 
+between() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+
+# The BADTIME line carries the server's clock and ours (shifted by 1000 s
+# for the run that started at $1 and ended at $2): check the numbers.
+badtime_numbers() { # NAME T0 T1
+	_l=$(grep "^[^ ]* error .*BADTIME" "$DF_ERR" | head -1)
+	bt_srv=$(echo "$_l" | sed -n 's/.*server time \([0-9]*\), ours.*/\1/p')
+	bt_ours=$(echo "$_l" | sed -n 's/.*, ours \([0-9]*\) (off by.*/\1/p')
+	bt_off=$(echo "$_l" | sed -n 's/.*(off by \([0-9-]*\) s).*/\1/p')
+	check "$1: server time ${bt_srv:-missing} is the real time ($2..$3)" \
+		between "$bt_srv" "$2" "$3"
+	check "$1: our time ${bt_ours:-missing} is 1000 s ahead" \
+		between "$bt_ours" $(($2 + 1000)) $(($3 + 1000))
+	check "$1: off by ${bt_off:-missing} s, ours - server" \
+		between "$bt_off" $((${bt_ours:-0} - ${bt_srv:-0})) $((${bt_ours:-0} - ${bt_srv:-0}))
+}
+
 for srv in named knot; do
 	if [ $srv = named ]; then P=$NAMED K=$W/ddns.key WK=$W/wrong.key
 	else P=$KNOT K=$W/ddns.knot.key WK=$W/wrong.knot.key; fi
+	BEFORE=$(r2136_serial $P example.test)
 	once $P "$WK" example.test
-	expect "$srv wrong secret" 1 "BADSIG" $P
+	expect "$srv wrong secret" 1 "BADSIG" $P example.test
 	once $P "$W/nobody.key" example.test
-	expect "$srv unknown key" 1 "BADKEY" $P
+	expect "$srv unknown key" 1 "BADKEY" $P example.test
+	BEFORE=$(r2136_serial $P other.test)
 	once $P "$K" other.test
-	expect "$srv zone not served" 1 "REFUSED\|NOTAUTH" $P
+	expect "$srv zone not served" 1 "REFUSED\|NOTAUTH" $P other.test
+	BEFORE=$(r2136_serial $P example.test)
+	t0=$(date +%s)
 	DNSFOLLOW_TIME_OFFSET=1000 once $P "$K" example.test
-	expect "$srv clock off by 1000 s" 1 "BADTIME.*server time" $P
+	t1=$(date +%s)
+	expect "$srv clock off by 1000 s" 1 "BADTIME.*server time" $P example.test
+	badtime_numbers "$srv BADTIME" "$t0" "$t1"
 	once $P "" example.test
 	# Servers differ: BIND refuses unsigned updates, Knot says NOTAUTH.
-	if [ $srv = named ]; then expect "named unsigned update" 1 "(REFUSED)" $P
-	else expect "knot unsigned update" 1 "(NOTAUTH)" $P; fi
+	if [ $srv = named ]; then expect "named unsigned update" 1 "(REFUSED)" $P example.test
+	else expect "knot unsigned update" 1 "(NOTAUTH)" $P example.test; fi
 	check "$srv unsigned: warned at start" grep -q "no TSIG key configured" "$DF_ERR"
 done
 
 once $DOWN "$W/ddns.key" example.test
-expect "server down" 75 "Connection refused" $NAMED
+expect "server down" 75 "Connection refused" - -
 python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -71,7 +99,7 @@ SILENT_PID=$!
 R2136_PIDS="$R2136_PIDS $SILENT_PID"
 sleep 0.3
 once $SILENT "$W/ddns.key" example.test "timeout_ms = 300"
-expect "server silent" 75 "no answer.*300 ms" $NAMED
+expect "server silent" 75 "no answer.*300 ms" - -
 once $SILENT "$W/ddns.key" example.test "timeout_ms = 300" "server = 127.0.0.1:$DOWN, 127.0.0.1:$NAMED"
 check "server list: the third server answers (rc=$RC)" [ "$RC" = 0 ]
 check "server list: the record is set there" [ "$(r2136_dig $NAMED git.example.test A)" = 192.0.2.10 ]

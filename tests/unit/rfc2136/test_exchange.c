@@ -1,7 +1,9 @@
 /* Transport and error mapping against an in-process fake server (UDP and
- * TCP on one port): truncation → TCP, the server list on SERVFAIL and
- * silence, late and foreign answers, garbage, unsigned answers to signed
- * requests, and every rcode's error code and text. */
+ * TCP on one port): truncation → TCP (also when the truncated answer is
+ * unsigned), the server list on SERVFAIL, NOTIMP, silence and garbled
+ * answers for queries, transfers and UPDATEs, late and foreign answers,
+ * unsigned answers to signed requests, every rcode's error code and
+ * text, and no secret in the logs of a BADSIG failure. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,23 +16,71 @@
 #include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../../providers/rfc2136/rfc2136.h"
+#include "fake_sign.h"
 #include "testhost.h"
 
 extern const struct dnsfollow_plugin dnsfollow_plugin;
 
-enum mode { ANSWER, RCODE, TC, SILENT, WRONG_ID, GARBAGE, OTHER_Q, NOT_AA };
+enum mode { ANSWER, RCODE, TC, SILENT, WRONG_ID, GARBAGE, OTHER_Q, NOT_AA,
+	    TC_UNSIGNED, TSIG_ERR };
 
 struct fake {
 	int udp, tcp, port;
 	enum mode mode;
-	int rcode;
+	int rcode; /* RCODE; the TSIG error for TSIG_ERR */
+	const struct r2136_key *key; /* sign answers with it, if set */
 	int udp_seen, tcp_seen;
 	volatile int stop;
 	pthread_t th;
 };
+
+/* A transfer: SOA, one A record, SOA. */
+static void put_axfr(struct r2136_buf *b, const char *zone)
+{
+	char a[300];
+	snprintf(a, sizeof a, "www.%s", zone);
+	fake_put_soa(b, zone, 7);
+	r2136_put_name(b, a);
+	r2136_put_u16(b, 1);
+	r2136_put_u16(b, 1);
+	r2136_put_u32(b, 300);
+	r2136_put_rdata(b, 1, "192.0.2.80");
+	fake_put_soa(b, zone, 7);
+}
+
+static uint16_t header_flags(struct fake *f, const uint8_t *q, int tcp)
+{
+	uint16_t flags = 0x8000 | (uint16_t)(q[2] << 8 & 0x7800);
+	if (f->mode != NOT_AA)
+		flags |= R2136_F_AA;
+	if (f->mode == RCODE)
+		flags |= (uint16_t)f->rcode;
+	if (f->mode == TSIG_ERR)
+		flags |= 9; /* NOTAUTH */
+	if ((f->mode == TC || f->mode == TC_UNSIGNED) && !tcp)
+		flags |= R2136_F_TC;
+	return flags;
+}
+
+/* Sign as the mode wants: not at all, an error TSIG, or a real MAC. */
+static void sign(struct fake *f, struct r2136_buf *b, const uint8_t *q,
+		 size_t qlen, int tcp)
+{
+	uint8_t reqmac[R2136_MAC_MAX], mac[R2136_MAC_MAX];
+	size_t reqlen = fake_request_mac(q, qlen, reqmac), maclen;
+	if (!f->key || !reqlen || (f->mode == TC_UNSIGNED && !tcp))
+		return;
+	if (f->mode == TSIG_ERR)
+		fake_put_tsig(b, f->key, (uint64_t)time(NULL), NULL, 0,
+			      r2136_get16(q), (uint16_t)f->rcode);
+	else
+		fake_sign(b, f->key, reqmac, reqlen, NULL, (uint64_t)time(NULL), 1,
+			  mac, &maclen);
+}
 
 /* The answer to `q` as the mode wants it, into `out`; returns its size. */
 static size_t respond(struct fake *f, const uint8_t *q, size_t qlen,
@@ -40,28 +90,26 @@ static size_t respond(struct fake *f, const uint8_t *q, size_t qlen,
 	if (r2136_msg_decode(q, qlen, &m, NULL, 0) || m.count[0] != 1)
 		return 0;
 	struct r2136_buf b = {0};
-	uint16_t flags = 0x8000 | (uint16_t)(q[2] << 8 & 0x7800);
+	int axfr = m.rr[0].type == R2136_TYPE_AXFR && f->mode == ANSWER;
 	int an = f->mode == ANSWER || f->mode == WRONG_ID || f->mode == OTHER_Q ||
-		 f->mode == NOT_AA || (f->mode == TC && tcp);
-	if (f->mode != NOT_AA)
-		flags |= R2136_F_AA;
-	if (f->mode == RCODE)
-		flags |= (uint16_t)f->rcode;
-	if (f->mode == TC && !tcp)
-		flags |= R2136_F_TC;
+		 f->mode == NOT_AA || ((f->mode == TC || f->mode == TC_UNSIGNED) && tcp);
 	an = an && r2136_opcode(&m) == 0;
-	r2136_put_header(&b, m.id, flags, 1, (uint16_t)an, 0, 0);
+	r2136_put_header(&b, m.id, header_flags(f, q, tcp), 1,
+			 (uint16_t)(axfr ? 3 : an), 0, 0);
 	const char *qn = f->mode == OTHER_Q ? "other.example.test" : m.rr[0].name;
 	r2136_put_name(&b, qn);
 	r2136_put_u16(&b, m.rr[0].type);
 	r2136_put_u16(&b, 1);
-	if (an) {
+	if (axfr) {
+		put_axfr(&b, qn);
+	} else if (an) {
 		r2136_put_name(&b, qn);
 		r2136_put_u16(&b, 1);
 		r2136_put_u16(&b, 1);
 		r2136_put_u32(&b, 300);
 		r2136_put_rdata(&b, 1, "192.0.2.1");
 	}
+	sign(f, &b, q, qlen, tcp);
 	if (f->mode == GARBAGE)
 		b.len = 13;
 	size_t n = b.len;
@@ -130,11 +178,15 @@ static void *run(void *arg)
 	return NULL;
 }
 
+/* The key the next fake_start()ed server signs with (NULL: none). */
+static const struct r2136_key *fake_key;
+
 static void fake_start(struct fake *f, enum mode mode, int rcode)
 {
 	memset(f, 0, sizeof *f);
 	f->mode = mode;
 	f->rcode = rcode;
+	f->key = fake_key;
 	for (int tries = 0; tries < 50; tries++) {
 		struct sockaddr_in a = {.sin_family = AF_INET,
 					.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -165,7 +217,7 @@ static void fake_stop(struct fake *f)
 
 struct got {
 	int n;
-	char first[64];
+	char first[128];
 };
 
 static int on_rrset(void *ctx, const struct dnsfollow_rrset *rr)
@@ -243,6 +295,29 @@ static void test_truncated_goes_tcp(void **st)
 	assert_int_equal(f.tcp_seen, 1); /* one connection for both */
 }
 
+/* transport = tcp: 100 queries pipelined over one connection. */
+static void test_tcp_pipelined(void **st)
+{
+	(void)st;
+	char names[100][32];
+	struct dnsfollow_rrkey keys[100];
+	struct fake f;
+	struct got g = {0};
+	for (int i = 0; i < 100; i++) {
+		snprintf(names[i], sizeof names[i], "h%d.example.test", i);
+		keys[i] = (struct dnsfollow_rrkey){names[i], 1};
+	}
+	fake_start(&f, ANSWER, 0);
+	int ports[] = {f.port, 0};
+	void *p = provider(ports, "transport=tcp", NULL);
+	assert_int_equal(r2136_read(p, "example.test", keys, 100, on_rrset, &g), 0);
+	fake_stop(&f);
+	assert_int_equal(g.n, 100);
+	assert_int_equal(f.tcp_seen, 1);
+	assert_int_equal(f.udp_seen, 0);
+	done(p);
+}
+
 static void test_read_errors(void **st)
 {
 	(void)st;
@@ -257,32 +332,113 @@ static void test_read_errors(void **st)
 	assert_int_equal(read_one(RCODE, 2, &g, NULL), -EAGAIN);
 }
 
-/* SERVFAIL and silence move on to the next server, in order. */
+static int count(const char *text, const char *word)
+{
+	int n = 0;
+	for (const char *t = text; (t = strstr(t, word)) != NULL; t++)
+		n++;
+	return n;
+}
+
+/* RFC 2136 §4.5 and garbled answers: SERVFAIL, silence, NOTIMP, garbage
+ * and an answer to another question each move on to the next server, in
+ * order, for queries, for a transfer and for an UPDATE. */
 static void test_server_list(void **st)
 {
 	(void)st;
-	struct fake a, b, c;
-	fake_start(&a, RCODE, 2);
-	fake_start(&b, SILENT, 0);
-	fake_start(&c, ANSWER, 0);
-	int ports[] = {a.port, b.port, c.port, 0};
+	static const enum mode modes[] = {RCODE, SILENT, RCODE, GARBAGE, OTHER_Q,
+					  ANSWER};
+	static const int rcodes[] = {2, 0, 4, 0, 0, 0};
+	enum { NF = 6 };
+	struct fake f[NF];
+	int ports[NF + 1] = {0};
+	for (int i = 0; i < NF; i++) {
+		fake_start(&f[i], modes[i], rcodes[i]);
+		ports[i] = f[i].port;
+	}
 	void *p = provider(ports, NULL, NULL);
 	struct got g = {0};
 	assert_int_equal(r2136_read(p, "example.test", KEYS, 2, on_rrset, &g), 0);
 	assert_int_equal(g.n, 2);
-	const char *l = strstr(testhost_log(H), "asking");
-	assert_non_null(l);                  /* a → b */
-	assert_non_null(strstr(l + 1, "asking")); /* b → c */
+	assert_int_equal(count(testhost_log(H), "asking"), NF - 1);
 	static const char *const rd[] = {"192.0.2.7"};
 	struct dnsfollow_change ch = {.op = DNSFOLLOW_CHANGE_SET,
 		.rrset = {.name = "git.example.test", .type = 1, .ttl = 60,
 			  .count = 1, .rdata = rd}};
+	/* The fifth server's answer to an UPDATE is fine: it gets there. */
 	assert_int_equal(r2136_apply(p, "example.test", &ch, 1), 0);
-	assert_non_null(strstr(testhost_log(H), "trying"));
-	fake_stop(&a);
-	fake_stop(&b);
-	fake_stop(&c);
-	assert_true(a.udp_seen >= 2 && b.udp_seen >= 2 && c.udp_seen >= 2);
+	assert_int_equal(count(testhost_log(H), "trying"), NF - 2);
+	done(p);
+	p = provider(ports, "read=axfr", NULL);
+	memset(&g, 0, sizeof g);
+	assert_int_equal(r2136_read(p, "example.test", KEYS, 2, on_rrset, &g), 0);
+	assert_int_equal(g.n, 2); /* the SOA and www */
+	assert_string_equal(g.first, "example.test 6 ns1.example.test "
+			    "hostmaster.example.test 7 3600 900 604800 60");
+	assert_int_equal(count(testhost_log(H), "asking"), NF - 1);
+	done(p);
+	for (int i = 0; i < NF; i++) {
+		fake_stop(&f[i]);
+		assert_true(f[i].udp_seen + f[i].tcp_seen >= 2);
+	}
+}
+
+/* A truncated UDP answer need not be signed: it is asked again over TCP,
+ * and that answer's signature is checked. */
+static void test_truncated_unsigned(void **st)
+{
+	(void)st;
+	struct r2136_key k;
+	char err[128];
+	struct fake f;
+	struct got g = {0};
+	assert_int_equal(r2136_key_set(&k, "ddns", "hmac-sha256", FAKE_SECRET, err,
+				       sizeof err), 0);
+	fake_key = &k;
+	fake_start(&f, TC_UNSIGNED, 0);
+	fake_key = NULL;
+	int ports[] = {f.port, 0};
+	void *p = provider(ports, "key_name=ddns", "key_secret=" FAKE_SECRET);
+	assert_int_equal(r2136_read(p, "example.test", KEYS, 2, on_rrset, &g), 0);
+	assert_int_equal(g.n, 2);
+	fake_stop(&f);
+	assert_int_equal(f.tcp_seen, 1);
+	done(p);
+}
+
+/* The secret of a key_file is registered with the host: a BADSIG failure
+ * logged at debug level shows it nowhere, and even a line that carried
+ * it by mistake would show "***". */
+static void test_badsig_hides_secret(void **st)
+{
+	(void)st;
+	static const char secret[] = "c2VjcmV0LWZvci1hLWJhZHNpZy10ZXN0IQ==";
+	char kf[64] = "/tmp/r2136-kf-XXXXXX", kv[96], err[128];
+	int fd = mkstemp(kf);
+	dprintf(fd, "key \"ddns\" { algorithm hmac-sha256; secret \"%s\"; };\n", secret);
+	close(fd);
+	struct r2136_key k;
+	assert_int_equal(r2136_key_set(&k, "ddns", "hmac-sha256", secret, err,
+				       sizeof err), 0);
+	struct fake f;
+	fake_key = &k;
+	fake_start(&f, TSIG_ERR, R2136_BADSIG);
+	fake_key = NULL;
+	int ports[] = {f.port, 0};
+	snprintf(kv, sizeof kv, "key_file=%s", kf);
+	void *p = provider(ports, kv, NULL);
+	static const char *const rd[] = {"192.0.2.7"};
+	struct dnsfollow_change ch = {.op = DNSFOLLOW_CHANGE_SET,
+		.rrset = {.name = "git.example.test", .type = 1, .ttl = 60,
+			  .count = 1, .rdata = rd}};
+	assert_int_equal(r2136_apply(p, "example.test", &ch, 1), -EACCES);
+	fake_stop(&f);
+	unlink(kf);
+	assert_non_null(strstr(testhost_error(H), "(BADSIG)"));
+	assert_null(strstr(testhost_error(H), secret));
+	H->log(H, DNSFOLLOW_LOG_DEBUG, "by mistake: %s", secret);
+	assert_null(strstr(testhost_log(H), secret));
+	assert_non_null(strstr(testhost_log(H), "by mistake: ***"));
 	done(p);
 }
 
@@ -339,7 +495,8 @@ static void test_unsigned_answers(void **st)
 	f.mode = RCODE;
 	f.rcode = 5;
 	assert_int_equal(r2136_read(p, "example.test", KEYS, 2, on_rrset, &g), -EACCES);
-	assert_non_null(strstr(testhost_error(H), "REFUSED"));
+	assert_non_null(strstr(testhost_error(H), "(REFUSED)"));
+	assert_non_null(strstr(testhost_error(H), "; the answer was not signed"));
 	fake_stop(&f);
 	done(p);
 }
@@ -361,8 +518,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_ok),
 		cmocka_unit_test(test_truncated_goes_tcp),
+		cmocka_unit_test(test_tcp_pipelined),
 		cmocka_unit_test(test_read_errors),
 		cmocka_unit_test(test_server_list),
+		cmocka_unit_test(test_truncated_unsigned),
+		cmocka_unit_test(test_badsig_hides_secret),
 		cmocka_unit_test(test_update_rcodes),
 		cmocka_unit_test(test_unsigned_answers),
 		cmocka_unit_test(test_not_in_zone),

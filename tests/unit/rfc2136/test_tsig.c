@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../../../providers/rfc2136/rfc2136.h"
+#include "testhost.h"
 
 static const char *UPDATE_HEX =
 	"123428000001000000020000076578616d706c650474657374000006000103737368"
@@ -36,24 +37,25 @@ static void key(struct r2136_key *k, const char *alg)
 	assert_int_equal(r2136_key_set(k, "test-key", alg, SECRET, err, sizeof err), 0);
 }
 
-/* The unsigned UPDATE of the vector, built with the provider's writer. */
+/* The unsigned UPDATE of the vector, made by apply()'s own builder with
+ * the ID pinned and compression off (the vector has none). */
 static void vector_update(struct r2136_buf *b)
 {
-	memset(b, 0, sizeof *b);
-	r2136_put_header(b, 0x1234, R2136_OP_UPDATE << 11, 1, 0, 2, 0);
-	r2136_put_name(b, "example.test");
-	r2136_put_u16(b, 6);
-	r2136_put_u16(b, 1);
-	r2136_put_name(b, "ssh.example.test");
-	r2136_put_u16(b, 1);
-	r2136_put_u16(b, 255);
-	r2136_put_u32(b, 0);
-	r2136_put_u16(b, 0);
-	r2136_put_name(b, "ssh.example.test");
-	r2136_put_u16(b, 1);
-	r2136_put_u16(b, 1);
-	r2136_put_u32(b, 60);
-	assert_int_equal(r2136_put_rdata(b, 1, "192.0.2.10"), 0);
+	static const char *const ip[] = {"192.0.2.10"};
+	const struct dnsfollow_change c = {.op = DNSFOLLOW_CHANGE_SET,
+		.rrset = {.name = "ssh.example.test", .type = 1, .ttl = 60,
+			  .count = 1, .rdata = ip}};
+	const struct r2136_build how = {.limit = 65000, .plain_names = 1,
+					.id = 0x1234};
+	struct r2136 p = {.host = testhost_new("t")};
+	struct r2136_buf *m;
+	size_t nm;
+	assert_int_equal(r2136_build_updates(&p, "example.test", &c, 1, &how, &m,
+					     &nm), 0);
+	assert_int_equal(nm, 1);
+	*b = m[0];
+	free(m);
+	testhost_free(p.host);
 }
 
 static void test_update_bytes(void **st)
@@ -89,6 +91,19 @@ static void check_mac(const char *alg, const char *want)
 	r2136_put_bytes(&s, b.p, b.len);
 	assert_int_equal(r2136_tsig_sign(&s, &k, 1700000000, mac, &maclen), 0);
 	assert_string_equal(hex(mac, maclen), want);
+	/* A prepared key (set up once, as the provider does) gives the same
+	 * MAC, and again for a second message. */
+	struct r2136_buf s2;
+	assert_int_equal(r2136_key_prepare(&k), 0);
+	for (int i = 0; i < 2; i++) {
+		memset(&s2, 0, sizeof s2);
+		r2136_put_bytes(&s2, b.p, b.len);
+		assert_int_equal(r2136_tsig_sign(&s2, &k, 1700000000, mac, &maclen), 0);
+		assert_string_equal(hex(mac, maclen), want);
+		r2136_buf_free(&s2);
+	}
+	r2136_key_wipe(&k);
+	key(&k, alg);
 	/* ARCOUNT now counts the TSIG, and the message decodes. */
 	assert_int_equal(r2136_get16(s.p + 10), 1);
 	struct r2136_msg m;

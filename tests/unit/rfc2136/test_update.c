@@ -53,6 +53,13 @@ static struct dnsfollow_change set(const char *name, uint16_t type,
 		.rrset = {.name = name, .type = type, .ttl = 60, .count = n, .rdata = rd}};
 }
 
+static int build(struct fx *f, const struct dnsfollow_change *c, size_t n,
+		 size_t limit, struct r2136_buf **m, size_t *nm)
+{
+	const struct r2136_build how = {.limit = limit};
+	return r2136_build_updates(f->p, "example.test", c, n, &how, m, nm);
+}
+
 static struct dnsfollow_change del(const char *name, uint16_t type)
 {
 	return (struct dnsfollow_change){.op = DNSFOLLOW_CHANGE_DELETE,
@@ -69,7 +76,7 @@ static void test_one_message(void **st)
 	};
 	struct r2136_buf *m;
 	size_t nm;
-	assert_int_equal(r2136_build_updates(f->p, "example.test", c, 3, 65000, &m, &nm), 0);
+	assert_int_equal(build(f, c, 3, 65000, &m, &nm), 0);
 	assert_int_equal(nm, 1);
 	struct r2136_msg d;
 	assert_int_equal(r2136_msg_decode(m[0].p, m[0].len, &d, NULL, 0), 0);
@@ -124,7 +131,7 @@ static void test_split_keeps_groups(void **st)
 	}
 	struct r2136_buf *m;
 	size_t nm;
-	assert_int_equal(r2136_build_updates(f->p, "example.test", c, 2 * N, 600, &m, &nm), 0);
+	assert_int_equal(build(f, c, 2 * N, 600, &m, &nm), 0);
 	assert_true(nm > 3);
 	size_t total = 0;
 	for (size_t k = 0; k < nm; k++) {
@@ -153,22 +160,87 @@ static void test_refusals(void **st)
 	struct r2136_buf *m;
 	size_t nm;
 	struct dnsfollow_change c = set("x.fooexample.test", 1, ip1, 1);
-	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
 	assert_non_null(strstr(testhost_error(f->h), "not in zone example.test"));
 	static const char *const bad[] = {"192.0.2.300"};
 	c = set("x.example.test", 1, bad, 1);
-	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
 	assert_non_null(strstr(testhost_error(f->h), "bad A value '192.0.2.300'"));
 	c = set("x.example.test", 99, ip1, 1);
-	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
 	assert_non_null(strstr(testhost_error(f->h), "not supported"));
 	c = set("a..example.test", 1, ip1, 1);
-	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
 	assert_non_null(strstr(testhost_error(f->h), "not a valid DNS name"));
 	/* one group larger than the limit */
 	c = set("x.example.test", 1, ip1, 2);
-	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 60, &m, &nm), -EMSGSIZE);
+	assert_int_equal(build(f, &c, 1, 60, &m, &nm), -EMSGSIZE);
 	assert_non_null(strstr(testhost_error(f->h), "do not fit"));
+}
+
+/* A failure after the changeset was already split into several messages
+ * leaves the caller nothing to free (it used to free them twice). */
+static void test_failure_after_split(void **st)
+{
+	struct fx *f = *st;
+	enum { N = 4000 };
+	static const char *const bad[] = {"192.0.2.300"};
+	char (*names)[32] = calloc(N, sizeof *names);
+	struct dnsfollow_change *c = calloc(N + 1, sizeof *c);
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], "h%04d.example.test", i);
+		c[i] = set(names[i], 1, ip1, 1);
+	}
+	c[N] = set("zz.example.test", 1, bad, 1); /* sorts last */
+	struct r2136_buf *m;
+	size_t nm;
+	c[40] = c[N]; /* after about 16 records per message of 600 bytes */
+	assert_int_equal(build(f, c, 41, 600, &m, &nm), -EINVAL);
+	assert_null(m);
+	assert_int_equal(nm, 0);
+	assert_string_equal(testhost_error(f->h), "zz.example.test: bad A value '192.0.2.300'");
+	/* 4000 records need three messages of 64 KiB before the bad one. */
+	c[40] = set(names[40], 1, ip1, 1);
+	testhost_clear(f->h);
+	assert_int_equal(r2136_apply(f->p, "example.test", c, N + 1), -EINVAL);
+	assert_string_equal(testhost_error(f->h), "zz.example.test: bad A value '192.0.2.300'");
+	assert_int_equal(f->p->stats.messages, 0);
+	free(c);
+	free(names);
+}
+
+/* A bad CNAME or NS target is named as such, not as a bad owner; a group
+ * larger than any message says so. */
+static void test_bad_values(void **st)
+{
+	struct fx *f = *st;
+	struct r2136_buf *m;
+	size_t nm;
+	static const char *const target[] = {"a..b.example.test"};
+	struct dnsfollow_change c = set("x.example.test", 5, target, 1);
+	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_string_equal(testhost_error(f->h),
+			    "x.example.test: bad CNAME target 'a..b.example.test'");
+	c = set("x.example.test", 2, target, 1);
+	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_string_equal(testhost_error(f->h),
+			    "x.example.test: bad NS target 'a..b.example.test'");
+	static const char *const good[] = {"git.example.test"};
+	c = set("a..example.test", 5, good, 1);
+	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_string_equal(testhost_error(f->h), "a..example.test: not a valid DNS name");
+	/* 300 TXT strings of 250 bytes: no message can hold them. */
+	static char txt[250];
+	const char *many[300];
+	memset(txt, 't', sizeof txt - 1);
+	for (int i = 0; i < 300; i++)
+		many[i] = txt;
+	c = set("_dnsfollow.x.example.test", 16, many, 300);
+	testhost_clear(f->h);
+	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EMSGSIZE);
+	assert_string_equal(testhost_error(f->h), "the changes of "
+			    "_dnsfollow.x.example.test do not fit in one UPDATE message");
+	assert_null(m);
 }
 
 static void test_long_txt(void **st)
@@ -181,7 +253,7 @@ static void test_long_txt(void **st)
 	struct dnsfollow_change c = set("_dnsfollow.x.example.test", 16, rd, 1);
 	struct r2136_buf *m;
 	size_t nm;
-	assert_int_equal(r2136_build_updates(f->p, "example.test", &c, 1, 65000, &m, &nm), 0);
+	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), 0);
 	struct r2136_msg d;
 	assert_int_equal(r2136_msg_decode(m[0].p, m[0].len, &d, NULL, 0), 0);
 	assert_int_equal(d.rr[2].rdlen, 599 + 3); /* 255 + 255 + 89, 3 lengths */
@@ -202,7 +274,7 @@ static void test_compression(void **st)
 	};
 	struct r2136_buf *m;
 	size_t nm;
-	assert_int_equal(r2136_build_updates(f->p, "example.test", c, 2, 65000, &m, &nm), 0);
+	assert_int_equal(build(f, c, 2, 65000, &m, &nm), 0);
 	assert_int_equal(m[0].len, 124);
 	struct r2136_msg d;
 	assert_int_equal(r2136_msg_decode(m[0].p, m[0].len, &d, NULL, 0), 0);
@@ -214,7 +286,7 @@ static void test_compression(void **st)
 	r2136_free_updates(m, nm);
 	/* The apex itself is a bare pointer to the zone name. */
 	struct dnsfollow_change apex = set("example.test", 1, ip1, 1);
-	assert_int_equal(r2136_build_updates(f->p, "example.test", &apex, 1, 65000, &m, &nm), 0);
+	assert_int_equal(build(f, &apex, 1, 65000, &m, &nm), 0);
 	assert_int_equal(m[0].len, 12 + 18 + 12 + 16);
 	r2136_free_updates(m, nm);
 }
@@ -233,6 +305,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_keeps_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_after_split, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_txt, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compression, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_nothing, setup, teardown),
