@@ -207,6 +207,7 @@ int r2136_read_axfr(struct r2136 *p, const char *zone,
 			     "asking %s", x.s->text, strerror(-rc), p->servers[s + 1].text);
 	}
 	if (rc == 0) {
+		p->read_server = x.s;
 		r2136_recs_sort(x.rec, x.nrec);
 		rc = r2136_emit_sorted(x.rec, x.nrec, emit, ctx);
 		p->host->log(p->host, DNSFOLLOW_LOG_DEBUG, "zone %s: transfer of %zu "

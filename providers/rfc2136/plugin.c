@@ -26,6 +26,9 @@ static const struct dnsfollow_key config_keys[] = {
 	{"transport", 0, "udp (TCP when needed; default) or tcp"},
 	{"timeout_ms", 0, "wait for one answer (default 2000)"},
 	{"read", 0, "query (default: one query per RRset) or axfr"},
+	{"full_read_interval", 0, "seconds: while the zone's SOA serial stays the "
+				  "same, read it in full only this often (default 600; "
+				  "0: every pass)"},
 	{NULL, 0, NULL},
 };
 
@@ -177,6 +180,11 @@ static int setup_options(struct r2136 *p, const struct dnsfollow_kv *cfg,
 	if (r && strcmp(r, "query") != 0 && strcmp(r, "axfr") != 0)
 		return h->error(h, -EINVAL, "read = %s: expected query or axfr", r);
 	p->axfr = r && strcmp(r, "axfr") == 0;
+	const char *fr = dnsfollow_kv_get(cfg, n, "full_read_interval");
+	int full_s = 600;
+	if (fr && parse_int(h, "full_read_interval", fr, 0, 86400, &full_s))
+		return -EINVAL;
+	p->full_read_ms = (uint64_t)full_s * 1000u;
 	return to ? parse_int(h, "timeout_ms", to, 10, 600000, &p->timeout_ms) : 0;
 }
 
@@ -192,6 +200,7 @@ static void r2136_destroy(void *self)
 		     (unsigned long long)p->stats.updates,
 		     (unsigned long long)p->stats.bytes_out,
 		     (unsigned long long)p->stats.bytes_in);
+	r2136_zcache_free(p);
 	r2136_key_wipe(&p->key);
 	free(p);
 }

@@ -409,8 +409,10 @@ static int read_chunk(struct r2136 *p, const char *zone,
 		b.q[i].key = &keys[i];
 	if (rc == 0)
 		rc = ask_servers(p, &b, zone);
-	if (rc == 0)
+	if (rc == 0) {
+		p->read_server = b.s;
 		rc = collect(&b, zone, &recs, &nrec, &cap);
+	}
 	if (rc == 0) {
 		r2136_recs_sort(recs, nrec);
 		rc = r2136_emit_sorted(recs, nrec, emit, ctx);
@@ -429,7 +431,13 @@ static int read_chunk(struct r2136 *p, const char *zone,
 int r2136_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
 	       size_t nkeys, dnsfollow_rrset_cb emit, void *ctx)
 {
-	struct r2136 *p = self;
+	return r2136_read_cached(self, zone, keys, nkeys, emit, ctx);
+}
+
+int r2136_read_full(struct r2136 *p, const char *zone,
+		    const struct dnsfollow_rrkey *keys, size_t nkeys,
+		    dnsfollow_rrset_cb emit, void *ctx)
+{
 	if (p->axfr)
 		return r2136_read_axfr(p, zone, emit, ctx);
 	uint64_t q0 = p->stats.queries;

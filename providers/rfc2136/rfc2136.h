@@ -19,6 +19,8 @@ struct r2136_server {
 };
 
 /** Counters for the benchmark and debug logs. */
+struct r2136_zcache;
+
 struct r2136_stats {
 	uint64_t queries, updates, messages, bytes_out, bytes_in;
 };
@@ -33,6 +35,10 @@ struct r2136 {
 	int timeout_ms; /* for one answer */
 	int axfr;       /* read = axfr */
 	struct r2136_stats stats;
+	uint64_t full_read_ms; /* full_read_interval; 0: no zone cache */
+	const struct r2136_server *read_server; /* answered the last full read */
+	struct r2136_zcache *zc; /* per zone (zcache.c) */
+	size_t nzc;
 };
 
 /** A response as received, decoded and checked against its request. */
@@ -140,8 +146,28 @@ void r2136_put_name_cz(struct r2136_buf *b, struct r2136_cz *cz,
 		       const char *name);
 
 /* read.c / axfr.c / update.c: the provider ops. */
+/** read(): through the zone cache (zcache.c) when it is on. */
 int r2136_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
 	       size_t nkeys, dnsfollow_rrset_cb emit, void *ctx);
+/** Ask the server(s) for `keys` (queries, or a transfer with read = axfr);
+ *  sets p->read_server to the server that answered. */
+int r2136_read_full(struct r2136 *p, const char *zone,
+		    const struct dnsfollow_rrkey *keys, size_t nkeys,
+		    dnsfollow_rrset_cb emit, void *ctx);
+
+/* zcache.c: what a zone held at a serial (see the file's comment). */
+/** The zone's SOA serial and the server that gave it (signed query). */
+int r2136_zone_serial(struct r2136 *p, const char *zone, uint32_t *serial,
+		      const struct r2136_server **server);
+int r2136_read_cached(struct r2136 *p, const char *zone,
+		      const struct dnsfollow_rrkey *keys, size_t nkeys,
+		      dnsfollow_rrset_cb emit, void *ctx);
+/** After apply(): keep the cache in step with `nmsg` UPDATE messages that
+ *  all succeeded (`ok`), or drop it. */
+void r2136_zcache_updated(struct r2136 *p, const char *zone,
+			  const struct dnsfollow_change *changes, size_t n,
+			  size_t nmsg, int ok);
+void r2136_zcache_free(struct r2136 *p);
 int r2136_read_axfr(struct r2136 *p, const char *zone,
 		    dnsfollow_rrset_cb emit, void *ctx);
 int r2136_apply(void *self, const char *zone,

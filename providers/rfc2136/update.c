@@ -298,6 +298,7 @@ int r2136_apply(void *self, const char *zone,
 		p->host->log(p->host, DNSFOLLOW_LOG_INFO, "zone %s: %zu change(s) "
 			     "applied in %zu UPDATE message(s), %zu bytes", zone, n,
 			     nmsg, bytes);
+	r2136_zcache_updated(p, zone, changes, n, nmsg, rc == 0);
 	r2136_free_updates(msgs, nmsg);
 	return rc;
 }

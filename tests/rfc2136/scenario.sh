@@ -146,6 +146,57 @@ r2136_bigzone() {
 	R2136_ZONE_EXTRA=$W/extra
 }
 
+# The zone cache, in a daemon (a --once process starts with none): an
+# unchanged serial answers from the cache with one SOA query; our own
+# UPDATE keeps it (the serial moved by exactly one); someone else's
+# change moves the serial, so the next pass reads in full and repairs.
+# The key as nsupdate -y takes it (ALG:NAME:SECRET), from either format.
+sc_nsupdate_key() {
+	awk '/^key / { gsub(/[";{]/, "", $2); n = $2 }
+	     /algorithm/ { gsub(/[";]/, ""); a = $NF }
+	     /secret/ { gsub(/[";]/, ""); s = $NF }
+	     /^ *- id:/ { n = $NF } /^ *algorithm:/ { a = $NF } /^ *secret:/ { s = $NF }
+	     END { print a ":" n ":" s }' "$KEYFILE"
+}
+
+sc_cache() {
+	r2136_place gogs "192.0.2.30"
+	sc_conf
+	sed -i 's/^interval = 1$/interval = 3600/' "$C"
+	$DF_WRAP "$DNSFOLLOW" -c "$C" 2>"$W/cache.err" &
+	cpid=$!
+	git_is() { [ "$(r2136_dig "$PORT" git.example.test A)" = "$1" ]; }
+	check "cache: daemon's first pass writes" wait_for 20 git_is 192.0.2.30
+	hits() { grep -c "unchanged: .* from the cache" "$W/cache.err"; }
+	h0=$(hits)
+	kill -USR1 $cpid
+	check "cache: a resync of an unchanged zone answers from the cache" \
+		wait_for 10 sh -c "[ \$(grep -c 'unchanged: .* from the cache' '$W/cache.err') -gt $h0 ]"
+	# Someone else changes our record: the serial moves, a full read
+	# follows, and the record is put back.
+	printf 'server 127.0.0.1 %s\nzone example.test\nupdate delete git.example.test A\nupdate add git.example.test 60 A 203.0.113.66\nsend\n' \
+		"$PORT" | nsupdate -y "$(sc_nsupdate_key)"
+	check "cache: the foreign change is in the zone" \
+		[ "$(r2136_dig "$PORT" git.example.test A)" = 203.0.113.66 ]
+	h1=$(hits)
+	kill -USR1 $cpid
+	check "cache: a changed serial means a full read, which repairs the record" \
+		wait_for 10 git_is 192.0.2.30
+	check "... without answering from the cache" [ "$(hits)" = "$h1" ]
+	# After our own UPDATE (serial + 1) the next pass uses the cache again.
+	kill -USR1 $cpid
+	check "cache: after our own UPDATE the cache holds" \
+		wait_for 10 sh -c "[ \$(grep -c 'unchanged: .* from the cache' '$W/cache.err') -gt $h1 ]"
+	kill $cpid; wait $cpid
+	check "cache: daemon stops cleanly ($?)" [ $? = 0 ]
+	# full_read_interval = 0: every pass reads in full.
+	sc_conf "full_read_interval = 0"
+	sc_once
+	sc_once
+	check "full_read_interval = 0: no cache (rc=$RC)" eval '[ "$RC" = 0 ] &&
+		! grep -q "from the cache" "$DF_ERR"'
+}
+
 r2136_scenario() {
 	before=$(sc_foreign)
 	sc_first_sync
@@ -156,6 +207,7 @@ r2136_scenario() {
 	sc_on_empty
 	sc_multi_zone
 	sc_axfr_tcp
+	sc_cache
 	after=$(sc_foreign)
 	check "foreign records untouched" [ "$after" = "$before" ]
 	[ "$after" = "$before" ] || diag "before: $before / after: $after"

@@ -177,7 +177,7 @@ static int transfer(const struct step *steps, size_t n, struct got *g)
 	H = testhost_new("t");
 	assert_int_equal(dnsfollow_plugin.create(H, cfg, testhost_kv(cfg, 8, kv), &p), 0);
 	memset(g, 0, sizeof *g);
-	int rc = r2136_read(p, "example.test", NULL, 0, on_rrset, g);
+	int rc = r2136_read_full(p, "example.test", NULL, 0, on_rrset, g);
 	dnsfollow_plugin.destroy(p);
 	pthread_join(s.th, NULL);
 	close(s.lfd);

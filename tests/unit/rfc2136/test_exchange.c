@@ -263,7 +263,7 @@ static int read_one(enum mode mode, int rcode, struct got *g, struct fake *out)
 	int ports[] = {f.port, 0};
 	void *p = provider(ports, NULL, NULL);
 	memset(g, 0, sizeof *g);
-	int rc = r2136_read(p, "example.test", KEYS, 2, on_rrset, g);
+	int rc = r2136_read_full(p, "example.test", KEYS, 2, on_rrset, g);
 	fake_stop(&f);
 	if (out)
 		*out = f;
@@ -310,7 +310,7 @@ static void test_tcp_pipelined(void **st)
 	fake_start(&f, ANSWER, 0);
 	int ports[] = {f.port, 0};
 	void *p = provider(ports, "transport=tcp", NULL);
-	assert_int_equal(r2136_read(p, "example.test", keys, 100, on_rrset, &g), 0);
+	assert_int_equal(r2136_read_full(p, "example.test", keys, 100, on_rrset, &g), 0);
 	fake_stop(&f);
 	assert_int_equal(g.n, 100);
 	assert_int_equal(f.tcp_seen, 1);
@@ -358,7 +358,7 @@ static void test_server_list(void **st)
 	}
 	void *p = provider(ports, NULL, NULL);
 	struct got g = {0};
-	assert_int_equal(r2136_read(p, "example.test", KEYS, 2, on_rrset, &g), 0);
+	assert_int_equal(r2136_read_full(p, "example.test", KEYS, 2, on_rrset, &g), 0);
 	assert_int_equal(g.n, 2);
 	assert_int_equal(count(testhost_log(H), "asking"), NF - 1);
 	static const char *const rd[] = {"192.0.2.7"};
@@ -371,7 +371,7 @@ static void test_server_list(void **st)
 	done(p);
 	p = provider(ports, "read=axfr", NULL);
 	memset(&g, 0, sizeof g);
-	assert_int_equal(r2136_read(p, "example.test", KEYS, 2, on_rrset, &g), 0);
+	assert_int_equal(r2136_read_full(p, "example.test", KEYS, 2, on_rrset, &g), 0);
 	assert_int_equal(g.n, 2); /* the SOA and www */
 	assert_string_equal(g.first, "example.test 6 ns1.example.test "
 			    "hostmaster.example.test 7 3600 900 604800 60");
@@ -399,7 +399,7 @@ static void test_truncated_unsigned(void **st)
 	fake_key = NULL;
 	int ports[] = {f.port, 0};
 	void *p = provider(ports, "key_name=ddns", "key_secret=" FAKE_SECRET);
-	assert_int_equal(r2136_read(p, "example.test", KEYS, 2, on_rrset, &g), 0);
+	assert_int_equal(r2136_read_full(p, "example.test", KEYS, 2, on_rrset, &g), 0);
 	assert_int_equal(g.n, 2);
 	fake_stop(&f);
 	assert_int_equal(f.tcp_seen, 1);
@@ -489,12 +489,12 @@ static void test_unsigned_answers(void **st)
 	fake_start(&f, ANSWER, 0);
 	int ports[] = {f.port, 0};
 	void *p = provider(ports, "key_name=k", "key_secret=c2VjcmV0c2VjcmV0");
-	assert_int_equal(r2136_read(p, "example.test", KEYS, 2, on_rrset, &g), -EACCES);
+	assert_int_equal(r2136_read_full(p, "example.test", KEYS, 2, on_rrset, &g), -EACCES);
 	assert_non_null(strstr(testhost_error(H), "not signed"));
 	assert_int_equal(g.n, 0);
 	f.mode = RCODE;
 	f.rcode = 5;
-	assert_int_equal(r2136_read(p, "example.test", KEYS, 2, on_rrset, &g), -EACCES);
+	assert_int_equal(r2136_read_full(p, "example.test", KEYS, 2, on_rrset, &g), -EACCES);
 	assert_non_null(strstr(testhost_error(H), "(REFUSED)"));
 	assert_non_null(strstr(testhost_error(H), "; the answer was not signed"));
 	fake_stop(&f);
@@ -508,7 +508,7 @@ static void test_not_in_zone(void **st)
 	void *p = provider(ports, NULL, NULL);
 	struct dnsfollow_rrkey k = {"git.fooexample.test", 1};
 	struct got g = {0};
-	assert_int_equal(r2136_read(p, "example.test", &k, 1, on_rrset, &g), -EINVAL);
+	assert_int_equal(r2136_read_full(p, "example.test", &k, 1, on_rrset, &g), -EINVAL);
 	assert_non_null(strstr(testhost_error(H), "not in zone example.test"));
 	done(p);
 }
