@@ -68,6 +68,28 @@ plugin_obj = $(patsubst %.c,$(B)/obj/%.o,$(call plugin_src,$(1)))
 .SECONDARY:
 all: $(B)/dnsfollow $(PLUGINS)
 
+# Fuzzing: clang + libFuzzer, bounded by FUZZ_SECONDS per target. A
+# target is declared (here or in a plugin.mk) with
+#   $(eval $(call fuzz_target,NAME,SOURCES,LIBS,SEED_DIR,MAX_LEN,EXTRA_DEPS))
+# and `make fuzz-NAME` runs build-fuzz/NAME/fuzz on build-fuzz/NAME/corpus
+# seeded from SEED_DIR; `make fuzz` runs them all.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -Icore -g -O1 \
+	-Wall -Wextra -Werror -Wshadow \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+define fuzz_target
+FUZZ_TARGETS += fuzz-$(1)
+build-fuzz/$(1)/fuzz: $(2) $(6) $$(wildcard include/dnsfollow/*.h)
+	@mkdir -p $$(dir $$@)
+	clang $$(FUZZ_CFLAGS) -o $$@ $(2) $(3)
+fuzz-$(1): build-fuzz/$(1)/fuzz
+	@mkdir -p build-fuzz/$(1)/corpus
+	build-fuzz/$(1)/fuzz -max_total_time=$$(FUZZ_SECONDS) -max_len=$(5) \
+		-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		build-fuzz/$(1)/corpus $(4)
+.PHONY: fuzz-$(1)
+endef
+
 -include $(wildcard providers/*/plugin.mk backends/*/plugin.mk)
 
 $(B)/obj/%.o: %.c
@@ -160,19 +182,7 @@ BENCH_TARGETS += $(BENCH_PLUGINS) $(B)/bench/planbench
 bench: deps all $(BENCH_TARGETS)
 	@for b in bench/*.sh; do [ -f "$$b" ] || continue; B=$(B) sh "$$b" || exit 1; done
 
-# Fuzzing: clang + libFuzzer, bounded by FUZZ_SECONDS per target.
-FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS = -std=c11 -D_GNU_SOURCE -Iinclude -Icore -g -O1 \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-build-fuzz/fuzz_config: tests/fuzz/core/fuzz_config.c $(CORE_SRC)
-	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $^ $(LIBS)
-fuzz-config: build-fuzz/fuzz_config
-	@mkdir -p build-fuzz/corpus-config
-	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-		build-fuzz/corpus-config tests/fuzz/core/corpus
-FUZZ_TARGETS += fuzz-config
-.PHONY: fuzz-config
+$(eval $(call fuzz_target,config,tests/fuzz/core/fuzz_config.c $(CORE_SRC),$(LIBS),tests/fuzz/core/corpus,4096,$(wildcard core/*.h)))
 
 fuzz: $(FUZZ_TARGETS)
 
