@@ -300,6 +300,78 @@ static int phase_of(const struct dnsfollow_change *c)
 	return c->op == DNSFOLLOW_CHANGE_SET ? 0 : 2;
 }
 
+/* The id of a record of `k` with `target` that the cache holds but
+ * `known[0..nknown)` does not, or 0. */
+static uint64_t new_record(struct ovh *o, const char *zone,
+			   const struct ovh_key *k, const char *target,
+			   const uint64_t *known, size_t nknown)
+{
+	struct ovh_rec *e;
+	long ne = ovh_cache_list(&o->cache, zone, k->name, k->type, &e);
+	uint64_t id = 0;
+	for (long j = 0; j < ne && !id; j++) {
+		int seen = 0;
+		for (size_t i = 0; i < nknown; i++)
+			seen |= known[i] == e[j].id;
+		if (!seen && strcmp(e[j].target, target) == 0)
+			id = e[j].id;
+	}
+	if (ne >= 0)
+		ovh_recs_free(e, (size_t)ne);
+	return id;
+}
+
+/*
+ * A POST that failed for a temporary reason (5xx, timeout) may have
+ * created its record or not, and sending it again blindly could make a
+ * duplicate. So list the key again: a record with our target under an id
+ * we did not know is the POST's work (taken as its answer); otherwise it
+ * did not land and, if the server answered (it is done with it), is sent
+ * once more. A transient fault then costs a few calls, not the pass.
+ */
+static void recover_post(struct ovh *o, const char *zone, struct ovh_req *r,
+			 const struct wop *op)
+{
+	struct ovh_rec *e;
+	long ne = ovh_cache_list(&o->cache, zone, op->key->name, op->key->type, &e);
+	if (ne < 0)
+		return;
+	uint64_t known[ne + 1];
+	for (long j = 0; j < ne; j++)
+		known[j] = e[j].id;
+	ovh_recs_free(e, (size_t)ne);
+	struct ovh_key k = *op->key;
+	k.ids = NULL;
+	k.nids = 0;
+	int rc = ovh_keys_fetch(o, zone, &k, 1);
+	free(k.ids);
+	if (rc != 0)
+		return; /* still unsure: the failure stands */
+	uint64_t id = new_record(o, zone, op->key, op->target, known, (size_t)ne);
+	if (id) {
+		o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "%s %s failed but created "
+			  "record %" PRIu64 ": taken as its answer", r->method,
+			  r->path, id);
+		json_decref(r->json);
+		r->json = json_pack("{s:I}", "id", (json_int_t)id);
+		r->rc = 0;
+		r->status = 200;
+		r->maybe_applied = 0;
+		return;
+	}
+	/* Unanswered (a timeout): the server may still be working on it, so
+	 * the record may yet appear; sending it again could then make two. */
+	if (r->maybe_applied == OVH_MAYBE_LATER)
+		return;
+	o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "%s %s did not land: sending it "
+		  "again", r->method, r->path);
+	r->rc = 0;
+	r->status = 0;
+	r->maybe_applied = 0;
+	r->err[0] = '\0';
+	ovh_call(o, r);
+}
+
 /* Plan and run the writes of one phase. */
 static int run_phase(struct ovh *o, const char *zone, struct ovh_key *k,
 		     const struct dnsfollow_change *changes, size_t n,
@@ -313,6 +385,10 @@ static int run_phase(struct ovh *o, const char *zone, struct ovh_key *k,
 	note(out, rc, 0, "out of memory");
 	if (rc == 0 && p.n > 0) {
 		ovh_batch(o, p.reqs, p.n);
+		for (size_t i = 0; i < p.n; i++)
+			if (p.ops[i].kind == W_POST && p.reqs[i].done &&
+			    dnsfollow_err_is_temporary(p.reqs[i].rc))
+				recover_post(o, zone, &p.reqs[i], &p.ops[i]);
 		settle(o, zone, &p, out);
 	}
 	plan_free(&p);

@@ -30,6 +30,7 @@ Control (unauthenticated, not counted), under /_control/:
                                 "refresh_failed": {zone: n}}
   POST reset                -> zero the counters
   POST config   {latency_ms, fail_every, fail_refresh, fail_writes,
+                 lose_answers (record POSTs carried out, then answered 500),
                  throttle_every,
                  retry_after, retry_after_date, skew, window,
                  like_subdomain, ignore_type, echo_credentials}
@@ -66,6 +67,7 @@ class State:
         self.next_id = 5000000001
         self.cfg = {"latency_ms": args.latency_ms, "fail_every": args.fail_every,
                     "fail_refresh": args.fail_refresh, "fail_writes": 0,
+                    "lose_answers": 0,
                     "throttle_every": args.throttle_every,
                     "retry_after": args.retry_after, "retry_after_date": 0,
                     "skew": args.skew, "window": args.window,
@@ -342,6 +344,12 @@ class Handler(BaseHTTPRequestHandler):
                    "ttl": int(body.get("ttl") or 0)}
             zone["staged"][rid] = rec
             st.recent.append("POST %s %s" % (zname, ftype))
+            lost = st.cfg["lose_answers"] > 0
+            if lost:
+                st.cfg["lose_answers"] -= 1
+        if lost:  # done, but the client is told it failed
+            return self.new_error(500, "Server::InternalServerError",
+                                  "Answer lost (injected)")
         return self.send(200, rec)
 
     def update(self, zone, rid, body):
