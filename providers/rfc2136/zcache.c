@@ -89,15 +89,27 @@ static struct r2136_zcache *zc_find(struct r2136 *p, const char *zone, int add)
 	return &v[p->nzc++];
 }
 
-/* The entry for (name, type), or NULL; with `add`, a new absent one. */
-static struct r2136_crr *crr_find(struct r2136_zcache *z, const char *name,
-				  uint16_t type, int add)
+static int crr_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < z->n; i++)
-		if (z->v[i].type == type && strcmp(z->v[i].name, name) == 0)
-			return &z->v[i];
-	if (!add)
-		return NULL;
+	const struct r2136_crr *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->type > y->type) - (x->type < y->type);
+}
+
+/* The entry for (name, type), or NULL. Entries are kept sorted (zc_sort)
+ * so that a zone of thousands of records is not searched record by
+ * record for each of them. */
+static struct r2136_crr *crr_find(struct r2136_zcache *z, const char *name,
+				  uint16_t type)
+{
+	const struct r2136_crr key = {.name = (char *)name, .type = type};
+	return z->n ? bsearch(&key, z->v, z->n, sizeof *z->v, crr_cmp) : NULL;
+}
+
+/* A new entry, absent, at the end: zc_sort() before the next crr_find(). */
+static struct r2136_crr *crr_append(struct r2136_zcache *z, const char *name,
+				    uint16_t type)
+{
 	if (z->n == z->cap) {
 		size_t cap = z->cap ? z->cap * 2 : 16;
 		struct r2136_crr *v = realloc(z->v, cap * sizeof *v);
@@ -115,6 +127,12 @@ static struct r2136_crr *crr_find(struct r2136_zcache *z, const char *name,
 	return c;
 }
 
+static void zc_sort(struct r2136_zcache *z)
+{
+	if (z->n)
+		qsort(z->v, z->n, sizeof *z->v, crr_cmp);
+}
+
 static int crr_set(struct r2136_crr *c, const struct dnsfollow_rrset *rr)
 {
 	crr_clear(c);
@@ -128,6 +146,13 @@ static int crr_set(struct r2136_crr *c, const struct dnsfollow_rrset *rr)
 			return -ENOMEM;
 	c->ttl = rr->ttl;
 	return 0;
+}
+
+/* What a change leaves in its entry. */
+static int crr_take(struct r2136_crr *c, const struct dnsfollow_change *ch)
+{
+	struct dnsfollow_rrset none = {.name = ch->rrset.name, .type = ch->rrset.type};
+	return crr_set(c, ch->op == DNSFOLLOW_CHANGE_SET ? &ch->rrset : &none);
 }
 
 /* ---- the zone's serial ---- */
@@ -177,11 +202,11 @@ static int from_cache(struct r2136_zcache *z, const struct dnsfollow_rrkey *keys
 		      size_t n, dnsfollow_rrset_cb emit, void *ctx, int *rc)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!crr_find(z, keys[i].name, keys[i].type, 0))
+		if (!crr_find(z, keys[i].name, keys[i].type))
 			return 0;
 	*rc = 0;
 	for (size_t i = 0; i < n && *rc == 0; i++) {
-		const struct r2136_crr *c = crr_find(z, keys[i].name, keys[i].type, 0);
+		const struct r2136_crr *c = crr_find(z, keys[i].name, keys[i].type);
 		if (c->count == 0)
 			continue;
 		struct dnsfollow_rrset s = {.name = c->name, .type = c->type,
@@ -203,7 +228,7 @@ struct tee {
 static int tee_emit(void *ctx, const struct dnsfollow_rrset *rr)
 {
 	struct tee *t = ctx;
-	struct r2136_crr *c = t->z ? crr_find(t->z, rr->name, rr->type, 0) : NULL;
+	struct r2136_crr *c = t->z ? crr_find(t->z, rr->name, rr->type) : NULL;
 	if (c && crr_set(c, rr) != 0)
 		t->nomem = 1;
 	return t->emit(t->ctx, rr);
@@ -235,11 +260,13 @@ int r2136_read_cached(struct r2136 *p, const char *zone,
 	}
 	/* Read it all, copying what the core asked about. */
 	zc_drop(z);
+	/* The core asks for each (name, type) once, so no key is added twice. */
 	for (size_t i = 0; i < nkeys; i++)
-		if (!crr_find(z, keys[i].name, keys[i].type, 1)) {
+		if (!crr_append(z, keys[i].name, keys[i].type)) {
 			zc_drop(z);
 			return p->host->error(p->host, -ENOMEM, "out of memory");
 		}
+	zc_sort(z);
 	struct tee t = {.z = z, .emit = emit, .ctx = ctx};
 	rc = r2136_read_full(p, zone, keys, nkeys, tee_emit, &t);
 	if (rc == 0 && !t.nomem && r2136_zone_serial(p, zone, &s1, &sv1) == 0 &&
@@ -273,14 +300,27 @@ void r2136_zcache_updated(struct r2136 *p, const char *zone,
 		zc_drop(z);
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
+	/* Keys the cache knows are updated where they are; new ones are
+	 * appended afterwards and sorted in once, since a search must not
+	 * meet an unsorted tail. One change per (name, type) at most. */
+	char *fresh = calloc(n ? n : 1, 1);
+	int bad = !fresh;
+	for (size_t i = 0; !bad && i < n; i++) {
 		const struct dnsfollow_rrset *rr = &changes[i].rrset;
-		struct r2136_crr *c = crr_find(z, rr->name, rr->type, 1);
-		struct dnsfollow_rrset none = {.name = rr->name, .type = rr->type};
-		if (!c || crr_set(c, changes[i].op == DNSFOLLOW_CHANGE_SET ? rr : &none)) {
-			zc_drop(z);
-			return;
-		}
+		struct r2136_crr *c = crr_find(z, rr->name, rr->type);
+		fresh[i] = !c;
+		bad = c && crr_take(c, &changes[i]);
 	}
+	for (size_t i = 0; !bad && i < n; i++) {
+		struct r2136_crr *c = fresh[i] ? crr_append(z, changes[i].rrset.name,
+							    changes[i].rrset.type) : NULL;
+		bad = fresh[i] && (!c || crr_take(c, &changes[i]));
+	}
+	free(fresh);
+	if (bad) {
+		zc_drop(z);
+		return;
+	}
+	zc_sort(z);
 	z->serial = s;
 }
