@@ -11,6 +11,7 @@
 #   r2136_serial PORT ZONE        the zone's SOA serial
 #   r2136_dig PORT NAME TYPE      sorted short answer
 #   r2136_conf FILE PORT KEYFILE ZONES [extra provider lines]   dnsfollow.ini head
+#   r2136_badtime_numbers LABEL TEXT T0 T1   TAP checks of a BADTIME error text
 
 R2136_PIDS=""
 
@@ -187,4 +188,21 @@ r2136_place() { # SERVICE ADDRESSES...  (rewrites placements.ini for one service
 		/^\[/ { skip = ($0 == s) } !skip { print }' "$W/placements.ini" >"$_tmp"
 	printf '[%s]\naddresses = %s\n\n' "$1" "$2" >>"$_tmp"
 	mv "$_tmp" "$W/placements.ini"
+}
+
+between() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
+
+# A BADTIME error TEXT carries the server's clock and ours, shifted by
+# 1000 s (DNSFOLLOW_TIME_OFFSET) for a run that started at T0 and ended at
+# T1 (wall seconds): check the numbers, not only the words.
+r2136_badtime_numbers() { # LABEL TEXT T0 T1
+	bt_srv=$(echo "$2" | sed -n 's/.*server time \([0-9]*\), ours.*/\1/p')
+	bt_ours=$(echo "$2" | sed -n 's/.*, ours \([0-9]*\) (off by.*/\1/p')
+	bt_off=$(echo "$2" | sed -n 's/.*(off by \([0-9-]*\) s).*/\1/p')
+	check "$1: server time ${bt_srv:-missing} is the real time ($3..$4)" \
+		between "$bt_srv" "$3" "$4"
+	check "$1: our time ${bt_ours:-missing} is 1000 s ahead" \
+		between "$bt_ours" $(($3 + 1000)) $(($4 + 1000))
+	check "$1: off by ${bt_off:-missing} s, ours - server" \
+		between "$bt_off" $((${bt_ours:-0} - ${bt_srv:-0})) $((${bt_ours:-0} - ${bt_srv:-0}))
 }
