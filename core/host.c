@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "file.h"
 #include "http.h"
 #include "log.h"
 
@@ -97,6 +98,30 @@ static int host_secret(const struct dnsfollow_host *h, const char *value)
 	return df_log_add_secret(value) == 0 ? 0 : -EINVAL;
 }
 
+static int host_read_file(const struct dnsfollow_host *h, const char *path,
+			  size_t max, unsigned flags, char **data, size_t *len)
+{
+	char err[768];
+	if (!path || !data || !len)
+		return host_error(h, -EINVAL, "read_file: no path or no output");
+	int rc = df_read_file(path, max, flags, data, len, err, sizeof err,
+			      from_pub(h)->who);
+	if (rc != 0)
+		host_error(h, rc, "%s", err);
+	return rc;
+}
+
+static int stop_flag;
+
+void df_stop_request(void) { __atomic_store_n(&stop_flag, 1, __ATOMIC_SEQ_CST); }
+int df_stopping(void) { return __atomic_load_n(&stop_flag, __ATOMIC_SEQ_CST); }
+
+static int host_stopping(const struct dnsfollow_host *h)
+{
+	(void)h;
+	return df_stopping();
+}
+
 static uint64_t host_now_ms(void) { return df_now_ms(); }
 static int64_t host_wall_time(void) { return df_wall_time(); }
 
@@ -123,6 +148,8 @@ struct df_host *df_host_new(const char *kind, const char *instance)
 	h->pub.now_ms = host_now_ms;
 	h->pub.wall_time = host_wall_time;
 	h->pub.secret = host_secret;
+	h->pub.read_file = host_read_file;
+	h->pub.stopping = host_stopping;
 	return h;
 }
 

@@ -28,6 +28,11 @@ unsigned df_host_take_retry_after(struct df_host *h);
 /** Wall clock used by the core and handed to plugins; tests may shift it
  *  with DNSFOLLOW_TIME_OFFSET (seconds). */
 int64_t df_wall_time(void);
+
+/** The daemon is stopping (SIGTERM): no new write starts, waits end. Any
+ *  thread may ask. */
+void df_stop_request(void);
+int df_stopping(void);
 uint64_t df_now_ms(void);
 
 #endif

@@ -4,6 +4,7 @@
  * alive across calls through a shared connection cache.
  */
 #include "http.h"
+#include "host.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -124,7 +125,9 @@ static int on_progress(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 {
 	(void)dt, (void)dn, (void)ut, (void)un;
 	struct xfer *x = u;
-	if (x->req->cancelled && x->req->cancelled(x->req->ctx)) {
+	/* SIGTERM ends every request at once, whoever made it. */
+	if (df_stopping() ||
+	    (x->req->cancelled && x->req->cancelled(x->req->ctx))) {
 		x->stopped = 1;
 		return 1;
 	}

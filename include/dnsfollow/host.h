@@ -122,7 +122,41 @@ struct dnsfollow_host {
 	 * calling (it follows `wall_time`).
 	 */
 	int (*secret)(const struct dnsfollow_host *h, const char *value);
+
+	/**
+	 * Read a whole file the plugin was told about (a placements file, a
+	 * key file, credentials, a state file). Only regular files are read:
+	 * a directory, FIFO, socket or device is refused at once with one
+	 * clear error (a FIFO would otherwise block for ever). A file larger
+	 * than `max` bytes is refused (-EFBIG). With DNSFOLLOW_READ_TEXT a
+	 * NUL byte is refused (-EINVAL, naming its line); with
+	 * DNSFOLLOW_READ_SECRET a file readable by group or others is read
+	 * but warned about, once per path. On success `*data` is a
+	 * NUL-terminated copy (release it with free()) and `*len` its length.
+	 * On failure returns a negative code and sets the error text, which
+	 * names the path. Check with DNSFOLLOW_HOST_HAS(h, read_file) first.
+	 */
+	int (*read_file)(const struct dnsfollow_host *h, const char *path,
+			 size_t max, unsigned flags, char **data, size_t *len);
+
+	/**
+	 * Non-zero once the daemon is stopping (SIGTERM): a plugin waiting
+	 * on the network should give up at its next chance and start no new
+	 * write. Any thread may call it. (host->http() aborts by itself.)
+	 */
+	int (*stopping)(const struct dnsfollow_host *h);
 };
+
+/* Flags of read_file(). */
+#define DNSFOLLOW_READ_TEXT 0x1u   /**< refuse NUL bytes */
+#define DNSFOLLOW_READ_SECRET 0x2u /**< warn when group/world-readable */
+
+/** True when host table `h` is recent enough to hold `member` and it is
+ *  set (members are only ever appended). */
+#define DNSFOLLOW_HOST_HAS(h, member)                                      \
+	((h)->struct_size >= offsetof(struct dnsfollow_host, member) +       \
+				    sizeof((h)->member) &&                  \
+	 (h)->member != NULL)
 
 #ifdef __cplusplus
 }
