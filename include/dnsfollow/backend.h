@@ -70,6 +70,15 @@ struct dnsfollow_backend_ops {
 	 * this instance serves (the core then does not resync).
 	 */
 	int (*watch_ack)(void *self);
+
+	/**
+	 * Optional: check the options of one record before any pass (so
+	 * `--check-config` and start-up refuse a bad value such as
+	 * `target = everything` with exit 78 instead of failing at run
+	 * time). Return 0, or a negative code after host->error() with one
+	 * line naming the key and the accepted values. No I/O.
+	 */
+	int (*check_query)(void *self, const struct dnsfollow_query *q);
 };
 
 #ifdef __cplusplus
