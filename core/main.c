@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #include "config.h"
 #include "http.h"
@@ -75,6 +77,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return -1;
 	}
+	/* A plan is printed once: a dry run that looped would print it for
+	 * ever and never tell a script it is done. */
+	if (o->dry_run)
+		o->once = 1;
 	if (!o->config && !o->list_plugins) {
 		fputs("dnsfollow: -c FILE is required\n", stderr);
 		usage(stderr);
@@ -83,22 +89,27 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* Parse, bind and instantiate a config; NULL (errors printed) on failure. */
-static struct df_runtime *load(const struct options *o)
+/* Parse, bind and instantiate a config; NULL (errors printed) on failure.
+ * `reloading`: errors go through the log, with time stamp and level. */
+static struct df_runtime *load(const struct options *o, int reloading)
 {
 	struct df_config *cfg = df_config_parse(o->config);
 	/* Bind even after syntax errors, so every problem is shown at once. */
 	struct df_loader *l = df_loader_new(cfg->plugin_dir);
 	df_config_bind(cfg, l);
 	if (cfg->nerrors) {
-		df_config_print_errors(cfg);
+		if (reloading)
+			df_config_log_errors(cfg);
+		else
+			df_config_print_errors(cfg);
 		df_config_free(cfg);
 		df_loader_free(l);
 		return NULL;
 	}
 	int level = cfg->log_level;
 	unsigned flags = (o->dry_run ? DF_RT_DRY_RUN : 0) |
-			 (o->once || o->check ? 0 : DF_RT_WATCH);
+			 (o->once || o->check ? 0 : DF_RT_WATCH) |
+			 (o->check ? DF_RT_CHECK : 0);
 	struct df_runtime *rt = df_runtime_new(cfg, l, flags);
 	if (rt && !o->verbose)
 		df_log_set_level(level);
@@ -116,31 +127,44 @@ static int list_plugins(const struct options *o)
 	return rc == 0 ? EX_OK : EX_FAIL;
 }
 
+static void sleep_ms(uint64_t ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* Longest wait --once accepts for a retry or an on_empty_grace check:
+ * a cron job must not hang on a peer's "come back later". */
+#define ONCE_MAX_WAIT_MS 30000u
+
 static int run_once(struct df_runtime *rt)
 {
 	struct df_pass_stats st;
 	size_t changes = 0;
+	/* Each group gets `retries` tries for temporary failures. */
+	rt->max_attempts = rt->cfg->retries;
 	df_pass(rt, df_now_ms(), DF_PASS_ALL, &st);
 	changes += st.changes;
-	/* Temporary failures get a few more tries inside this run; a wait
-	 * longer than 30 s is cut short rather than keeping a cron job. */
-	for (unsigned attempt = 1; attempt < rt->cfg->retries && st.temp; attempt++) {
+	for (;;) {
 		uint64_t next = df_next_retry(rt), now = df_now_ms();
-		if (next > now + 30000)
-			for (size_t g = 0; g < rt->ngroups; g++)
-				if (rt->groups[g].next_ms)
-					rt->groups[g].next_ms = now + 30000;
-		next = df_next_retry(rt);
-		uint64_t wait = next > now ? next - now : 0;
-		struct timespec ts = {(time_t)(wait / 1000), (long)(wait % 1000) * 1000000L};
-		nanosleep(&ts, NULL);
+		if (!next || next > now + ONCE_MAX_WAIT_MS)
+			break;
+		sleep_ms(next > now ? next - now : 0);
 		df_pass(rt, df_now_ms(), DF_PASS_RETRIES, &st);
 		changes += st.changes;
 	}
 	st.changes = changes;
 	int status = df_exit_status(rt);
-	df_info("pass done: %zu record(s) converged, %zu failed temporarily, %zu permanently; %zu change(s)%s",
-		st.ok, st.temp, st.perm, st.changes, rt->dry_run ? " planned (dry run)" : "");
+	if (rt->dry_run) {
+		fprintf(rt->plan_out, "dry-run: %zu change(s) planned, nothing written\n",
+			st.changes);
+		fflush(rt->plan_out);
+		df_info("dry run done: %zu record(s) in sync, %zu would change, %zu failed temporarily, %zu permanently; nothing written",
+			st.ok, st.planned, st.temp, st.perm);
+	} else {
+		df_info("pass done: %zu record(s) converged, %zu failed temporarily, %zu permanently; %zu change(s)",
+			st.ok, st.temp, st.perm, st.changes);
+	}
 	return status;
 }
 
@@ -151,38 +175,111 @@ static int block_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGUSR1);
+	/* Blocked before any thread starts, so every thread inherits it
+	 * and only the signal thread sees them. */
 	if (sigprocmask(SIG_BLOCK, set, NULL) != 0)
 		return -1;
-	return signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return signalfd(-1, set, SFD_CLOEXEC);
+}
+
+static int sig_pipe[2] = {-1, -1};
+
+/*
+ * The signal thread: SIGTERM must stop the daemon even while the main
+ * thread waits on a backend, so it raises the stop flag at once (host
+ * HTTP calls and plugins' waits watch it), then tells the main loop.
+ */
+static void *signal_thread(void *arg)
+{
+	int sfd = *(int *)arg;
+	struct signalfd_siginfo si;
+	for (;;) {
+		ssize_t r = read(sfd, &si, sizeof si);
+		if (r != (ssize_t)sizeof si) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			return NULL;
+		}
+		int signo = (int)si.ssi_signo;
+		if (signo == SIGTERM || signo == SIGINT)
+			df_stop_request();
+		if (write(sig_pipe[1], &signo, sizeof signo) < 0)
+			return NULL;
+	}
+}
+
+static int start_signal_thread(int *sfd)
+{
+	pthread_t t;
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -1;
+	if (pthread_create(&t, NULL, signal_thread, sfd) != 0)
+		return -1;
+	pthread_detach(t);
+	return sig_pipe[0];
+}
+
+/* After jobs came back: one line on what the reconciler knows now. */
+static void log_pass(struct df_runtime *rt, size_t collected)
+{
+	if (!collected)
+		return;
+	struct df_pass_stats st;
+	df_stats(rt, &st);
+	df_log(st.changes || st.temp || st.perm ? DNSFOLLOW_LOG_INFO : DNSFOLLOW_LOG_DEBUG,
+	       NULL, "pass: %zu record(s) converged, %zu failed temporarily, %zu permanently; %zu change(s)%s",
+	       st.ok, st.temp, st.perm, st.changes,
+	       df_busy(rt) ? " (zones still in flight)" : "");
 }
 
 /* What the loop should do after waiting. */
 enum wake { W_NONE, W_RESYNC, W_STOP, W_RELOAD };
 
-static enum wake read_signals(int sfd)
+static enum wake read_signals(int fd)
 {
-	struct signalfd_siginfo si;
+	int signo;
 	enum wake w = W_NONE;
-	while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+	while (read(fd, &signo, sizeof signo) == (ssize_t)sizeof signo) {
+		if (signo == SIGTERM || signo == SIGINT)
 			return W_STOP;
-		if (si.ssi_signo == SIGHUP)
+		if (signo == SIGHUP)
 			w = W_RELOAD;
-		else if (si.ssi_signo == SIGUSR1 && w == W_NONE)
+		else if (signo == SIGUSR1 && w == W_NONE)
 			w = W_RESYNC;
 	}
 	return w;
 }
 
-/* Wait until `deadline` (monotonic ms), a signal, or a backend event.
- * Sets *event when a backend says placements may have changed. */
-static enum wake wait_events(struct df_runtime *rt, int sfd, uint64_t deadline,
+static void backend_woke(struct df_runtime *rt, struct df_inst *in, short revents,
+			 int *event)
+{
+	if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		/* A broken fd would wake us forever: stop watching it and
+		 * rely on the resync interval. */
+		df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
+		       "its watch fd failed; falling back to polling every %u s",
+		       rt->cfg->interval);
+		in->watch_fd = -1;
+		*event = 1;
+		return;
+	}
+	const struct dnsfollow_backend_ops *ops = in->plugin->ops;
+	if ((revents & POLLIN) && ops->watch_ack(in->self) > 0)
+		*event = 1;
+}
+
+/* Wait until `deadline` (monotonic ms), a signal, a finished job or a
+ * backend event. Sets *event when a backend says placements may have
+ * changed; collects finished jobs. */
+static enum wake wait_events(struct df_runtime *rt, int sigfd, uint64_t deadline,
 			     int *event)
 {
-	struct pollfd p[MAX_WATCH + 1];
-	size_t who[MAX_WATCH + 1];
+	struct pollfd p[MAX_WATCH + 2];
+	size_t who[MAX_WATCH + 2];
 	nfds_t n = 0;
-	p[n].fd = sfd;
+	p[n].fd = sigfd;
+	p[n++].events = POLLIN;
+	p[n].fd = df_done_fd(rt);
 	p[n++].events = POLLIN;
 	for (size_t i = 0; i < rt->cfg->nbackends && n <= MAX_WATCH; i++)
 		if (rt->backends[i].watch_fd >= 0) {
@@ -194,23 +291,12 @@ static enum wake wait_events(struct df_runtime *rt, int sfd, uint64_t deadline,
 	int timeout = deadline > now ? (int)(deadline - now) : 0;
 	if (poll(p, n, timeout) <= 0)
 		return W_NONE;
-	for (nfds_t i = 1; i < n; i++) {
-		struct df_inst *in = &rt->backends[who[i]];
-		if (p[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			/* A broken fd would wake us forever: stop watching it
-			 * and rely on the resync interval. */
-			df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
-			       "its watch fd failed; falling back to polling every %u s",
-			       rt->cfg->interval);
-			in->watch_fd = -1;
-			*event = 1;
-			continue;
-		}
-		const struct dnsfollow_backend_ops *ops = in->plugin->ops;
-		if ((p[i].revents & POLLIN) && ops->watch_ack(in->self) > 0)
-			*event = 1;
-	}
-	return (p[0].revents & POLLIN) ? read_signals(sfd) : W_NONE;
+	for (nfds_t i = 2; i < n; i++)
+		if (p[i].revents)
+			backend_woke(rt, &rt->backends[who[i]], p[i].revents, event);
+	if (p[1].revents & POLLIN)
+		log_pass(rt, df_collect(rt, df_now_ms()));
+	return (p[0].revents & POLLIN) ? read_signals(sigfd) : W_NONE;
 }
 
 static struct df_runtime *reload(const struct options *o, struct df_runtime *old)
@@ -218,7 +304,7 @@ static struct df_runtime *reload(const struct options *o, struct df_runtime *old
 	df_info("SIGHUP: reloading %s", o->config);
 	/* Secrets registered so far stay masked: a rotated secret is still
 	 * a secret. */
-	struct df_runtime *rt = load(o);
+	struct df_runtime *rt = load(o, 1);
 	if (!rt) {
 		df_error("reload of %s failed (errors above); keeping the running configuration",
 			 o->config);
@@ -254,7 +340,32 @@ static uint64_t event_pass_at(uint64_t now, uint64_t last_pass, unsigned debounc
 	return quiet > now ? quiet : now;
 }
 
-static int run_daemon(const struct options *o, struct df_runtime **rtp, int sfd)
+/* How long SIGTERM waits for zones in flight (Docker kills after 10 s). */
+#define STOP_WAIT_MS 2000u
+
+/* SIGTERM: no new write starts; in-flight calls get STOP_WAIT_MS to end
+ * (HTTP and DNS waits abort on the stop flag). Returns 1 when some are
+ * still inside a plugin: the caller must then leave without freeing. */
+static int stop(struct df_runtime *rt)
+{
+	df_stop_request();
+	df_info("stopping");
+	size_t left = df_wait_idle(rt, df_now_ms() + STOP_WAIT_MS);
+	if (left)
+		df_warn("stopping with %zu zone(s) still in flight; their changes are abandoned and redone by the next run",
+			left);
+	return left != 0;
+}
+
+static enum df_pass_kind pass_kind(int force_all, int tick, int woken)
+{
+	/* Ticks and events skip groups waiting out a backoff; a retry timer
+	 * runs only the groups it was set for. */
+	return force_all ? DF_PASS_ALL : (tick || woken) ? DF_PASS_DUE : DF_PASS_RETRIES;
+}
+
+static int run_daemon(const struct options *o, struct df_runtime **rtp, int sigfd,
+		      int *abandoned)
 {
 	struct df_runtime *rt = *rtp;
 	uint64_t next_tick = 0, wake_at = 0, last_pass = 0;
@@ -266,31 +377,21 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sfd)
 		uint64_t retry = df_next_retry(rt);
 		int tick = now >= next_tick, woken = wake_at && now >= wake_at;
 		if (force_all || tick || woken || (retry && now >= retry)) {
-			/* Ticks and events skip groups waiting out a backoff;
-			 * a retry timer runs only the groups it was set for. */
-			enum df_pass_kind kind = force_all ? DF_PASS_ALL
-					       : (tick || woken) ? DF_PASS_DUE
-								 : DF_PASS_RETRIES;
-			struct df_pass_stats st;
 			last_pass = now;
-			df_pass(rt, now, kind, &st);
+			df_pass_start(rt, now, pass_kind(force_all, tick, woken));
 			if (force_all || tick)
 				next_tick = now + (uint64_t)rt->cfg->interval * 1000u;
 			if (woken || force_all)
 				wake_at = 0;
 			force_all = 0;
-			df_log(st.changes || st.temp || st.perm ? DNSFOLLOW_LOG_INFO
-								: DNSFOLLOW_LOG_DEBUG,
-			       NULL, "pass: %zu record(s) converged, %zu failed temporarily, %zu permanently; %zu change(s)",
-			       st.ok, st.temp, st.perm, st.changes);
 		}
 		int event = 0;
-		enum wake w = wait_events(rt, sfd, next_deadline(rt, next_tick, wake_at),
+		enum wake w = wait_events(rt, sigfd, next_deadline(rt, next_tick, wake_at),
 					  &event);
 		if (event && !wake_at)
 			wake_at = event_pass_at(df_now_ms(), last_pass, rt->cfg->debounce_ms);
 		if (w == W_STOP) {
-			df_info("stopping");
+			*abandoned = stop(rt);
 			return EX_OK;
 		}
 		if (w == W_RELOAD) {
@@ -320,15 +421,17 @@ int main(int argc, char **argv)
 	if (o.list_plugins)
 		return list_plugins(&o);
 	sigset_t set;
-	int sfd = (o.once || o.check) ? -1 : block_signals(&set);
-	if (!o.once && !o.check && sfd < 0) {
-		perror("dnsfollow: signalfd");
+	int daemon = !o.once && !o.check;
+	int sfd = daemon ? block_signals(&set) : -1;
+	int sigfd = sfd >= 0 ? start_signal_thread(&sfd) : -1;
+	if (daemon && sigfd < 0) {
+		perror("dnsfollow: signals");
 		return EX_FAIL;
 	}
-	struct df_runtime *rt = load(&o);
+	struct df_runtime *rt = load(&o, 0);
 	if (!rt)
 		return DF_EXIT_CONFIG;
-	int status;
+	int status, abandoned = 0;
 	if (o.check) {
 		printf("%s: configuration OK (%zu record(s), %zu backend(s), %zu provider(s))\n",
 		       o.config, rt->cfg->nrecords, rt->cfg->nbackends, rt->cfg->nproviders);
@@ -336,12 +439,16 @@ int main(int argc, char **argv)
 	} else if (o.once) {
 		status = run_once(rt);
 	} else {
-		status = run_daemon(&o, &rt, sfd);
+		status = run_daemon(&o, &rt, sigfd, &abandoned);
+	}
+	if (abandoned) {
+		/* A plugin call still runs on a worker: freeing what it uses
+		 * would be worse than leaving. */
+		fflush(NULL);
+		_exit(status);
 	}
 	df_runtime_free(rt);
 	df_log_clear_secrets();
 	df_http_global_cleanup();
-	if (sfd >= 0)
-		close(sfd);
 	return status;
 }

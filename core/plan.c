@@ -98,6 +98,7 @@ int df_rrdb_add(struct df_rrdb *db, const struct dnsfollow_rrset *rr)
 		p = stpcpy(p, is_addr ? canon : rr->rdata[i]) + 1;
 	}
 	size_t n = sort_unique(data, rr->count, is_addr ? addr_cmp : str_cmp, 0);
+	int dups = n != rr->count;
 	if (db->n == db->cap) {
 		db->cap = db->cap ? db->cap * 2 : 64;
 		db->v = df_xrealloc(db->v, db->cap, sizeof *db->v);
@@ -105,6 +106,7 @@ int df_rrdb_add(struct df_rrdb *db, const struct dnsfollow_rrset *rr)
 	struct df_rr *e = &db->v[db->n];
 	e->name = name;
 	e->rdata = data;
+	e->dups = dups;
 	db->n++;
 	e->pub.name = name;
 	e->pub.type = rr->type;
@@ -216,7 +218,7 @@ static struct dnsfollow_change *plan_add(struct df_plan *p, uint32_t op,
 static int same_rrset(const struct df_rr *cur, uint32_t ttl,
 		      const char *const *v, size_t n)
 {
-	if (!cur || cur->pub.ttl != ttl || cur->pub.count != n)
+	if (!cur || cur->dups || cur->pub.ttl != ttl || cur->pub.count != n)
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(cur->pub.rdata[i], v[i]) != 0)
@@ -272,6 +274,36 @@ static int plan_type(const struct df_want *w, const struct df_rrdb *cur,
 	return 1;
 }
 
+/* A CNAME at the name cannot live beside the A/AAAA dnsfollow writes
+ * (RFC 1034 3.6.2): it is foreign whoever owns the marker, since
+ * dnsfollow never writes one there. Returns 1 when it blocks. */
+static int cname_conflict(const struct df_want *w, const struct df_rr *cname,
+			  char *why, size_t whylen)
+{
+	if (!cname)
+		return 0;
+	snprintf(why, whylen,
+		 "%s has a CNAME (to %s) that dnsfollow did not write, and A/AAAA records cannot sit beside it; set adopt = yes in [record %s] to replace it",
+		 w->fqdn, cname->pub.count ? cname->pub.rdata[0] : "?", w->fqdn);
+	return 1;
+}
+
+/* Put the ownership marker SET first among the record's changes: a
+ * provider that is not atomic and fails half-way must never leave a
+ * record it wrote without the marker that owns it. */
+static void plan_claim(const struct df_want *w, const struct df_rr *txt,
+		       struct df_plan *plan, size_t before)
+{
+	plan_add(plan, DNSFOLLOW_CHANGE_SET, w->txt_name, DNSFOLLOW_TYPE_TXT, txt);
+	struct dnsfollow_change claim = plan->v[plan->n - 1];
+	memmove(&plan->v[before + 1], &plan->v[before],
+		(plan->n - 1 - before) * sizeof *plan->v);
+	plan->v[before] = claim;
+	plan->v[before].rrset.ttl = w->ttl;
+	plan->v[before].rrset.count = 1;
+	plan->v[before].rrset.rdata = plan->marker_v;
+}
+
 enum df_rec_state df_plan_record(const struct df_want *w,
 				 const struct df_rrdb *cur,
 				 struct df_plan *plan, char *why, size_t whylen)
@@ -280,6 +312,7 @@ enum df_rec_state df_plan_record(const struct df_want *w,
 	const struct df_rr *txt = df_rrdb_find(cur, w->txt_name, DNSFOLLOW_TYPE_TXT);
 	const struct df_rr *a = df_rrdb_find(cur, w->fqdn, DNSFOLLOW_TYPE_A);
 	const struct df_rr *aaaa = df_rrdb_find(cur, w->fqdn, DNSFOLLOW_TYPE_AAAA);
+	const struct df_rr *cname = df_rrdb_find(cur, w->fqdn, DF_CONFLICT_TYPE);
 	int own = ownership(w, txt, marker, why, whylen);
 	int exists = ((w->types & DF_REC_A) && a) ||
 		     ((w->types & DF_REC_AAAA) && aaaa);
@@ -293,26 +326,24 @@ enum df_rec_state df_plan_record(const struct df_want *w,
 	size_t wanted = ((w->types & DF_REC_A) ? w->n4 : 0) +
 			((w->types & DF_REC_AAAA) ? w->n6 : 0);
 	int keep = wanted == 0 && !w->on_empty_delete;
+	if (!keep && wanted && cname_conflict(w, cname, why, whylen) && !w->adopt)
+		return DF_REC_FOREIGN;
 	size_t before = plan->n;
 	int changed = 0;
+	if (!keep && wanted && cname) {
+		plan_add(plan, DNSFOLLOW_CHANGE_DELETE, w->fqdn, DF_CONFLICT_TYPE, cname);
+		changed = 1;
+	}
 	if (w->types & DF_REC_A)
 		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_A, w->v4, w->n4, keep, plan);
 	if (w->types & DF_REC_AAAA)
 		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_AAAA, w->v6, w->n6, keep, plan);
 	/* Claim the name with the same batch that writes it, or when adopting
-	 * an existing record that already has the right value. The marker
-	 * goes first: a provider that is not atomic and fails half-way must
-	 * never leave a record it wrote without the marker that owns it. */
-	if (own != 1 && (changed || (w->adopt && exists))) {
-		plan_add(plan, DNSFOLLOW_CHANGE_SET, w->txt_name, DNSFOLLOW_TYPE_TXT, txt);
-		struct dnsfollow_change claim = plan->v[plan->n - 1];
-		memmove(&plan->v[before + 1], &plan->v[before],
-			(plan->n - 1 - before) * sizeof *plan->v);
-		plan->v[before] = claim;
-		plan->v[before].rrset.ttl = w->ttl;
-		plan->v[before].rrset.count = 1;
-		plan->v[before].rrset.rdata = plan->marker_v;
-	}
+	 * an existing record that already has the right value; a marker
+	 * written twice by two racing daemons is written again, once. */
+	int dup_marker = own == 1 && txt->dups;
+	if ((own != 1 && (changed || (w->adopt && exists))) || dup_marker)
+		plan_claim(w, txt, plan, before);
 	if (plan->n != before)
 		return DF_REC_CHANGE;
 	return keep ? DF_REC_KEPT : DF_REC_IN_SYNC;

@@ -16,6 +16,8 @@ struct df_rr {
 	struct dnsfollow_rrset pub; /* handed to apply() as change->old */
 	char *name;   /* inside the rdata block */
 	char **rdata; /* one allocation: pointers, name, then data */
+	int dups;     /* the provider reported a datum twice (two writers
+			 raced): not in sync until a SET collapses it */
 };
 
 /** The RRsets read from one zone, searchable by (name, type). */
@@ -43,7 +45,9 @@ struct df_want {
 	unsigned types;       /* DF_REC_A | DF_REC_AAAA */
 	uint32_t ttl;
 	int adopt;
-	int on_empty_delete;
+	int on_empty_delete; /* the empty answer has settled (on_empty =
+				delete, held for on_empty_grace across two
+				resolutions): delete now */
 	const char *const *v4; /* canonical, sorted, unique */
 	size_t n4;
 	const char *const *v6;
@@ -57,6 +61,10 @@ enum df_rec_state {
 	DF_REC_KEPT = 2,     /* no address, on_empty = keep: left as is */
 	DF_REC_FOREIGN = 3,  /* exists, not ours, no adopt: left alone */
 };
+
+/** The types the core reads at a record's name besides the ones it
+ *  writes: anything that cannot coexist with them (a CNAME). */
+#define DF_CONFLICT_TYPE DNSFOLLOW_TYPE_CNAME
 
 /** The changes for one zone. Change data points into the wants, the
  *  rrdb and the marker: they must outlive the plan's use. */

@@ -1,7 +1,10 @@
 /*
  * The reconciler: plugin instances made from a bound config, and passes
- * (resolve → read → plan → apply) over (provider, zone) groups, each with
- * its own retry schedule so one failing zone never holds up another.
+ * (resolve → read → plan → apply) over (provider, zone) groups. Backends
+ * are asked on the main thread; each group's read/plan/apply runs as a
+ * job on a bounded worker pool, one job per provider instance at a time,
+ * so a slow or hung provider delays only its own zones. Each group keeps
+ * its own retry schedule.
  */
 #ifndef DF_RECONCILE_H
 #define DF_RECONCILE_H
@@ -12,6 +15,7 @@
 
 #include "config.h"
 #include "host.h"
+#include "plan.h"
 
 /** How a record ended its last pass. */
 enum df_outcome {
@@ -19,6 +23,7 @@ enum df_outcome {
 	DF_OUT_OK,        /* matches what it should be (or kept by on_empty) */
 	DF_OUT_TEMP,      /* failed, will be retried */
 	DF_OUT_PERM,      /* failed, needs a human */
+	DF_OUT_PLANNED,   /* dry run: changes planned, nothing written */
 };
 
 struct df_inst {
@@ -29,14 +34,32 @@ struct df_inst {
 	int watch_fd;
 };
 
+/** One record of the config and what the reconciler knows of it. */
+struct df_rec {
+	const struct df_record_cfg *cfg;
+	const char *fqdn;     /* its name */
+	const char *txt_name; /* _dnsfollow.<fqdn> */
+	size_t question;      /* first record asking its backend the same
+				 thing: asked once per pass */
+	enum df_outcome outcome;
+	uint64_t empty_since; /* ms of the first empty answer in a row, 0 */
+	unsigned empty_seen;  /* empty answers in a row */
+};
+
 struct df_group {
 	size_t provider;    /* index into providers */
 	const char *zone;
-	size_t *recs;       /* indices into cfg->records */
+	size_t *recs;       /* indices into records */
 	size_t nrecs;
 	unsigned failures;  /* consecutive temporary failures */
-	uint64_t next_ms;   /* not before (monotonic); 0 = whenever */
+	unsigned attempts;  /* failed tries so far in a --once run */
+	uint64_t next_ms;   /* retry not before (monotonic); 0 = none */
+	uint64_t grace_ms;  /* ask again for on_empty_grace at; 0 = none */
+	int busy;           /* a job of this group is queued or running */
+	int pending;        /* asked to run while busy: run when done */
 };
+
+struct df_pool;
 
 struct df_runtime {
 	struct df_config *cfg; /* owned */
@@ -46,57 +69,142 @@ struct df_runtime {
 	struct df_inst *providers;
 	struct df_group *groups;
 	size_t ngroups;
-	enum df_outcome *outcome; /* per record */
-	const char **fqdn;        /* per record: its name */
-	const char **txt_names;   /* per record: _dnsfollow.<fqdn> */
-	char *names;              /* the block both point into */
-	size_t *question;         /* per record: first record asking the same
-				     backend the same thing (asked once) */
+	struct df_rec *recs; /* cfg->nrecords, in group order */
+	char *names;         /* the block fqdn and txt_name point into */
 	int dry_run;
+	unsigned max_attempts; /* --once: tries per group; 0 = unbounded */
 	FILE *plan_out; /* where --dry-run prints the plan */
+	struct df_pool *pool;
 	uint64_t changes_applied; /* counters, for tests and logs */
 	uint64_t apply_calls;
+	size_t pass_changes;      /* changes of jobs collected since reset */
 };
 
 /* Flags of df_runtime_new. */
 #define DF_RT_DRY_RUN 0x1u /* plan only: no write op is ever called */
 #define DF_RT_WATCH 0x2u   /* daemon: ask backends for their watch fds */
+#define DF_RT_CHECK 0x4u   /* --check-config: instances only, no pool */
 
 /**
  * Make every backend and provider instance of `cfg` (taking ownership of
- * cfg and loader). On failure prints one "FILE:LINE: ..." line per
- * instance that could not be made and returns NULL (everything released).
+ * cfg and loader) and check every record's backend options. On failure
+ * prints one "FILE:LINE: ..." line per problem and returns NULL
+ * (everything released).
  */
 struct df_runtime *df_runtime_new(struct df_config *cfg,
 				  struct df_loader *loader, unsigned flags);
 void df_runtime_free(struct df_runtime *rt);
 
-/** Totals of a pass. */
+/** Totals over every record. */
 struct df_pass_stats {
-	size_t ok, temp, perm;
-	size_t changes;
+	size_t ok, temp, perm, planned;
+	size_t changes; /* applied (or planned) by the jobs collected */
 };
 
 /** Which groups a pass covers. */
 enum df_pass_kind {
 	DF_PASS_ALL,     /* every group (first pass, SIGUSR1, reload) */
 	DF_PASS_DUE,     /* every group not waiting out a backoff */
-	DF_PASS_RETRIES, /* only failed groups whose backoff has run out */
+	DF_PASS_RETRIES, /* only groups whose retry, grace or pending
+			    run is due */
 };
 
-/** One pass over the groups `kind` selects at `now_ms`. Updates outcomes
- *  and each group's retry schedule. */
+/**
+ * Start a pass: ask the backends (on this thread), then queue one job
+ * per selected group on the pool. A selected group whose job still runs
+ * is marked pending and runs again, with fresh answers, once it is done.
+ * Returns the number of jobs queued.
+ */
+size_t df_pass_start(struct df_runtime *rt, uint64_t now_ms,
+		     enum df_pass_kind kind);
+
+/** Readable when jobs have finished: poll it, then call df_collect. */
+int df_done_fd(const struct df_runtime *rt);
+
+/** Take in finished jobs: outcomes, retry schedules, logs. Returns the
+ *  number of jobs collected. */
+size_t df_collect(struct df_runtime *rt, uint64_t now_ms);
+
+/** Jobs queued or running. */
+size_t df_busy(const struct df_runtime *rt);
+
+/** Wait until no job runs or `deadline_ms` (monotonic; 0 = no limit)
+ *  passes, collecting as jobs end. Returns the jobs still running. */
+size_t df_wait_idle(struct df_runtime *rt, uint64_t deadline_ms);
+
+/** One pass, waited for: start, wait, collect; totals in `st`. */
 void df_pass(struct df_runtime *rt, uint64_t now_ms, enum df_pass_kind kind,
 	     struct df_pass_stats *st);
 
-/** The earliest retry any failing group is waiting for, or 0. */
+/** Totals over every record; `changes` is what was collected since the
+ *  last call (then reset). */
+void df_stats(struct df_runtime *rt, struct df_pass_stats *st);
+
+/** The earliest retry, on_empty_grace or pending run due, or 0. */
 uint64_t df_next_retry(const struct df_runtime *rt);
 
 /** Exit status for --once from the records' outcomes: 0, 75 or 1. */
 int df_exit_status(const struct df_runtime *rt);
 
 /** Backoff before retry number `failures` (1 = first): exponential from 1 s,
- *  capped at `max_s`, with jitter in [50%, 100%]; at least `floor_ms`. */
+ *  capped at `max_s`, with jitter in [50%, 100%]; at least `floor_ms`
+ *  (a peer's Retry-After), but never more than `max_s`. */
 uint64_t df_backoff_ms(unsigned failures, unsigned max_s, unsigned floor_ms);
+
+/* ---- shared between the reconciler's files ---------------------------- */
+
+/** What a backend answered one question in a pass. */
+struct df_answer {
+	int rc;
+	char **v4, **v6;
+	size_t n4, n6;
+};
+
+/** The answers of one pass, shared by its jobs (refcounted on the main
+ *  thread). */
+struct df_answers {
+	struct df_answer *v;
+	size_t n;
+	size_t *idx; /* per record: its answer, SIZE_MAX when not asked */
+	unsigned refs;
+};
+
+/** Ask each distinct question of the records of the `due` groups once. */
+struct df_answers *df_resolve(struct df_runtime *rt, const char *due);
+void df_answers_unref(struct df_answers *a);
+
+/** One group's work, handed to a worker and back. */
+struct df_job {
+	struct df_job *next;
+	size_t group;
+	struct df_answers *ans;
+	struct df_want *wants; /* per record of the group; NULL entries'
+				  fqdn mean "backend failed: skip" */
+	/* results, written by the worker */
+	enum df_outcome *out;  /* per record of the group */
+	int rc;                /* 0, or the failure of the whole group */
+	const char *op;        /* "read" or "update" */
+	char err[1024];
+	unsigned retry_after;
+	size_t changes;
+	char *plan_text;       /* dry run: the plan, printed by the main
+				  thread in group order */
+	size_t plan_len;
+};
+
+/** Run one job (on a worker thread). */
+void df_job_run(struct df_runtime *rt, struct df_job *j);
+/** Release a job and its reference to the answers (main thread). */
+void df_job_free(struct df_job *j);
+
+struct df_pool *df_pool_new(struct df_runtime *rt, size_t nthreads);
+/** Queue a job; a worker takes it when its provider instance is idle. */
+void df_pool_submit(struct df_pool *p, struct df_job *j);
+/** Finished jobs, oldest first (the list is handed over). */
+struct df_job *df_pool_take_done(struct df_pool *p);
+int df_pool_fd(const struct df_pool *p);
+/** Stop the threads. Returns 0 when all have ended, -1 when some are
+ *  still inside a plugin call (then nothing is freed). */
+int df_pool_free(struct df_pool *p);
 
 #endif

@@ -255,3 +255,51 @@ uint16_t df_type_code(const char *name)
 			return types[i].code;
 	return 0;
 }
+
+/* IPv4 policy on the address in network order; NULL when publishable. */
+static const char *v4_unusable(const unsigned char *b, int allow_loopback)
+{
+	if (b[0] == 127)
+		return allow_loopback ? NULL : "a loopback address (allow_loopback = yes permits it)";
+	if (b[0] == 0)
+		return allow_loopback && !(b[1] | b[2] | b[3]) ? NULL
+		       : "in 0.0.0.0/8 (this network)";
+	if (b[0] == 169 && b[1] == 254)
+		return "a link-local address (169.254.0.0/16)";
+	if (b[0] >= 224 && b[0] < 240)
+		return "a multicast address (224.0.0.0/4)";
+	if (b[0] >= 240)
+		return b[0] == 255 && b[1] == 255 && b[2] == 255 && b[3] == 255
+			       ? "the broadcast address"
+			       : "a reserved address (240.0.0.0/4)";
+	return NULL;
+}
+
+const char *df_addr_unusable(const char *canon, int allow_loopback)
+{
+	unsigned char b[16];
+	static const unsigned char zero[12];
+	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
+	if (inet_pton(AF_INET, canon, b) == 1)
+		return v4_unusable(b, allow_loopback);
+	if (inet_pton(AF_INET6, canon, b) != 1)
+		return "not an IP address";
+	if (memcmp(b, zero, 12) == 0) {
+		int low = (b[12] | b[13] | b[14]) == 0 && b[15] <= 1;
+		if (low)
+			return allow_loopback ? NULL
+			       : b[15] ? "the IPv6 loopback address (allow_loopback = yes permits it)"
+				       : "the unspecified address ::";
+		return "an IPv4-compatible IPv6 address (::a.b.c.d, deprecated)";
+	}
+	if (memcmp(b, mapped, 12) == 0)
+		return "an IPv4-mapped IPv6 address (::ffff:a.b.c.d); publish the IPv4 address as A";
+	if (memcmp(b, nat64, 12) == 0 && v4_unusable(b + 12, 0))
+		return "a NAT64 address (64:ff9b::/96) mapping an unusable IPv4 address";
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return "a link-local address (fe80::/10)";
+	if (b[0] == 0xff)
+		return "a multicast address (ff00::/8)";
+	return NULL;
+}

@@ -42,6 +42,11 @@ int df_name_in_zone(const char *name, const char *zone);
 /** Canonical text of an IPv4/IPv6 address; returns 4, 6 or 0 (invalid). */
 int df_addr_canon(const char *in, char out[46]);
 
+/** Why a canonical address must not be published (multicast, broadcast,
+ *  link-local, reserved, IPv4-mapped, ...), or NULL when it may be.
+ *  Loopback and unspecified addresses pass only with `allow_loopback`. */
+const char *df_addr_unusable(const char *canon, int allow_loopback);
+
 /** `path` made absolute against `dir` (copy). */
 char *df_path_resolve(const char *dir, const char *path);
 /** Read a small file whole, trailing white space removed. NULL + errno. */

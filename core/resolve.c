@@ -1,0 +1,120 @@
+/*
+ * Asking backends where services run: each distinct question once per
+ * pass, answers checked against the one address policy of the core.
+ */
+#include "reconcile.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+struct collect {
+	struct df_answer *a;
+	int allow_loopback;
+	char bad[256];
+};
+
+/* Name where an address came from, for the error line. */
+static void bad_address(struct collect *c, const struct dnsfollow_placement *p,
+			const char *addr, const char *why)
+{
+	const char *node = p->node_name ? p->node_name : p->node_id;
+	snprintf(c->bad, sizeof c->bad, "%s%s%s gave '%s', %s",
+		 node ? "node " : "", node ? node : "", node ? "" : "it", addr, why);
+}
+
+static int on_placement(void *ctx, const struct dnsfollow_placement *p)
+{
+	struct collect *c = ctx;
+	for (size_t i = 0; p && i < p->naddrs; i++) {
+		char canon[46];
+		const char *addr = p->addrs[i] ? p->addrs[i] : "(null)";
+		int fam = p->addrs[i] ? df_addr_canon(p->addrs[i], canon) : 0;
+		const char *why = fam ? df_addr_unusable(canon, c->allow_loopback)
+				      : "which is no IP address";
+		if (why) {
+			bad_address(c, p, addr, why);
+			return -EPROTO;
+		}
+		char ***v = fam == 4 ? &c->a->v4 : &c->a->v6;
+		size_t *n = fam == 4 ? &c->a->n4 : &c->a->n6;
+		*v = df_xrealloc(*v, *n + 1, sizeof **v);
+		(*v)[(*n)++] = df_strdup(canon);
+	}
+	return 0;
+}
+
+static void answer_free(struct df_answer *a)
+{
+	for (size_t i = 0; i < a->n4; i++)
+		free(a->v4[i]);
+	for (size_t i = 0; i < a->n6; i++)
+		free(a->v6[i]);
+	free(a->v4);
+	free(a->v6);
+}
+
+static void resolve_one(struct df_runtime *rt, const struct df_record_cfg *r,
+			struct df_answer *a)
+{
+	struct df_inst *in = &rt->backends[r->backend_idx];
+	const struct dnsfollow_backend_ops *ops = in->plugin->ops;
+	struct dnsfollow_query q = {.struct_size = sizeof q,
+				    .service = r->service,
+				    .options = r->kv,
+				    .noptions = r->nkv};
+	struct collect c = {.a = a, .allow_loopback = rt->cfg->allow_loopback};
+	df_host_reset(in->host);
+	a->rc = ops->resolve(in->self, &q, on_placement, &c);
+	if (a->rc == 0 && c.bad[0])
+		a->rc = -EPROTO;
+	if (a->rc != 0) {
+		char err[1024];
+		df_host_error_text(in->host, err, sizeof err);
+		if (c.bad[0])
+			snprintf(err, sizeof err, "%s; not published", c.bad);
+		df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
+		       "service %s: %s (%s); its records keep their value",
+		       r->service, err[0] ? err : strerror(-a->rc),
+		       dnsfollow_err_is_temporary(a->rc) ? "temporary" : "permanent");
+		return;
+	}
+	a->n4 = df_addr_sort_unique(a->v4, a->n4);
+	a->n6 = df_addr_sort_unique(a->v6, a->n6);
+}
+
+struct df_answers *df_resolve(struct df_runtime *rt, const char *due)
+{
+	size_t n = rt->cfg->nrecords;
+	struct df_answers *as = df_xcalloc(1, sizeof *as);
+	as->refs = 1;
+	as->idx = df_xcalloc(n + 1, sizeof *as->idx);
+	as->v = df_xcalloc(n + 1, sizeof *as->v);
+	for (size_t i = 0; i < n; i++)
+		as->idx[i] = SIZE_MAX;
+	for (size_t g = 0; g < rt->ngroups; g++) {
+		for (size_t k = 0; due[g] && k < rt->groups[g].nrecs; k++) {
+			size_t r = rt->groups[g].recs[k], q = rt->recs[r].question;
+			if (as->idx[q] == SIZE_MAX) {
+				as->idx[q] = as->n++;
+				resolve_one(rt, &rt->cfg->records[q], &as->v[as->idx[q]]);
+			}
+			as->idx[r] = as->idx[q];
+		}
+	}
+	return as;
+}
+
+void df_answers_unref(struct df_answers *as)
+{
+	if (!as || --as->refs)
+		return;
+	for (size_t i = 0; i < as->n; i++)
+		answer_free(&as->v[i]);
+	free(as->v);
+	free(as->idx);
+	free(as);
+}
