@@ -53,8 +53,11 @@ static int empty_settled(struct df_runtime *rt, struct df_rec *r,
 			df_info("%s: its service %s runs nowhere; deleted if that holds for on_empty_grace (%u s)",
 				r->fqdn, r->cfg->service, rt->cfg->on_empty_grace);
 	}
-	if (r->empty_seen >= (grace ? 2u : 1u) && now - r->empty_since >= grace)
+	if (r->empty_seen >= (grace ? 2u : 1u) && now - r->empty_since >= grace) {
+		df_debug("%s: empty for %llu ms over %u lookups: on_empty = delete acts",
+			 r->fqdn, (unsigned long long)(now - r->empty_since), r->empty_seen);
 		return 1;
+	}
 	uint64_t at = r->empty_since + grace;
 	if (at <= now)
 		at = now + 1000; /* the second resolution is still owed */

@@ -3,29 +3,24 @@
  * can be read by people and tests. A product feature for dry runs, demos
  * and plugin tests, with optional fault injection for reliability tests.
  *
- * State file:
+ * It behaves as a DNS server does where dnsfollow could otherwise be
+ * fooled: a CNAME stands alone at its name (RFC 1034 3.6.2; apply()
+ * refuses anything else, as PowerDNS or BIND do), and an RRset is a set
+ * (a SET stores each datum once; duplicates a hand edit left are read
+ * back as they are, so the core sees them and rewrites the RRset).
+ *
+ * State file (state.c):
  *   {"zones": {ZONE: {"serial": N,
  *                     "rrsets": {NAME: {TYPE: {"ttl": T, "rdata": [...]}}}}}}
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <dnsfollow/plugin.h>
-
-struct mock {
-	const struct dnsfollow_host *h;
-	char *state;
-	char **zones;
-	size_t nzones;
-	unsigned long fail_every, latency_ms;
-	unsigned long calls;
-};
+#include "mock.h"
 
 static const struct dnsfollow_key keys[] = {
 	{"state", DNSFOLLOW_KEY_REQUIRED | DNSFOLLOW_KEY_PATH,
@@ -133,10 +128,15 @@ static void mock_destroy(void *self)
 static int before_call(struct mock *m, const char *op)
 {
 	m->calls++;
-	if (m->latency_ms) {
-		struct timespec ts = {(time_t)(m->latency_ms / 1000),
-				      (long)(m->latency_ms % 1000) * 1000000L};
+	/* A slow peer, in 50 ms steps so a stopping daemon is not held. */
+	int can_stop = DNSFOLLOW_HOST_HAS(m->h, stopping);
+	for (unsigned long left = m->latency_ms; left;) {
+		unsigned long step = left < 50 ? left : 50;
+		struct timespec ts = {0, (long)step * 1000000L};
 		nanosleep(&ts, NULL);
+		left -= step;
+		if (can_stop && m->h->stopping(m->h))
+			return m->h->error(m->h, -EAGAIN, "%s: gave up waiting: dnsfollow is stopping", op);
 	}
 	if (m->fail_every && m->calls % m->fail_every == 0)
 		return m->h->error(m->h, -EAGAIN, "%s: injected failure (call %lu, fail_every = %lu)",
@@ -152,49 +152,20 @@ static int serves(const struct mock *m, const char *zone)
 	return 0;
 }
 
-/* The whole state; a missing file is an empty state. */
-static int load_state(struct mock *m, json_t **out)
-{
-	json_error_t e;
-	if (access(m->state, F_OK) != 0) {
-		*out = json_pack("{s:{}}", "zones");
-		return *out ? 0 : -ENOMEM;
-	}
-	json_t *doc = json_load_file(m->state, JSON_REJECT_DUPLICATES, &e);
-	if (!doc)
-		return m->h->error(m->h, -EIO, "%s:%d: bad state file: %s", m->state,
-				   e.line, e.text);
-	if (!json_is_object(doc) || !json_is_object(json_object_get(doc, "zones"))) {
-		json_decref(doc);
-		return m->h->error(m->h, -EIO, "%s: bad state file: no \"zones\" object",
-				   m->state);
-	}
-	*out = doc;
-	return 0;
-}
-
+/* Report one RRset as stored (mock_state_parse() checked its shape),
+ * duplicates included: the core must see them to collapse them. */
 static int emit_rrset(struct mock *m, const char *name, uint16_t type,
 		      json_t *rr, dnsfollow_rrset_cb emit, void *ctx)
 {
 	json_t *data = json_object_get(rr, "rdata");
-	json_t *ttl = json_object_get(rr, "ttl");
-	if (!json_is_array(data) || !json_is_integer(ttl) ||
-	    json_integer_value(ttl) < 0 || json_integer_value(ttl) > 2147483647)
-		return m->h->error(m->h, -EIO, "%s: bad state file: bad RRset %s %s",
-				   m->state, name, type_name(type));
 	size_t n = json_array_size(data);
 	const char **v = calloc(n + 1, sizeof *v);
 	if (!v)
 		return m->h->error(m->h, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		v[i] = json_string_value(json_array_get(data, i));
-		if (!v[i]) {
-			free(v);
-			return m->h->error(m->h, -EIO, "%s: bad state file: non-string data in %s",
-					   m->state, name);
-		}
-	}
-	struct dnsfollow_rrset out = {name, type, (uint32_t)json_integer_value(ttl), n, v};
+	struct dnsfollow_rrset out = {name, type,
+				      (uint32_t)json_integer_value(json_object_get(rr, "ttl")), n, v};
 	int rc = emit(ctx, &out);
 	free(v);
 	return rc;
@@ -208,7 +179,7 @@ static int begin(struct mock *m, const char *op, const char *zone, json_t **doc)
 		return rc;
 	if (!serves(m, zone))
 		return m->h->error(m->h, -ENOENT, "zone %s is not served (zones = ...)", zone);
-	return load_state(m, doc);
+	return mock_state_load(m, doc);
 }
 
 static int mock_read(void *self, const char *zone,
@@ -232,6 +203,22 @@ static int mock_read(void *self, const char *zone,
 	return rc;
 }
 
+/* The records of a SET as a set: each datum once, in the order given. */
+static json_t *set_of(const struct dnsfollow_rrset *rr)
+{
+	json_t *data = json_array();
+	for (size_t i = 0; data && i < rr->count; i++) {
+		size_t j = 0;
+		while (j < i && strcmp(rr->rdata[j], rr->rdata[i]) != 0)
+			j++;
+		if (j == i && json_array_append_new(data, json_string(rr->rdata[i])) != 0) {
+			json_decref(data);
+			return NULL;
+		}
+	}
+	return data;
+}
+
 static int apply_one(struct mock *m, json_t *sets, const struct dnsfollow_change *c)
 {
 	const char *t = type_name(c->rrset.type);
@@ -251,44 +238,38 @@ static int apply_one(struct mock *m, json_t *sets, const struct dnsfollow_change
 		if (!byname || json_object_set_new(sets, c->rrset.name, byname) != 0)
 			return -ENOMEM;
 	}
-	json_t *data = json_array();
-	for (size_t i = 0; data && i < c->rrset.count; i++)
-		json_array_append_new(data, json_string(c->rrset.rdata[i]));
+	json_t *data = set_of(&c->rrset);
 	json_t *rr = json_pack("{s:I,s:o}", "ttl", (json_int_t)c->rrset.ttl, "rdata", data);
 	if (!rr || json_object_set_new(byname, t, rr) != 0)
 		return -ENOMEM;
 	return 0;
 }
 
-/* On disk before the rename, so a crash cannot leave an empty state. */
-static int sync_file(const char *path)
+/* What a DNS server refuses: a CNAME beside other data at a name, or a
+ * CNAME RRset of more than one record. Only names the changeset touched
+ * are checked; on error nothing is written. */
+static int check_cname(struct mock *m, json_t *sets,
+		       const struct dnsfollow_change *changes, size_t n)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* Write to a temporary file and rename it over the state: readers see the
- * old or the new state, never half of one. */
-static int save_state(struct mock *m, json_t *doc)
-{
-	size_t n = strlen(m->state) + 16;
-	char *tmp = malloc(n);
-	if (!tmp)
-		return -ENOMEM;
-	snprintf(tmp, n, "%s.tmp", m->state);
-	int rc = 0;
-	if (json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || sync_file(tmp) != 0)
-		rc = m->h->error(m->h, -EIO, "cannot write %s: %s", tmp, strerror(errno));
-	else if (rename(tmp, m->state) != 0)
-		rc = m->h->error(m->h, -EIO, "cannot rename %s: %s", tmp, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	char b[300];
+	for (size_t i = 0; i < n; i++) {
+		const char *name = changes[i].rrset.name;
+		json_t *byname = json_object_get(sets, name);
+		json_t *cname = json_object_get(byname, "CNAME");
+		if (!cname)
+			continue;
+		size_t nrec = json_array_size(json_object_get(cname, "rdata"));
+		if (json_object_size(byname) > 1)
+			return m->h->error(m->h, -EEXIST,
+					   "%s: a CNAME cannot stand beside other records at the same name; "
+					   "changeset refused, nothing written",
+					   mock_shown(name, b, sizeof b));
+		if (nrec > 1)
+			return m->h->error(m->h, -EEXIST,
+					   "%s: a CNAME RRset holds one record, not %zu; changeset refused, "
+					   "nothing written", mock_shown(name, b, sizeof b), nrec);
+	}
+	return 0;
 }
 
 static int mock_apply(void *self, const char *zone,
@@ -305,20 +286,17 @@ static int mock_apply(void *self, const char *zone,
 		z = json_pack("{s:i,s:{}}", "serial", 0, "rrsets");
 		json_object_set_new(zones, zone, z);
 	}
-	json_t *sets = json_object_get(z, "rrsets");
-	if (!json_is_object(sets)) {
-		json_decref(doc);
-		return m->h->error(m->h, -EIO, "%s: bad state file: zone %s has no rrsets",
-				   m->state, zone);
-	}
+	json_t *sets = json_object_get(z, "rrsets"); /* checked when loaded */
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = apply_one(m, sets, &changes[i]);
+	if (rc == -ENOMEM)
+		m->h->error(m->h, rc, "out of memory");
+	if (rc == 0)
+		rc = check_cname(m, sets, changes, n);
 	json_int_t serial = json_integer_value(json_object_get(z, "serial"));
 	json_object_set_new(z, "serial", json_integer(serial + 1));
 	if (rc == 0)
-		rc = save_state(m, doc);
-	else if (rc == -ENOMEM)
-		m->h->error(m->h, rc, "out of memory");
+		rc = mock_state_save(m, doc);
 	json_decref(doc);
 	return rc;
 }
