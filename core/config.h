@@ -19,6 +19,8 @@ struct df_item {
 	char *key;
 	char *value;
 	int line;
+	int broken; /* given as KEY_file, but the file could not be read
+		       (reported): present for "needs KEY", absent otherwise */
 };
 
 /** A [backend X] or [provider X] section. */
@@ -66,6 +68,16 @@ struct df_config {
 	unsigned backoff_max; /* s */
 	char *plugin_dir;
 	int log_level;
+	/* s an empty backend answer must hold, across at least two
+	 * resolutions, before on_empty = delete acts (0..86400, default
+	 * 10): a backend briefly unsure of its nodes must not delete. */
+	unsigned on_empty_grace;
+	/* 1 when loopback (127/8, ::1) and unspecified (0.0.0.0, ::)
+	 * addresses may be published (default 0: refused). */
+	int allow_loopback;
+	/* (provider, zone) groups applied concurrently (1..64, default 4):
+	 * a slow provider delays only its own zones. */
+	unsigned workers;
 
 	struct df_instance_cfg *backends;
 	size_t nbackends;
@@ -77,13 +89,18 @@ struct df_config {
 	char **errors; /* "FILE:LINE: message", NULL-terminated */
 	size_t nerrors;
 
-	struct df_section *sections; /* raw sections, private to config.c */
+	/* Private to config.c and cfg_*.c. */
+	struct df_section *sections; /* raw sections */
 	size_t nsections;
+	unsigned file_mode; /* permission bits of the file when read */
+	int warned_inline;  /* the inline-secret warning was given */
 };
 
 /**
- * Parse `path`. Always returns a config (NULL only on out-of-memory); its
- * `nerrors` says whether it is usable. Plugin keys are not checked yet.
+ * Parse `path` (a regular file, read whole; a UTF-8 BOM is skipped; no
+ * line length limit). Always returns a config; its `nerrors` says
+ * whether it is usable. Plugin keys are not checked yet. A secret given
+ * inline in a file its group or others can read is warned about (log).
  */
 struct df_config *df_config_parse(const char *path);
 
@@ -97,8 +114,12 @@ size_t df_config_bind(struct df_config *cfg, struct df_loader *loader);
 
 void df_config_free(struct df_config *cfg);
 
-/** Print the errors, one per line, to stderr. */
+/** Print the errors, one per line, to stderr (start-up, --check-config). */
 void df_config_print_errors(const struct df_config *cfg);
+
+/** Log the errors, one df_log(DNSFOLLOW_LOG_ERROR) line each, with the
+ *  log's timestamp and level (a reload, when stderr is a log). */
+void df_config_log_errors(const struct df_config *cfg);
 
 /** The record's marker text: "heritage=dnsfollow,owner=<owner_id>". */
 char *df_owner_marker(const struct df_config *cfg);

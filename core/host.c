@@ -48,20 +48,20 @@ static int host_error(const struct dnsfollow_host *h, int rc, const char *fmt,
 		      ...)
 {
 	struct df_host *dh = from_pub(h);
-	char text[sizeof dh->err];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof text, fmt, ap);
+	/* Masked and cleaned in full before the cut to sizeof dh->err: a
+	 * secret cut first would no longer match and leak its start. */
+	char *text = df_vformat_clean(sizeof dh->err, fmt, ap);
 	va_end(ap);
-	for (char *p = text; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	df_redact(text, sizeof text);
 	pthread_mutex_lock(&dh->mu);
-	memcpy(dh->err, text, sizeof text);
+	df_copy_cut(dh->err, sizeof dh->err,
+		    text ? text : "out of memory formatting an error");
 	dh->err_rc = rc;
 	pthread_mutex_unlock(&dh->mu);
-	df_log(DNSFOLLOW_LOG_DEBUG, dh->who, "error %d: %s", rc, text);
+	df_log(DNSFOLLOW_LOG_DEBUG, dh->who, "error %d: %s", rc,
+	       text ? text : "(out of memory)");
+	free(text);
 	return rc;
 }
 
@@ -78,7 +78,9 @@ static int host_http(const struct dnsfollow_host *h,
 		     const struct dnsfollow_http_request *req,
 		     struct dnsfollow_http_response *resp)
 {
-	char err[512];
+	/* Room for a whole curl text with its URL: host_error() masks it
+	 * before it cuts it to the error buffer. */
+	char err[2048];
 	int rc = df_http(req, resp, err, sizeof err);
 	if (rc != 0 && rc != -ECANCELED)
 		host_error(h, rc, "%s", err);
@@ -116,6 +118,25 @@ static int stop_flag;
 void df_stop_request(void) { __atomic_store_n(&stop_flag, 1, __ATOMIC_SEQ_CST); }
 int df_stopping(void) { return __atomic_load_n(&stop_flag, __ATOMIC_SEQ_CST); }
 
+static int dry_run_flag;
+
+void df_set_dry_run(int on) { __atomic_store_n(&dry_run_flag, on, __ATOMIC_SEQ_CST); }
+
+static int host_dry_run(const struct dnsfollow_host *h)
+{
+	(void)h;
+	return __atomic_load_n(&dry_run_flag, __ATOMIC_SEQ_CST);
+}
+
+static const char *host_error_text(const struct dnsfollow_host *h, char *buf,
+				   size_t cap)
+{
+	if (!buf || !cap)
+		return "";
+	df_host_error_text(from_pub(h), buf, cap);
+	return buf;
+}
+
 static int host_stopping(const struct dnsfollow_host *h)
 {
 	(void)h;
@@ -150,6 +171,8 @@ struct df_host *df_host_new(const char *kind, const char *instance)
 	h->pub.secret = host_secret;
 	h->pub.read_file = host_read_file;
 	h->pub.stopping = host_stopping;
+	h->pub.error_text = host_error_text;
+	h->pub.dry_run = host_dry_run;
 	return h;
 }
 

@@ -33,6 +33,8 @@ int64_t df_wall_time(void);
  *  thread may ask. */
 void df_stop_request(void);
 int df_stopping(void);
+/** A dry run: plugins are told through host->dry_run(). */
+void df_set_dry_run(int on);
 uint64_t df_now_ms(void);
 
 #endif

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #define DEFAULT_TIMEOUT_MS 10000L
 #define DEFAULT_CONNECT_MS 5000L
@@ -165,6 +167,141 @@ static int map_curl_error(CURLcode c)
 	}
 }
 
+static const char *method_of(const struct dnsfollow_http_request *req)
+{
+	return req->method ? req->method : "GET";
+}
+
+/* curl says "Failed to connect to localhost port 80" whatever went wrong
+ * with a unix socket; the errno of connect() (or the file) tells. */
+static int explain_unix(const char *path, long os_errno, char *why,
+			size_t whylen)
+{
+	struct stat st;
+	if (os_errno == EACCES || os_errno == EPERM) {
+		snprintf(why, whylen, "unix socket %s: permission denied (is this "
+			 "user in the docker group?)", path);
+		return -EACCES;
+	}
+	if (os_errno == ENOENT || (stat(path, &st) != 0 && errno == ENOENT)) {
+		/* Retried: the socket comes back when its daemon restarts. */
+		snprintf(why, whylen, "unix socket %s: no such socket", path);
+		return -ECONNREFUSED;
+	}
+	if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		snprintf(why, whylen, "unix socket %s: not a socket", path);
+		return -EINVAL;
+	}
+	snprintf(why, whylen, "unix socket %s: nothing listens on it (%s)", path,
+		 os_errno ? strerror((int)os_errno) : "connection refused");
+	return -ECONNREFUSED;
+}
+
+/* The host name of `url`, for TLS messages; "" when it cannot be parsed. */
+static void url_host(const char *url, char *host, size_t len)
+{
+	CURLU *u = curl_url();
+	char *h = NULL;
+	host[0] = '\0';
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+		snprintf(host, len, "%s", h);
+	curl_free(h);
+	curl_url_cleanup(u);
+}
+
+/* Certificate checks name their cause: curl's text alone ("SSL: no
+ * alternative certificate subject name matches ...") was taken for a
+ * generic TLS failure. */
+static int explain_tls(const struct dnsfollow_http_request *req, CURLcode cc,
+		       const char *detail, char *why, size_t whylen)
+{
+	char host[256];
+	url_host(req->url, host, sizeof host);
+	if (cc == CURLE_SSL_CACERT_BADFILE)
+		snprintf(why, whylen, "cannot use the CA file %s: %s",
+			 req->ca_file ? req->ca_file : "(system default)", detail);
+	else if (cc == CURLE_SSL_CERTPROBLEM)
+		snprintf(why, whylen, "cannot use the client certificate %s: %s",
+			 req->client_cert ? req->client_cert : "(none)", detail);
+	else if (strstr(detail, "host name") || strstr(detail, "hostname") ||
+		 strstr(detail, "common name"))
+		snprintf(why, whylen, "the server's TLS certificate does not match "
+			 "the host name %s (%s)", host, detail);
+	else if (cc == CURLE_PEER_FAILED_VERIFICATION)
+		snprintf(why, whylen, "the server's TLS certificate is not trusted "
+			 "(%s); is the right CA file given?", detail);
+	else if (strstr(detail, "wrong version number"))
+		snprintf(why, whylen, "%s does not speak TLS (%s); should the "
+			 "URL start with http://?", host, detail);
+	else
+		snprintf(why, whylen, "TLS handshake with %s failed: %s", host,
+			 detail);
+	return -EPROTO;
+}
+
+/* One line saying what went wrong, in err; returns the error code. */
+static int explain_failure(CURL *c, CURLcode cc,
+			   const struct dnsfollow_http_request *req,
+			   const char *cerr, char *err, size_t errlen)
+{
+	const char *detail = cerr[0] ? cerr : curl_easy_strerror(cc);
+	char why[768];
+	long os_errno = 0;
+	int rc;
+	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+	if (req->unix_socket && cc == CURLE_COULDNT_CONNECT) {
+		rc = explain_unix(req->unix_socket, os_errno, why, sizeof why);
+	} else if (cc == CURLE_UNSUPPORTED_PROTOCOL ||
+		   cc == CURLE_WEIRD_SERVER_REPLY) {
+		/* The scheme was checked before: curl got an answer that is
+		 * not HTTP ("Received HTTP/0.9 when not allowed"). */
+		if (req->unix_socket)
+			snprintf(why, sizeof why, "unix socket %s: the peer does "
+				 "not speak HTTP (%s)", req->unix_socket, detail);
+		else
+			snprintf(why, sizeof why, "the peer does not speak HTTP "
+				 "(%s)", detail);
+		rc = -EPROTO;
+	} else if (cc == CURLE_PEER_FAILED_VERIFICATION ||
+		   cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SSL_CERTPROBLEM ||
+		   cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_ISSUER_ERROR) {
+		rc = explain_tls(req, cc, detail, why, sizeof why);
+	} else {
+		rc = map_curl_error(cc);
+		snprintf(why, sizeof why, "%s", detail);
+	}
+	snprintf(err, errlen, "%s %s: %s", method_of(req), req->url, why);
+	return rc;
+}
+
+/* Redirects are not followed (a plugin's credentials must not travel to
+ * another host), so a 3xx is an error that names where it points. */
+static int check_redirect(CURL *c, const struct dnsfollow_http_request *req,
+			  long status, char *err, size_t errlen)
+{
+	if (status < 300 || status > 399 || status == 304)
+		return 0;
+	char *loc = NULL;
+	curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc);
+	if (loc)
+		snprintf(err, errlen, "%s %s: HTTP %ld redirect to %s is not "
+			 "followed; use the final URL", method_of(req), req->url,
+			 status, loc);
+	else
+		snprintf(err, errlen, "%s %s: HTTP %ld redirect without a "
+			 "Location header", method_of(req), req->url, status);
+	return -EPROTO;
+}
+
+/* Only http and https: checked here so that curl's "unsupported
+ * protocol" means a peer that is not HTTP. */
+static int scheme_ok(const char *url)
+{
+	return strncasecmp(url, "http://", 7) == 0 ||
+	       strncasecmp(url, "https://", 8) == 0;
+}
+
 static int setup(CURL *c, const struct dnsfollow_http_request *req,
 		 struct xfer *x, struct curl_slist **hl)
 {
@@ -236,6 +373,38 @@ static int setup(CURL *c, const struct dnsfollow_http_request *req,
 	return 0;
 }
 
+/* Run the transfer; on failure fill err and return the error code. */
+static int perform(CURL *c, const struct dnsfollow_http_request *req,
+		   struct xfer *x, char *err, size_t errlen)
+{
+	struct curl_slist *hl = NULL;
+	char cerr[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	int rc = setup(c, req, x, &hl);
+	if (rc != 0) {
+		snprintf(err, errlen, "out of memory building HTTP request");
+	} else {
+		CURLcode cc = curl_easy_perform(c);
+		if (cc == CURLE_OK) {
+			long status = 0;
+			curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+			rc = check_redirect(c, req, status, err, errlen);
+		} else if (x->body.overflow) {
+			rc = -EMSGSIZE;
+			snprintf(err, errlen, "%s %s: answer larger than %zu bytes",
+				 method_of(req), req->url, x->body.max);
+		} else if (x->stopped) {
+			rc = -ECANCELED;
+			snprintf(err, errlen, "%s %s: stopped", method_of(req),
+				 req->url);
+		} else {
+			rc = explain_failure(c, cc, req, cerr, err, errlen);
+		}
+	}
+	curl_slist_free_all(hl);
+	return rc;
+}
+
 int df_http(const struct dnsfollow_http_request *req,
 	    struct dnsfollow_http_response *resp, char *err, size_t errlen)
 {
@@ -243,6 +412,11 @@ int df_http(const struct dnsfollow_http_request *req,
 	resp->struct_size = sizeof *resp;
 	if (!req || !req->url || req->struct_size < sizeof *req) {
 		snprintf(err, errlen, "invalid HTTP request");
+		return -EINVAL;
+	}
+	if (!scheme_ok(req->url)) {
+		snprintf(err, errlen, "%s: only http:// and https:// URLs are "
+			 "supported", req->url);
 		return -EINVAL;
 	}
 	if (!share && df_http_global_init() != 0) {
@@ -257,36 +431,13 @@ int df_http(const struct dnsfollow_http_request *req,
 		snprintf(err, errlen, "cannot initialise libcurl");
 		return -ENOMEM;
 	}
-	struct curl_slist *hl = NULL;
-	char cerr[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	int rc = setup(c, req, &x, &hl);
-	CURLcode cc = CURLE_OK;
-	if (rc == 0)
-		cc = curl_easy_perform(c);
-	if (rc == 0 && cc != CURLE_OK) {
-		if (x.body.overflow) {
-			rc = -EMSGSIZE;
-			snprintf(err, errlen, "%s %s: answer larger than %zu bytes",
-				 req->method ? req->method : "GET", req->url,
-				 x.body.max);
-		} else if (x.stopped) {
-			rc = -ECANCELED;
-			snprintf(err, errlen, "%s %s: stopped",
-				 req->method ? req->method : "GET", req->url);
-		} else {
-			rc = map_curl_error(cc);
-			snprintf(err, errlen, "%s %s: %s",
-				 req->method ? req->method : "GET", req->url,
-				 cerr[0] ? cerr : curl_easy_strerror(cc));
-		}
-	} else if (rc != 0) {
-		snprintf(err, errlen, "out of memory building HTTP request");
-	}
+	int rc = perform(c, req, &x, err, errlen);
 	if (rc == 0) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-		if (!x.body.p && buf_add(&x.body, "", 0) != 0)
+		if (!x.body.p && buf_add(&x.body, "", 0) != 0) {
 			rc = -ENOMEM;
+			snprintf(err, errlen, "out of memory reading an answer");
+		}
 		resp->body = x.body.p;
 		resp->body_len = x.body.len;
 		resp->headers = x.hdr.p ? x.hdr.p : strdup("");
@@ -295,7 +446,6 @@ int df_http(const struct dnsfollow_http_request *req,
 	}
 	free(x.body.p);
 	free(x.hdr.p);
-	curl_slist_free_all(hl);
 	curl_easy_cleanup(c);
 	if (rc != 0)
 		df_http_free(resp);

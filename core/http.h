@@ -10,7 +10,16 @@
 int df_http_global_init(void);
 void df_http_global_cleanup(void);
 
-/** Perform `req`. Error text (one line) goes to err[errlen] on failure. */
+/** Perform `req`. Returns 0 when an answer arrived (resp filled, any
+ *  status but 3xx), else a negative code with one line in err[errlen]
+ *  (resp then needs no release) that names the cause: -EPROTO for a
+ *  redirect (never followed: "HTTP 302 redirect to URL is not followed"),
+ *  a peer that is not HTTP, a certificate that is not trusted or does
+ *  not match the host name; for a unix socket -EACCES (permission
+ *  denied), -ECONNREFUSED (no such socket, nobody listens) or -EINVAL
+ *  (not a socket); else -ETIMEDOUT, -ECONNREFUSED, -EAGAIN, -EMSGSIZE,
+ *  -ECANCELED (cancelled or stopping), -EINVAL (not http/https). The
+ *  text may hold what the peer sent: pass it through host_error(). */
 int df_http(const struct dnsfollow_http_request *req,
 	    struct dnsfollow_http_response *resp, char *err, size_t errlen);
 void df_http_free(struct dnsfollow_http_response *resp);

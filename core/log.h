@@ -24,10 +24,40 @@ int df_log_parse_level(const char *s);
 int df_log_add_secret(const char *secret);
 void df_log_clear_secrets(void);
 
-/** Replace every registered secret in `buf` (NUL-terminated, `cap` bytes
- *  of room) by "***". */
+/** Mask in place, by "***", every registered secret in `buf`
+ *  (NUL-terminated; the text only shrinks, `cap` is unused): whole ones,
+ *  and cut ones a truncation left behind: the start of a secret at the
+ *  end of the text or its end at the start of the text (DF_MIN_SECRET
+ *  characters or more), and such a part anywhere when it holds at least
+ *  half the secret and 8 characters. So mask before cutting a text,
+ *  never after. */
 void df_redact(char *buf, size_t cap);
 
+/** A malloc'd copy of `text` safe for a log line: newlines and tabs become
+ *  spaces; other control characters and DEL become "\x1b"-style escapes,
+ *  bytes that are not valid UTF-8 "\xNN", C1 controls, line separators
+ *  and bidi overrides "\u202e". NULL when out of memory. */
+char *df_sanitize(const char *text);
+
+/** `fmt` formatted in full, masked (df_redact), then sanitized
+ *  (df_sanitize) and cut to at most `max` bytes with the NUL (0: no
+ *  limit; a cut text ends with "..."): a malloc'd string to free(), NULL
+ *  when out of memory. Use it wherever a message is built from what a
+ *  peer, a file or a plugin sent, instead of vsnprintf into a fixed
+ *  buffer, which cuts before masking. */
+char *df_vformat_clean(size_t max, const char *fmt, va_list ap);
+char *df_format_clean(size_t max, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/** Copy `src` to dst[cap]; when it does not fit, cut it on a character
+ *  (and escape) boundary and end it with "...". */
+void df_copy_cut(char *dst, size_t cap, const char *src);
+
+/** Longest message of a log line, in bytes (after cleaning). */
+#define DF_LOG_LINE_MAX 2048
+
+/** One log line on stderr: the message is formatted in full, masked,
+ *  sanitized, then cut to DF_LOG_LINE_MAX. */
 void df_vlog(int level, const char *who, const char *fmt, va_list ap);
 void df_log(int level, const char *who, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

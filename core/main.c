@@ -54,7 +54,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "c:vh", longs, NULL)) != -1) {
 		switch (c) {
-		case 'c': o->config = optarg; break;
+		case 'c':
+			if (o->config) {
+				fprintf(stderr, "dnsfollow: -c given twice; give one config file\n");
+				return -1;
+			}
+			o->config = optarg;
+			break;
 		case 'o': o->once = 1; break;
 		case 'n': o->dry_run = 1; break;
 		case 'k': o->check = 1; break;
@@ -77,10 +83,18 @@ static int parse_args(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return -1;
 	}
+	if (o->check && (o->once || o->dry_run)) {
+		fprintf(stderr, "dnsfollow: --check-config touches no DNS; it cannot be combined with %s\n",
+			o->dry_run ? "--dry-run" : "--once");
+		usage(stderr);
+		return -1;
+	}
 	/* A plan is printed once: a dry run that looped would print it for
 	 * ever and never tell a script it is done. */
-	if (o->dry_run)
+	if (o->dry_run) {
 		o->once = 1;
+		df_set_dry_run(1);
+	}
 	if (!o->config && !o->list_plugins) {
 		fputs("dnsfollow: -c FILE is required\n", stderr);
 		usage(stderr);
@@ -109,7 +123,8 @@ static struct df_runtime *load(const struct options *o, int reloading)
 	int level = cfg->log_level;
 	unsigned flags = (o->dry_run ? DF_RT_DRY_RUN : 0) |
 			 (o->once || o->check ? 0 : DF_RT_WATCH) |
-			 (o->check ? DF_RT_CHECK : 0);
+			 (o->check ? DF_RT_CHECK : 0) |
+			 (reloading ? DF_RT_RELOAD : 0);
 	struct df_runtime *rt = df_runtime_new(cfg, l, flags);
 	if (rt && !o->verbose)
 		df_log_set_level(level);

@@ -72,6 +72,7 @@ struct df_runtime {
 	struct df_rec *recs; /* cfg->nrecords, in group order */
 	char *names;         /* the block fqdn and txt_name point into */
 	int dry_run;
+	int reloading;         /* made by a SIGHUP reload */
 	unsigned max_attempts; /* --once: tries per group; 0 = unbounded */
 	FILE *plan_out; /* where --dry-run prints the plan */
 	struct df_pool *pool;
@@ -84,6 +85,7 @@ struct df_runtime {
 #define DF_RT_DRY_RUN 0x1u /* plan only: no write op is ever called */
 #define DF_RT_WATCH 0x2u   /* daemon: ask backends for their watch fds */
 #define DF_RT_CHECK 0x4u   /* --check-config: instances only, no pool */
+#define DF_RT_RELOAD 0x8u  /* a daemon reloads: problems go to the log */
 
 /**
  * Make every backend and provider instance of `cfg` (taking ownership of

@@ -5,11 +5,30 @@
 #include "reconcile.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "util.h"
+
+/* A start-up problem: "FILE:LINE: ..." on stderr, or through the log
+ * (time stamp, level) when a running daemon reloads. */
+static void report(const struct df_runtime *rt, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void report(const struct df_runtime *rt, int line, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *msg = df_vformat_clean(2048, fmt, ap);
+	va_end(ap);
+	if (rt->reloading)
+		df_error("%s:%d: %s", rt->cfg->path, line, msg ? msg : "");
+	else
+		fprintf(stderr, "%s:%d: %s\n", rt->cfg->path, line, msg ? msg : "");
+	free(msg);
+}
 
 static int make_instance(struct df_runtime *rt, struct df_inst *in,
 			 const struct df_instance_cfg *ic, int watch)
@@ -24,9 +43,8 @@ static int make_instance(struct df_runtime *rt, struct df_inst *in,
 	if (rc != 0) {
 		char err[1024];
 		df_host_error_text(in->host, err, sizeof err);
-		fprintf(stderr, "%s:%d: %s %s (%s): %s\n", rt->cfg->path, ic->line,
-			df_kind_name(ic->kind), ic->name, ic->type,
-			err[0] ? err : strerror(rc < 0 ? -rc : rc));
+		report(rt, ic->line, "%s %s (%s): %s", df_kind_name(ic->kind),
+		       ic->name, ic->type, err[0] ? err : strerror(rc < 0 ? -rc : rc));
 		in->self = NULL;
 		return rc;
 	}
@@ -180,8 +198,8 @@ static int check_queries(struct df_runtime *rt)
 			continue;
 		char err[1024];
 		df_host_error_text(in->host, err, sizeof err);
-		fprintf(stderr, "%s:%d: [record %s]: %s\n", rt->cfg->path, r->line,
-			r->fqdn, err[0] ? err : strerror(rc < 0 ? -rc : rc));
+		report(rt, r->line, "[record %s]: %s", r->fqdn,
+		       err[0] ? err : strerror(rc < 0 ? -rc : rc));
 		bad = 1;
 	}
 	return bad;
@@ -202,6 +220,7 @@ struct df_runtime *df_runtime_new(struct df_config *cfg,
 	rt->cfg = cfg;
 	rt->loader = loader;
 	rt->dry_run = (flags & DF_RT_DRY_RUN) != 0;
+	rt->reloading = (flags & DF_RT_RELOAD) != 0;
 	rt->plan_out = stdout;
 	rt->marker = df_owner_marker(cfg);
 	rt->backends = df_xcalloc(cfg->nbackends + 1, sizeof *rt->backends);

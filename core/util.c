@@ -201,36 +201,6 @@ char *df_path_resolve(const char *dir, const char *path)
 	return p;
 }
 
-char *df_read_small_file(const char *path, size_t max)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = malloc(max + 1);
-	if (!buf) {
-		fclose(f);
-		errno = ENOMEM;
-		return NULL;
-	}
-	size_t n = fread(buf, 1, max + 1, f);
-	int err = ferror(f);
-	fclose(f);
-	if (err || n > max) {
-		free(buf);
-		errno = err ? EIO : EFBIG;
-		return NULL;
-	}
-	buf[n] = '\0';
-	if (memchr(buf, '\0', n)) {
-		free(buf);
-		errno = EINVAL;
-		return NULL;
-	}
-	while (n && isspace((unsigned char)buf[n - 1]))
-		buf[--n] = '\0';
-	return buf;
-}
-
 static const struct {
 	uint16_t code;
 	const char *name;

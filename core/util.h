@@ -49,8 +49,6 @@ const char *df_addr_unusable(const char *canon, int allow_loopback);
 
 /** `path` made absolute against `dir` (copy). */
 char *df_path_resolve(const char *dir, const char *path);
-/** Read a small file whole, trailing white space removed. NULL + errno. */
-char *df_read_small_file(const char *path, size_t max);
 
 /** DNS type code ↔ name ("A", "AAAA", "TXT", "CNAME", "NS", "SOA"). */
 const char *df_type_name(uint16_t type);

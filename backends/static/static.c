@@ -5,14 +5,13 @@
  *   addresses = 192.0.2.10, 2001:db8::10
  *
  * parsed whole once per version of the file (device, inode, size and
- * modification time tell a new version), so a pass resolving many services
+ * time stamps tell a new version), so a pass resolving many services
  * reads it once, and watched with inotify, so an edit wakes the core at
  * once. A malformed file fails every resolution from it (records keep
- * their value); it never stops the daemon.
+ * their value); it never stops the daemon. A file being written is never
+ * acted on: it must have settled (settle.c) and end with a newline.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <ini.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,19 +23,14 @@
 
 #include <dnsfollow/plugin.h>
 
-#define MAX_ADDRS 256 /* per service */
+#include "settle.h"
+#include "static.h"
 
-/* One address of one service, as the file gave it. */
-struct entry {
-	char *service;
-	char *addr;     /* NULL: the service's section, even if empty */
-	size_t order;   /* place in the file, to keep file order per service */
-};
+#define MAX_FILE (16u << 20) /* bytes; far above any real placements file */
 
-/* The parsed file: entries sorted by service, or the error it gave. */
+/* The parsed file, or the error it gave. */
 struct table {
-	struct entry *v;
-	size_t n, cap;
+	struct sb_table p;
 	int rc;            /* 0, or the error of the whole file */
 	char err[512];
 	struct stat st;    /* the version parsed */
@@ -50,6 +44,7 @@ struct stat_backend {
 	char *base; /* file name inside its folder, for inotify events */
 	int ifd;
 	struct table t;
+	struct sb_settle settle;
 };
 
 static const struct dnsfollow_key keys[] = {
@@ -60,11 +55,7 @@ static const struct dnsfollow_key keys[] = {
 
 static void table_clear(struct table *t)
 {
-	for (size_t i = 0; i < t->n; i++) {
-		free(t->v[i].service);
-		free(t->v[i].addr);
-	}
-	free(t->v);
+	sb_clear(&t->p);
 	memset(t, 0, sizeof *t);
 }
 
@@ -94,12 +85,24 @@ static int watch_folder(struct stat_backend *b)
 	if (b->ifd < 0)
 		return b->h->error(b->h, -errno, "inotify: %s", strerror(errno));
 	/* The folder, not the file: editors replace files by renaming. Only
-	 * finished writes count (not IN_CREATE or IN_MODIFY), so a wake-up
-	 * never finds a file half written. */
+	 * finished writes count (not IN_CREATE or IN_MODIFY); a file still
+	 * being written is caught by the settling rule when read. */
 	if (inotify_add_watch(b->ifd, dir, IN_CLOSE_WRITE | IN_MOVED_TO |
 						   IN_DELETE | IN_MOVED_FROM | IN_ATTRIB) < 0)
 		return b->h->error(b->h, -errno, "cannot watch %s: %s", dir, strerror(errno));
 	return 0;
+}
+
+/* Say at start-up what every resolution would say later. */
+static void check_file(const struct dnsfollow_host *h, const char *file)
+{
+	struct stat st;
+	if (stat(file, &st) != 0)
+		h->log(h, DNSFOLLOW_LOG_WARN, "%s: %s (records using it keep their value until it exists)",
+		       file, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		h->log(h, DNSFOLLOW_LOG_WARN, "%s: is %s, not a regular file (records using it keep their value)",
+		       file, S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "special");
 }
 
 static int st_create(const struct dnsfollow_host *h,
@@ -108,6 +111,8 @@ static int st_create(const struct dnsfollow_host *h,
 	const char *file = dnsfollow_kv_get(cfg, n, "file");
 	if (!file || !*file)
 		return h->error(h, -EINVAL, "file = PATH is required");
+	if (!DNSFOLLOW_HOST_HAS(h, read_file))
+		return h->error(h, -ENOTSUP, "this dnsfollow is too old for the static backend (no read_file)");
 	struct stat_backend *b = calloc(1, sizeof *b);
 	if (!b || !(b->file = strdup(file))) {
 		free(b);
@@ -120,80 +125,44 @@ static int st_create(const struct dnsfollow_host *h,
 		st_destroy(b);
 		return rc;
 	}
-	if (access(file, R_OK) != 0)
-		h->log(h, DNSFOLLOW_LOG_WARN, "%s: %s (records using it keep their value until it exists)",
-		       file, strerror(errno));
+	check_file(h, file);
 	*self = b;
 	return 0;
 }
 
-static int add_entry(struct table *t, const char *service, const char *addr)
+static void set_error(struct table *t, int rc, const char *msg)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct entry *v = realloc(t->v, cap * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
+	t->rc = rc;
+	snprintf(t->err, sizeof t->err, "%s", msg);
+}
+
+/* The settled text of the file: 0, or an error set in b->t (not valid,
+ * so it is looked at again next time). */
+static int read_settled(struct stat_backend *b, char **data, size_t *len,
+			struct stat *st)
+{
+	const struct dnsfollow_host *h = b->h;
+	char err[512];
+	int rc = sb_settle_read(&b->settle, h, b->file, MAX_FILE, data, len, st,
+				err, sizeof err);
+	if (rc) {
+		set_error(&b->t, rc, err);
+		return rc;
 	}
-	struct entry *e = &t->v[t->n];
-	e->service = strdup(service);
-	e->addr = addr ? strdup(addr) : NULL;
-	e->order = t->n;
-	if (!e->service || (addr && !e->addr)) {
-		free(e->service);
-		free(e->addr);
-		return -ENOMEM;
+	if (*len && (*data)[*len - 1] != '\n') {
+		int line = 1;
+		for (size_t i = 0; i < *len; i++)
+			line += (*data)[i] == '\n';
+		snprintf(err, sizeof err,
+			 "%s:%d: ends in the middle of a line (no final newline): being written? "
+			 "Records keep their value; write a new file and rename it over this one",
+			 b->file, line);
+		set_error(&b->t, -EAGAIN, err);
+		free(*data);
+		*data = NULL;
+		return -EAGAIN;
 	}
-	t->n++;
 	return 0;
-}
-
-/* Check every address of a line and keep it. */
-static int add_addresses(struct table *t, const char *section, const char *value)
-{
-	char *copy = strdup(value), *save = NULL;
-	if (!copy || add_entry(t, section, NULL) != 0) {
-		free(copy);
-		snprintf(t->err, sizeof t->err, "out of memory");
-		return 0;
-	}
-	for (char *a = strtok_r(copy, ", \t", &save); a; a = strtok_r(NULL, ", \t", &save)) {
-		unsigned char bin[16];
-		if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1) {
-			snprintf(t->err, sizeof t->err, "[%s]: '%s' is not an IP address",
-				 section, a);
-			break;
-		}
-		if (add_entry(t, section, a) != 0) {
-			snprintf(t->err, sizeof t->err, "out of memory");
-			break;
-		}
-	}
-	free(copy);
-	return !t->err[0];
-}
-
-static int on_line(void *user, const char *section, const char *key,
-		   const char *value)
-{
-	struct table *t = user;
-	if (t->err[0])
-		return 0;
-	if (strcmp(key, "addresses") != 0) {
-		snprintf(t->err, sizeof t->err, "[%s]: unknown key '%s' (allowed: addresses)",
-			 section, key);
-		return 0;
-	}
-	return add_addresses(t, section, value);
-}
-
-static int by_service(const void *a, const void *b)
-{
-	const struct entry *x = a, *y = b;
-	int c = strcmp(x->service, y->service);
-	return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
 /* Parse the file into b->t unless the version parsed last is current.
@@ -206,52 +175,23 @@ static void load(struct stat_backend *b)
 	/* File times are coarse (a clock tick): a file changed in the very
 	 * second it was parsed could change again, same size, same time
 	 * stamp. Only a file older than its parse is trusted unchanged. */
-	if (have && t->valid && st.st_dev == t->st.st_dev &&
-	    st.st_ino == t->st.st_ino && st.st_size == t->st.st_size &&
-	    st.st_mtim.tv_sec == t->st.st_mtim.tv_sec &&
-	    st.st_mtim.tv_nsec == t->st.st_mtim.tv_nsec &&
+	if (have && t->valid && sb_same_version(&st, &t->st) &&
 	    st.st_mtim.tv_sec < t->parsed_at)
 		return;
 	table_clear(t);
-	if (!have) {
-		t->rc = -ENOENT;
-		snprintf(t->err, sizeof t->err, "cannot open %s: %s", b->file,
-			 strerror(errno));
-		return; /* not valid: looked at again next time */
-	}
-	t->parsed_at = time(NULL);
-	int line = ini_parse(b->file, on_line, t);
-	if (line == -1) {
-		t->rc = -ENOENT;
-		snprintf(t->err, sizeof t->err, "cannot open %s: %s", b->file,
-			 strerror(errno));
+	char *data = NULL;
+	size_t len = 0;
+	if (read_settled(b, &data, &len, &st) != 0)
 		return;
+	t->parsed_at = time(NULL);
+	int rc = sb_parse(&t->p, b->file, data, len);
+	free(data);
+	if (rc) {
+		set_error(t, rc, t->p.err);
+		sb_clear(&t->p);
 	}
-	if (t->err[0] || line != 0) {
-		char what[sizeof t->err];
-		snprintf(what, sizeof what, "%s", t->err[0] ? t->err
-				 : line > 0 ? "syntax error" : "out of memory");
-		t->rc = line < 0 ? -ENOMEM : -EINVAL;
-		snprintf(t->err, sizeof t->err, "%s:%d: %s", b->file, line, what);
-	}
-	if (t->n) /* an empty file has no array at all */
-		qsort(t->v, t->n, sizeof *t->v, by_service);
 	t->st = st;
-	t->valid = 1;
-}
-
-/* The first entry of `service`, or NULL. */
-static const struct entry *find(const struct table *t, const char *service)
-{
-	size_t lo = 0, hi = t->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(t->v[mid].service, service) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < t->n && strcmp(t->v[lo].service, service) == 0 ? &t->v[lo] : NULL;
+	t->valid = rc != -ENOMEM;
 }
 
 static int st_resolve(void *self, const struct dnsfollow_query *q,
@@ -260,27 +200,17 @@ static int st_resolve(void *self, const struct dnsfollow_query *q,
 	struct stat_backend *b = self;
 	const struct table *t = &b->t;
 	load(b);
-	if (t->rc)
-		return b->h->error(b->h, t->rc, "%s", t->err);
-	const struct entry *e = find(t, q->service);
-	if (!e)
+	if (t->rc) /* no text: read_file set it in this very call */
+		return t->err[0] ? b->h->error(b->h, t->rc, "%s", t->err) : t->rc;
+	const struct sb_section *s = sb_find(&t->p, q->service);
+	if (!s)
 		return b->h->error(b->h, -ENOENT, "service '%s' has no [%s] section in %s",
 				   q->service, q->service, b->file);
-	size_t naddrs = 0;
-	for (const struct entry *x = e; x < t->v + t->n && strcmp(x->service, q->service) == 0; x++) {
-		if (!x->addr)
-			continue;
-		if (++naddrs > MAX_ADDRS)
-			return b->h->error(b->h, -EINVAL, "%s: [%s]: more than %d addresses",
-					   b->file, q->service, MAX_ADDRS);
-	}
-	for (; e < t->v + t->n && strcmp(e->service, q->service) == 0; e++) {
-		if (!e->addr)
-			continue;
-		const char *one[1] = {e->addr};
+	for (size_t i = s->first; i < s->first + s->count; i++) {
+		const char *one[1] = {t->p.addrs[i]};
 		struct dnsfollow_placement pl = {
-			.struct_size = sizeof pl, .node_id = e->addr,
-			.node_name = e->addr, .state = "static",
+			.struct_size = sizeof pl, .node_id = one[0],
+			.node_name = one[0], .state = "static",
 			.naddrs = 1, .addrs = one};
 		int rc = emit(ctx, &pl);
 		if (rc)

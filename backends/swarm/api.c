@@ -7,11 +7,16 @@
 #include "swarm.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #define MIN_API 1041 /* 1.41: Docker 20.10, the oldest engine we accept */
 /* The newest API whose answers this backend was checked against. Paths
@@ -155,6 +160,87 @@ static void version_prefix(struct swarm *sw, int versioned, char *buf, size_t le
 		buf[0] = '\0';
 }
 
+/* The group owning a socket, by name when it has one. */
+static void group_name(gid_t gid, char *buf, size_t len)
+{
+	struct group gr, *res = NULL;
+	char tmp[1024];
+	if (getgrgid_r(gid, &gr, tmp, sizeof tmp, &res) == 0 && res)
+		snprintf(buf, len, "%s", gr.gr_name);
+	else
+		snprintf(buf, len, "%u", (unsigned)gid);
+}
+
+/* Why a request over the unix socket failed, in words an operator can act
+ * on: curl says "Connection refused" for a socket it may not open and
+ * "Invalid argument" for a peer that is no HTTP server. Looks at the path
+ * once (stat, connect) and may change *rc to the class that fits: a
+ * socket we may not open is a configuration error, not a retry. */
+int swarm_socket_why(const char *path, int *rc, char *buf, size_t len)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 && errno == EACCES) {
+		*rc = -EACCES;
+		return snprintf(buf, len, "permission denied on a folder leading to "
+				"%s: run dnsfollow as a user who may reach it", path);
+	}
+	if (stat(path, &st) != 0)
+		return snprintf(buf, len, "%s: %s: is dockerd running, and is this "
+				"its socket (host = unix:///PATH)?", path,
+				strerror(errno));
+	if (!S_ISSOCK(st.st_mode)) {
+		*rc = -EINVAL;
+		return snprintf(buf, len, "%s is not a socket: host = unix:///PATH "
+				"must name the Docker engine's socket", path);
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	int e = fd < 0 ? errno
+		: connect(fd, (struct sockaddr *)&a, sizeof a) ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (e == EACCES || e == EPERM) {
+		char g[64];
+		group_name(st.st_gid, g, sizeof g);
+		*rc = -EACCES;
+		return snprintf(buf, len, "permission denied on %s (mode %03o, group "
+				"%s): run dnsfollow as a user in group %s (or root), or "
+				"through a socket proxy", path,
+				(unsigned)(st.st_mode & 0777), g, g);
+	}
+	if (e == ECONNREFUSED)
+		return snprintf(buf, len, "nothing listens on %s (a socket left "
+				"behind?): is dockerd running?", path);
+	if (e)
+		return snprintf(buf, len, "%s: %s", path, strerror(e));
+	if (*rc == -ETIMEDOUT)
+		return snprintf(buf, len, "%s accepts connections but sent no answer "
+				"in time: is dockerd hung or overloaded?", path);
+	return snprintf(buf, len, "the peer on %s %s: is this the Docker engine's "
+			"socket (or a socket proxy speaking HTTP)?", path,
+			*rc == -EAGAIN ? "closed the connection without an HTTP answer"
+				       : "does not speak HTTP");
+}
+
+/* The text for a transport failure; *rc may change (see above). */
+static void transport_why(struct swarm *sw, const char *what, int *rc,
+			  char *err, size_t errlen)
+{
+	char why[400];
+	if (*rc == -EMSGSIZE)
+		snprintf(why, sizeof why, "answer too large");
+	else if (sw->cfg.socket && *rc != -ECANCELED)
+		swarm_socket_why(sw->cfg.socket, rc, why, sizeof why);
+	else
+		snprintf(why, sizeof why, "%s", strerror(-*rc));
+	snprintf(err, errlen, "%s: cannot reach the Docker engine%s%.200s: %s",
+		 what, sw->cfg.socket ? "" : " at ", sw->cfg.socket ? "" : where(sw),
+		 why);
+	if (*rc == -EMSGSIZE)
+		*rc = -EPROTO;
+}
+
 static int do_get(struct swarm *sw, const char *path, int versioned,
 		  struct dnsfollow_http_response *resp, char *err,
 		  size_t errlen)
@@ -170,12 +256,9 @@ static int do_get(struct swarm *sw, const char *path, int versioned,
 	fill_req(sw, &r, url);
 	int rc = sw->host->http(sw->host, &r, resp);
 	if (rc) {
-		const char *why = rc == -EMSGSIZE ? "answer too large"
-							 : strerror(-rc);
-		snprintf(err, errlen, "GET %.100s: cannot reach the Docker engine at %.200s: %s",
-			 path, where(sw), why);
-		if (rc == -EMSGSIZE)
-			rc = -EPROTO;
+		char what[120];
+		snprintf(what, sizeof what, "GET %.100s", path);
+		transport_why(sw, what, &rc, err, errlen);
 	}
 	return rc;
 }
@@ -300,8 +383,7 @@ int swarm_api_stream(struct swarm *sw, const char *path_query,
 	rc = sw->host->http(sw->host, &r, &resp);
 	*status = rc ? 0 : resp.status;
 	if (rc && rc != -ECANCELED)
-		snprintf(err, errlen, "event stream from %.200s: %s", where(sw),
-			 strerror(-rc));
+		transport_why(sw, "event stream", &rc, err, errlen);
 	sw->host->http_free(sw->host, &resp);
 	return rc;
 }

@@ -88,8 +88,8 @@ static int is_loopback(const char *a, int fam)
 	       (IN6_IS_ADDR_V4MAPPED(&in6) && in6.s6_addr[12] == 127);
 }
 
-/* Whether a (canonical) address may be published: never an unspecified
- * one, a loopback one only when allowed (single-host labs). */
+/* Whether an address the engine reports is the node's own: not an
+ * unspecified one, a loopback one only when allowed (single-host labs). */
 static int publishable(const char *a, int fam, int allow_lo)
 {
 	return !is_unspecified(a, fam) && (allow_lo || !is_loopback(a, fam));
@@ -122,36 +122,31 @@ static void host_part(const char *hp, char *out, size_t cap)
 		snprintf(out, cap, "%.*s", (int)n, hp);
 }
 
-/* An address learnt from the engine: used only when it is a real one. */
+/* An address learnt from the engine. Unspecified (Status.Addr is 0.0.0.0
+ * on managers) or loopback means "look at the next source": that is a
+ * choice of source, not a policy. Any other address is passed on as it is;
+ * the core's address policy judges it. */
 static int discovered(const char *a, int fam, int allow_lo, char *out,
 		      size_t cap)
 {
 	return canon(a, fam, out, cap) && publishable(out, fam, allow_lo);
 }
 
-/* An address the operator gave (label, map): must be right, or it is a
- * problem to report rather than a reason to fall back silently. */
+/* An address the operator gave (label, map): must be an address of its
+ * family, or it is a problem to report rather than a reason to fall back
+ * silently. Whether it may be published (loopback, multicast, link-local,
+ * IPv4-mapped, ...) is the core's one address policy: it is passed on
+ * unchanged, and the core refuses an unusable one naming the node. */
 static int given(struct swarm_node *nd, const char *src, const char *a,
-		 int fam, int allow_lo, char *out, size_t cap)
+		 int fam, char *out, size_t cap)
 {
-	const char *fname = fam == AF_INET ? "IPv4" : "IPv6";
-	if (!canon(a, fam, out, cap)) {
-		snprintf(nd->problem, sizeof nd->problem,
-			 "node %.40s: %.40s '%.40s' is not an %s address",
-			 nd->host[0] ? nd->host : nd->id, src, a, fname);
-		return -1;
-	}
-	if (!publishable(out, fam, allow_lo)) {
-		snprintf(nd->problem, sizeof nd->problem,
-			 is_unspecified(out, fam)
-				 ? "node %.40s: %.40s '%.40s' is an unspecified address"
-				 : "node %.40s: %.40s '%.40s' is a loopback address "
-				   "(allow_loopback = yes permits it)",
-			 nd->host[0] ? nd->host : nd->id, src, a);
-		out[0] = '\0';
-		return -1;
-	}
-	return 0;
+	if (canon(a, fam, out, cap))
+		return 0;
+	snprintf(nd->problem, sizeof nd->problem,
+		 "node %.40s: %.40s '%.40s' is not an %s address",
+		 nd->host[0] ? nd->host : nd->id, src, a,
+		 fam == AF_INET ? "IPv4" : "IPv6");
+	return -1;
 }
 
 static void pick_family(const struct swarm_addrcfg *ac, struct swarm_node *nd,
@@ -163,7 +158,7 @@ static void pick_family(const struct swarm_addrcfg *ac, struct swarm_node *nd,
 	if (label_val) {
 		snprintf(src, sizeof src, "label %s",
 			 fam == AF_INET ? ac->label4 : ac->label6);
-		given(nd, src, label_val, fam, ac->allow_loopback, out, cap);
+		given(nd, src, label_val, fam, out, cap);
 		return;
 	}
 	for (size_t i = 0; i < ac->nmap; i++) {
@@ -172,7 +167,7 @@ static void pick_family(const struct swarm_addrcfg *ac, struct swarm_node *nd,
 			continue;
 		char key[80];
 		snprintf(key, sizeof key, "node.%.60s", ac->map[i].host);
-		given(nd, key, ac->map[i].addr, fam, ac->allow_loopback, out, cap);
+		given(nd, key, ac->map[i].addr, fam, out, cap);
 		return;
 	}
 	char h[INET6_ADDRSTRLEN + 8];
@@ -234,6 +229,10 @@ static int parse_node(json_t *o, const struct swarm_addrcfg *ac,
 		return -EPROTO;
 	}
 	nd->ready = strcmp(st, "ready") == 0;
+	snprintf(nd->state, sizeof nd->state, "%s", st); /* for messages */
+	for (char *c = nd->state; *c; c++)
+		if (!isprint((unsigned char)*c))
+			*c = '?';
 	nd->active = strcmp(av, "active") == 0;
 	swarm_pick_addrs(ac, nd, label_of(o, ac->label4), label_of(o, ac->label6),
 			 str_at(o, "ManagerStatus", "Addr"),

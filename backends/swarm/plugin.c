@@ -111,19 +111,57 @@ static int emit_all(const struct swarm_result *r, int target,
 	return 0;
 }
 
+/* Have the watcher poll fast (a move is under way) ... unless it has been
+ * "under way" for longer than a fast window lasts (a task pending for want
+ * of resources, or crash-looping): then the watcher's normal polling and
+ * the events are enough, or the core's resyncs would keep it fast for
+ * ever. */
+static void follow_closely(struct swarm *sw)
+{
+	pthread_mutex_lock(&sw->mu);
+	uint64_t now = sw->host->now_ms();
+	int stuck = sw->unsettled_since_ms &&
+		    now - sw->unsettled_since_ms >= sw->cfg.settle_max_ms;
+	if (!sw->settle_from_ms && !stuck)
+		sw->settle_from_ms = now;
+	pthread_cond_broadcast(&sw->cond);
+	pthread_mutex_unlock(&sw->mu);
+}
+
+/* A record's options, checked before any pass (and again by resolve()):
+ * no engine is asked anything. */
+static int check_target(struct swarm *sw, const struct dnsfollow_query *q,
+			int *target)
+{
+	if (!q || !q->service || !*q->service)
+		return sw->host->error(sw->host, -EINVAL, "no service given");
+	if (target_of(q, target)) {
+		const char *t = dnsfollow_kv_get(q->options, q->noptions, "target");
+		return sw->host->error(sw->host, -EINVAL,
+				       "target: '%.100s' is not tasks or ready-nodes", t);
+	}
+	return 0;
+}
+
+static int sw_check_query(void *self, const struct dnsfollow_query *q)
+{
+	int target;
+	return check_target(self, q, &target);
+}
+
 static int sw_resolve(void *self, const struct dnsfollow_query *q,
 		      dnsfollow_placement_cb emit, void *ctx)
 {
 	struct swarm *sw = self;
 	char err[SWARM_ERRLEN] = "";
 	int target;
-	if (!q || !q->service || !*q->service)
-		return sw->host->error(sw->host, -EINVAL, "no service given");
-	if (target_of(q, &target))
-		return sw->host->error(sw->host, -EINVAL,
-				       "target: expected tasks or ready-nodes");
+	int rc = check_target(sw, q, &target);
+	if (rc)
+		return rc;
 	struct swarm_result r;
-	int rc = swarm_resolve_now(sw, q->service, target, &r, err, sizeof err);
+	rc = swarm_resolve_now(sw, q->service, target, &r, err, sizeof err);
+	if (r.unsettled) /* a move is under way, or the view is forming */
+		follow_closely(sw);
 	if (rc) {
 		swarm_watch_note(sw, q->service, target, NULL);
 		return sw->host->error(sw->host, rc, "%s", err);
@@ -132,21 +170,6 @@ static int sw_resolve(void *self, const struct dnsfollow_query *q,
 	char *fp = swarm_result_fingerprint(&r);
 	swarm_watch_note(sw, q->service, target, rc ? NULL : fp);
 	free(fp);
-	if (r.unsettled) { /* a move is under way: follow it closely */
-		pthread_mutex_lock(&sw->mu);
-		/* ... unless it has been "under way" for longer than a fast
-		 * window lasts (a task pending for want of resources, or
-		 * crash-looping): then the watcher's normal polling and the
-		 * events are enough, or the core's resyncs would keep it fast
-		 * for ever. */
-		uint64_t now = sw->host->now_ms();
-		int stuck = sw->unsettled_since_ms &&
-			    now - sw->unsettled_since_ms >= sw->cfg.settle_max_ms;
-		if (!sw->settle_from_ms && !stuck)
-			sw->settle_from_ms = now;
-		pthread_cond_broadcast(&sw->cond);
-		pthread_mutex_unlock(&sw->mu);
-	}
 	swarm_result_free(&r);
 	return rc;
 }
@@ -183,6 +206,7 @@ static const struct dnsfollow_backend_ops ops = {
 	.resolve = sw_resolve,
 	.watch_fd = sw_watch_fd,
 	.watch_ack = sw_watch_ack,
+	.check_query = sw_check_query,
 };
 
 DNSFOLLOW_PLUGIN_EXPORT const struct dnsfollow_plugin dnsfollow_plugin = {

@@ -56,11 +56,134 @@ static int add(struct swarm_result *r, const struct swarm_node *nd,
 	return 0;
 }
 
+static const char *name_of(const struct swarm_node *nd)
+{
+	return nd->host[0] ? nd->host : nd->id;
+}
+
+/* A task that runs, or is meant to run and has not ended: where it is
+ * says where the service is (or is about to be). */
+static int live(const struct swarm_task *t)
+{
+	return t->desired == SWARM_TS_RUNNING && t->state != SWARM_TS_DONE &&
+	       t->node[0];
+}
+
+/* "Runs nowhere" (or "runs only there") must be positive knowledge. A
+ * manager that just became leader reports every node "unknown", then
+ * "down" or "ready", for seconds while the tasks keep running; a node
+ * whose heartbeat is late is "disconnected". A live task on such a node,
+ * or on a node the list lacks, may well still serve: the answer is not
+ * known, so it is a temporary error and the record keeps its value. Swarm
+ * itself shuts down the tasks of a node it declares down, so a node that
+ * is really gone stops counting as soon as the orchestrator acts. */
+static int tasks_known(const struct swarm_tasks *ts,
+		       const struct swarm_nodes *ns, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct swarm_task *t = &ts->v[i];
+		if (!live(t))
+			continue;
+		const struct swarm_node *nd = swarm_nodes_find(ns, t->node);
+		if (!nd) {
+			snprintf(err, errlen,
+				 "a task of the service is on node %.40s, which the "
+				 "engine's node list lacks: its view is incomplete (a "
+				 "manager just elected?)", t->node);
+			return DNSFOLLOW_E_TEMPORARY;
+		}
+		if (!nd->ready) {
+			snprintf(err, errlen,
+				 "node %.60s is '%s', not ready, while a task of the "
+				 "service should run there: whether it still runs is not "
+				 "known (a manager restarting or electing a leader?)",
+				 name_of(nd), nd->state);
+			return DNSFOLLOW_E_TEMPORARY;
+		}
+	}
+	return 0;
+}
+
+/* A swarm always has at least one node ready: the manager answering. A
+ * list without one is a view still forming (a manager that just came up
+ * knows nothing of its peers yet), never an answer. */
+static int view_formed(const struct swarm_nodes *ns, char *err,
+		       size_t errlen)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (ns->v[i].ready)
+			return 0;
+	snprintf(err, errlen,
+		 "the engine lists %s: its view of the swarm is not formed yet",
+		 ns->n ? "no node ready, not even itself" : "no node at all");
+	return DNSFOLLOW_E_TEMPORARY;
+}
+
+/* For ready-nodes: a node whose state is not known yet ("unknown" after a
+ * leader change, "disconnected" while its heartbeat is late) may be up. */
+static int nodes_known(const struct swarm_nodes *ns, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ns->n; i++) {
+		const struct swarm_node *nd = &ns->v[i];
+		if (strcmp(nd->state, "unknown") == 0 ||
+		    strcmp(nd->state, "disconnected") == 0) {
+			snprintf(err, errlen,
+				 "node %.60s is '%s': whether it is up is not known (a "
+				 "manager restarting or electing a leader?)",
+				 name_of(nd), nd->state);
+			return DNSFOLLOW_E_TEMPORARY;
+		}
+	}
+	return 0;
+}
+
+/* An empty answer while the service moves is not "runs nowhere": during a
+ * drain or an update the old task stops (for its stop grace period, 10 s
+ * by default) before its replacement, waiting as "ready", may start, and
+ * the replacement may then take long to pull and start. Deleting the
+ * record then would have resolvers cache NXDOMAIN for seconds of move.
+ * So nothing running while a task is on its way up (not ended), or one is
+ * still stopping on a live node, is "not known yet". A service scaled to
+ * 0 or removed has no such task once its last one stopped. */
+static int moving(const struct swarm_tasks *ts, const struct swarm_nodes *ns,
+		  char *err, size_t errlen)
+{
+	for (size_t i = 0; i < ts->n; i++) {
+		const struct swarm_task *t = &ts->v[i];
+		int want = t->desired == SWARM_TS_RUNNING || t->desired == SWARM_TS_READY;
+		const struct swarm_node *nd = swarm_nodes_find(ns, t->node);
+		if (want && t->state != SWARM_TS_RUNNING && t->state != SWARM_TS_DONE) {
+			snprintf(err, errlen,
+				 "no task of the service runs, but one is on its way up%s%.60s "
+				 "(a move or a start): not known yet where it will run",
+				 nd ? " on node " : "", nd ? name_of(nd) : "");
+			return DNSFOLLOW_E_TEMPORARY;
+		}
+		if (!want && t->state == SWARM_TS_RUNNING && nd && nd->ready) {
+			snprintf(err, errlen,
+				 "no task of the service runs but one still stopping on node "
+				 "%.60s (a move under way): not known yet where it will run",
+				 name_of(nd));
+			return DNSFOLLOW_E_TEMPORARY;
+		}
+	}
+	return 0;
+}
+
 int swarm_select(const struct swarm_tasks *ts, const struct swarm_nodes *ns,
 		 int target, struct swarm_result *out, char *err,
 		 size_t errlen)
 {
 	memset(out, 0, sizeof *out);
+	int known = view_formed(ns, err, errlen);
+	if (!known)
+		known = target == SWARM_TARGET_READY_NODES
+				? nodes_known(ns, err, errlen)
+				: ts ? tasks_known(ts, ns, err, errlen) : 0;
+	if (known) {
+		out->unsettled = 1; /* follow it closely until it is known */
+		return known;
+	}
 	out->v = calloc(ns->n ? ns->n : 1, sizeof *out->v);
 	if (!out->v) {
 		snprintf(err, errlen, "out of memory");
@@ -82,8 +205,12 @@ int swarm_select(const struct swarm_tasks *ts, const struct swarm_nodes *ns,
 				rc = add(out, nd, err, errlen);
 		}
 	}
+	int move = 0;
+	if (!rc && target == SWARM_TARGET_TASKS && out->n == 0 && ts)
+		rc = move = moving(ts, ns, err, errlen);
 	if (rc) {
 		swarm_result_free(out);
+		out->unsettled = move != 0;
 		return rc;
 	}
 	out->unsettled = ts ? unsettled(ts, ns) : 0;

@@ -73,6 +73,7 @@ struct swarm_node {
 	char id[SWARM_ID_MAX];
 	char host[SWARM_HOST_MAX];
 	int ready;  /* Status.State == "ready" */
+	char state[16]; /* Status.State as sent ("unknown", "down", ...) */
 	int active; /* Spec.Availability == "active" */
 	char addr4[INET_ADDRSTRLEN];   /* "" when none */
 	char addr6[INET6_ADDRSTRLEN];
@@ -159,6 +160,9 @@ int swarm_api_stream(struct swarm *sw, const char *path_query,
 		     int (*on_data)(void *, const char *, size_t),
 		     int (*cancelled)(void *), void *ctx, long *status,
 		     char *err, size_t errlen);
+/* Why a request over unix socket `path` failed with *rc, as one line
+ * saying what to check (it probes the path); may change *rc. */
+int swarm_socket_why(const char *path, int *rc, char *buf, size_t len);
 /* Percent-encode `s` for a URL query or path segment. Caller frees. */
 char *swarm_urlencode(const char *s);
 /* "/tasks?filters=..." for `service`, URL-encoded JSON. Caller frees. */
@@ -177,7 +181,8 @@ enum { SWARM_TARGET_TASKS = 0, SWARM_TARGET_READY_NODES = 1 };
 struct swarm_result {
 	struct swarm_node *v;
 	size_t n;
-	int unsettled; /* some task is on its way up or down */
+	int unsettled; /* some task is on its way up or down; also set with
+			  a "not known yet" error (a move, nodes unknown) */
 };
 
 int swarm_select(const struct swarm_tasks *ts, const struct swarm_nodes *ns,

@@ -89,12 +89,16 @@ struct dnsfollow_host {
 	 * One HTTP request with libcurl: TLS verification always on,
 	 * keep-alive connections shared between calls, bounded time and size.
 	 * Returns 0 when an HTTP answer arrived (whatever its status; look at
-	 * resp->status) and fills `resp`; on transport failure returns
-	 * -ETIMEDOUT, -ECONNREFUSED, -EAGAIN (other network errors),
-	 * -EMSGSIZE, -EPROTO (TLS failure, bad certificate) or -EINVAL and
-	 * sets the error text, replacing any text set before in this op (so
-	 * call error() after the last request when you want your own
-	 * words); `resp` then needs no release.
+	 * resp->status) and fills `resp`, except for a redirect (3xx but
+	 * 304), which is not followed and fails with -EPROTO. On failure
+	 * returns -ETIMEDOUT, -ECONNREFUSED (nothing listens, no such unix
+	 * socket), -EACCES (unix socket without permission), -EAGAIN (other
+	 * network errors), -EMSGSIZE, -EPROTO (TLS failure, a certificate
+	 * that does not match or is not trusted, a peer that does not speak
+	 * HTTP, a redirect) or -EINVAL, and sets an error text that names
+	 * the cause, replacing any text set before in this op: keep it (do
+	 * not call error() again) unless you have better words; `resp` then
+	 * needs no release.
 	 */
 	int (*http)(const struct dnsfollow_host *h,
 		    const struct dnsfollow_http_request *req,
@@ -145,6 +149,22 @@ struct dnsfollow_host {
 	 * write. Any thread may call it. (host->http() aborts by itself.)
 	 */
 	int (*stopping)(const struct dnsfollow_host *h);
+
+	/**
+	 * Copy the error text set so far in the current op (by error(), or
+	 * by http() naming a transport failure precisely) into buf; returns
+	 * buf ("" when none). Lets a plugin add context without losing the
+	 * host's words.
+	 */
+	const char *(*error_text)(const struct dnsfollow_host *h, char *buf,
+				  size_t cap);
+
+	/**
+	 * Non-zero in a dry run: the core calls no write op then, and a
+	 * plugin must not write on its own either (e.g. publishing changes
+	 * a zone may owe from an earlier run).
+	 */
+	int (*dry_run)(const struct dnsfollow_host *h);
 };
 
 /* Flags of read_file(). */

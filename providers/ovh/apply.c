@@ -46,6 +46,14 @@ static void plan_free(struct plan *p)
 static char *body_for(enum wkind kind, const struct ovh_key *k,
 		      const char *target, uint32_t ttl)
 {
+	/* A CNAME target without its final dot would be taken as relative
+	 * to the zone. */
+	char *abs = NULL;
+	if (target && k->type == DNSFOLLOW_TYPE_CNAME) {
+		if (asprintf(&abs, "%s.", target) < 0)
+			return NULL;
+		target = abs;
+	}
 	json_t *j = kind == W_POST
 		? json_pack("{s:s,s:s,s:s,s:I}", "fieldType",
 			    ovh_type_name(k->type), "subDomain", k->sub,
@@ -55,6 +63,7 @@ static char *body_for(enum wkind kind, const struct ovh_key *k,
 			 : json_pack("{s:I}", "ttl", (json_int_t)ttl);
 	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(j);
+	free(abs);
 	return s;
 }
 
@@ -202,7 +211,7 @@ static void note(struct outcome *out, int rc, int cred, const char *err)
 		return;
 	out->fail.rc = rc;
 	out->fail.cred_refused = cred;
-	snprintf(out->fail.err, sizeof out->fail.err, "%s", err);
+	out->fail.err = err ? strdup(err) : NULL; /* NULL: "out of memory" */
 }
 
 /* A 404 on a write is an answer: fine for a DELETE, a reason to read
@@ -213,8 +222,8 @@ static void judge_404(struct ovh_req *r, const struct wop *op)
 		r->rc = 0; /* already gone: fine */
 	if (r->rc == -ENOENT) {
 		r->rc = -EAGAIN;
-		snprintf(r->err, sizeof r->err, "%s %s: record vanished "
-			 "meanwhile; will read again", r->method, r->path);
+		ovh_req_set_err(r, "record vanished meanwhile; will read "
+				"again");
 	}
 }
 
@@ -280,13 +289,13 @@ static void settle(struct ovh *o, const char *zone, struct plan *p,
  * read. */
 static void publish(struct ovh *o, const char *zone, struct outcome *out)
 {
-	char err[sizeof out->fail.err];
-	int rc = ovh_refresh(o, zone, err, sizeof err);
-	if (rc == 0 && out->late && ovh_unpublished_mark(o, zone) != 0) {
+	char *err;
+	int cred;
+	int rc = ovh_refresh(o, zone, &err, &cred);
+	if (rc == 0 && out->late && ovh_unpublished_mark(o, zone) != 0)
 		rc = -ENOMEM;
-		snprintf(err, sizeof err, "out of memory");
-	}
-	note(out, rc, 0, err);
+	note(out, rc, cred, err);
+	free(err);
 }
 
 /* Which phase a change belongs to: ownership markers (TXT) are set before
@@ -368,7 +377,8 @@ static void recover_post(struct ovh *o, const char *zone, struct ovh_req *r,
 	r->rc = 0;
 	r->status = 0;
 	r->maybe_applied = 0;
-	r->err[0] = '\0';
+	free(r->err);
+	r->err = NULL;
 	ovh_call(o, r);
 }
 
@@ -413,7 +423,9 @@ static int apply_keys(struct ovh *o, const char *zone, struct ovh_key *k,
 	o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "zone %s: %zu record write(s) "
 		  "applied, %zu uncertain, refresh %s", zone, out.wrote,
 		  out.unsure, out.wrote || out.unsure ? "sent" : "not needed");
-	return out.fail.rc ? ovh_report(o, &out.fail) : 0;
+	rc = out.fail.rc ? ovh_report(o, &out.fail) : 0;
+	ovh_req_clear(&out.fail);
+	return rc;
 }
 
 /* Refuse what OVH would refuse, before any call: a bad value must not

@@ -95,9 +95,9 @@ int ovh_report(struct ovh *o, const struct ovh_req *r)
 		char from[600];
 		ovh_creds_sources(&o->cr, from, sizeof from);
 		return o->h->error(o->h, r->rc, "%s; credentials used: %s",
-				   r->err, from);
+				   r->err ? r->err : "out of memory", from);
 	}
-	return o->h->error(o->h, r->rc, "%s", r->err);
+	return o->h->error(o->h, r->rc, "%s", r->err ? r->err : "out of memory");
 }
 
 int ovh_worst(struct ovh *o, struct ovh_req *reqs, size_t n)
@@ -110,6 +110,7 @@ void ovh_req_clear(struct ovh_req *r)
 {
 	free(r->path);
 	free(r->body);
+	free(r->err);
 	json_decref(r->json);
 	memset(r, 0, sizeof *r);
 }

@@ -12,6 +12,7 @@
 #include "ovh.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,29 +34,23 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-/* Value of header `name` in raw headers into out ("" if absent). */
-static void header_value(const char *headers, const char *name, char *out,
-			 size_t cap)
+/* Value of header `name` in raw headers, malloc'd ("" if absent; NULL
+ * when out of memory). Whole: peer text is never cut here, the host masks
+ * secrets in it before it bounds a line. */
+static char *header_dup(const char *headers, const char *name)
 {
 	size_t nl = strlen(name);
-	out[0] = '\0';
 	for (const char *p = headers; p && *p;) {
 		const char *eol = strchr(p, '\n');
 		if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
 			const char *v = p + nl + 1;
 			while (*v == ' ' || *v == '\t')
 				v++;
-			size_t n = 0;
-			while (v[n] && v[n] != '\r' && v[n] != '\n' &&
-			       n + 1 < cap) {
-				out[n] = v[n];
-				n++;
-			}
-			out[n] = '\0';
-			return;
+			return strndup(v, strcspn(v, "\r\n"));
 		}
 		p = eol ? eol + 1 : NULL;
 	}
+	return strdup("");
 }
 
 static int code_rc(long status, const char *code, const char *msg)
@@ -82,13 +77,26 @@ static int code_rc(long status, const char *code, const char *msg)
 	return -EPROTO;
 }
 
-/* Printable, one line, bounded: for answers that are not OVH JSON. */
-static void snippet(const char *body, char *out, size_t cap)
+/* Peer text made printable on one line: control bytes (ANSI escapes,
+ * binary, line breaks) become spaces, runs of blanks one space; with
+ * `ascii`, bytes above 0x7e too (a raw body need not be UTF-8; a JSON
+ * string is). Not cut: a cut made before the host masks secrets could
+ * leave part of one. */
+static char *printable(const char *text, int ascii)
 {
+	char *out = malloc(strlen(text) + 1);
 	size_t n = 0;
-	for (const char *p = body; p && *p && n + 1 < cap && n < 120; p++)
-		out[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : ' ';
-	out[n] = '\0';
+	for (const char *p = text; out && *p; p++) {
+		unsigned char u = (unsigned char)*p;
+		char c = u < 0x20 || u == 0x7f || (ascii && u > 0x7f) ? ' ' : *p;
+		if (c != ' ' || (n > 0 && out[n - 1] != ' '))
+			out[n++] = c;
+	}
+	while (out && n > 0 && out[n - 1] == ' ')
+		n--;
+	if (out)
+		out[n] = '\0';
+	return out;
 }
 
 /* The refusals that mean "these credentials are wrong", as opposed to
@@ -100,26 +108,28 @@ static int is_cred_refusal(int rc, const char *code)
 				 strcmp(code, "INVALID_CREDENTIAL") == 0);
 }
 
-static int parse_answer(long status, const char *body, const char *headers,
-			char *out, size_t cap, int *cred)
+int ovh_answer_text(long status, const char *body, const char *headers,
+		    char **text, int *cred)
 {
-	char qid[128], raw[128];
-	header_value(headers, "X-Ovh-QueryID", qid, sizeof qid);
 	json_t *j = body ? json_loads(body, 0, NULL) : NULL;
 	const char *msg = json_string_value(json_object_get(j, "message"));
 	/* Older shape: errorCode; newer shape: class (and details). */
 	const char *code = json_string_value(json_object_get(j, "errorCode"));
 	if (!code)
 		code = json_string_value(json_object_get(j, "class"));
-	if (!msg) {
-		snippet(body, raw, sizeof raw);
-		msg = raw;
-	}
-	int rc = code_rc(status, code ? code : "", msg);
-	*cred = is_cred_refusal(rc, code ? code : "");
-	snprintf(out, cap, "HTTP %ld%s%s: %s%s%s%s", status, code ? " " : "",
-		 code ? code : "", *msg ? msg : "(no message)",
-		 *qid ? " (query id " : "", qid, *qid ? ")" : "");
+	char *m = printable(msg ? msg : body ? body : "", !msg);
+	char *c = printable(code ? code : "", 0);
+	char *qid = header_dup(headers, "X-Ovh-QueryID");
+	int rc = code_rc(status, c ? c : "", m ? m : "");
+	*cred = is_cred_refusal(rc, c ? c : "");
+	if (!m || !c || !qid ||
+	    asprintf(text, "HTTP %ld%s%s: %s%s%s%s", status, *c ? " " : "", c,
+		     *m ? m : "(no message)", *qid ? " (query id " : "", qid,
+		     *qid ? ")" : "") < 0)
+		*text = NULL;
+	free(m);
+	free(c);
+	free(qid);
 	json_decref(j);
 	return rc;
 }
@@ -128,7 +138,11 @@ int ovh_error_from_answer(long status, const char *body, const char *headers,
 			  char *out, size_t cap)
 {
 	int cred;
-	return parse_answer(status, body, headers, out, cap, &cred);
+	char *text = NULL;
+	int rc = ovh_answer_text(status, body, headers, &text, &cred);
+	snprintf(out, cap, "%s", text ? text : "out of memory");
+	free(text);
+	return rc;
 }
 
 unsigned ovh_retry_after_ms(const char *value, int64_t server_now)
@@ -156,7 +170,10 @@ unsigned ovh_retry_after_ms(const char *value, int64_t server_now)
 	return (unsigned)s * 1000u;
 }
 
-static const char *transport_text(int rc)
+/* The class of a transport failure, by the host's code. The host maps
+ * curl's errors: -EPROTO covers TLS (certificate, host name, handshake),
+ * a redirect (never followed) and a peer that does not speak HTTP. */
+static const char *transport_generic(int rc)
 {
 	switch (rc) {
 	case -ETIMEDOUT:
@@ -164,46 +181,80 @@ static const char *transport_text(int rc)
 	case -ECONNREFUSED:
 		return "connection refused";
 	case -EPROTO:
-		return "TLS failure (server certificate not trusted, or "
-		       "handshake failed)";
+		return "TLS or protocol failure";
 	case -EMSGSIZE:
 		return "answer too large";
 	case -EINVAL:
 		return "invalid URL";
-	default:
-		return "network error";
+	case -ECANCELED:
+		return "abandoned: dnsfollow is stopping";
+	default: /* -EAGAIN: the host's catch-all for transfer failures */
+		return "network error (connection failed or reset, or the "
+		       "answer cut short)";
 	}
 }
 
-/* GET /auth/time (unauthenticated) and store the delta. Called with
- * time_mu held, so concurrent callers wait for one fetch. */
-static int fetch_time(struct ovh *o, char *err, size_t errlen)
+/*
+ * Text for a failed transfer of `method url` (malloc'd; NULL when out of
+ * memory): the class first, then the host's precise words in parentheses
+ * (CA, host name, redirect, timeout...), which already name the method and
+ * the full URL: "timed out (GET https://h/1.0/x: Operation timed out
+ * after 1000 milliseconds ...)". The host keeps one error text per
+ * instance, so it is used only when it is about this very transfer: a
+ * concurrent call of the same batch, or an earlier failure of the op,
+ * may have set it. Without it: "METHOD PATH: class".
+ */
+static char *transport_err(const struct ovh *o, int rc, const char *method,
+			   const char *url, const char *path)
 {
-	size_t n = strlen(o->base) + 16;
-	char *url = malloc(n);
-	if (!url)
+	char why[1024] = "";
+	size_t nm = strlen(method), nu = strlen(url);
+	if (rc != -ECANCELED && DNSFOLLOW_HOST_HAS(o->h, error_text))
+		o->h->error_text(o->h, why, sizeof why);
+	int ours = strncmp(why, method, nm) == 0 && why[nm] == ' ' &&
+		   strncmp(why + nm + 1, url, nu) == 0 &&
+		   strncmp(why + nm + 1 + nu, ": ", 2) == 0 &&
+		   why[nm + nu + 3] != '\0';
+	char *text = NULL;
+	int n = ours ? asprintf(&text, "%s (%s)", transport_generic(rc), why)
+		     : asprintf(&text, "%s %s: %s", method, path,
+				transport_generic(rc));
+	return n < 0 ? NULL : text;
+}
+
+/* GET /auth/time (unauthenticated) and store the delta. Called with
+ * time_mu held, so concurrent callers wait for one fetch. On failure
+ * *err is a malloc'd reason naming that call (NULL when out of memory). */
+static int fetch_time(struct ovh *o, char **err)
+{
+	*err = NULL;
+	char *url = NULL;
+	if (asprintf(&url, "%s/auth/time", o->base) < 0)
 		return -ENOMEM;
-	snprintf(url, n, "%s/auth/time", o->base);
 	struct dnsfollow_http_request req = {
 		.struct_size = sizeof req, .method = "GET", .url = url,
 		.ca_file = o->ca_file, .timeout_ms = o->timeout_ms};
 	struct dnsfollow_http_response resp = {0};
 	sleep_ms(ovh_bucket_take(&o->bucket, o->h->now_ms()));
-	int rc = o->h->http(o->h, &req, &resp);
+	int rc = o->h->http(o->h, &req, &resp), cred;
 	if (rc != 0) {
-		snprintf(err, errlen, "GET /auth/time: %s", transport_text(rc));
+		*err = transport_err(o, rc, "GET", url, "/auth/time");
 	} else if (resp.status != 200) {
-		rc = ovh_error_from_answer(resp.status, resp.body, resp.headers,
-					   err, errlen);
+		char *text = NULL;
+		rc = ovh_answer_text(resp.status, resp.body, resp.headers, &text,
+				     &cred);
 		if (rc == -ETIME)
 			rc = -EPROTO;
+		if (!text || asprintf(err, "GET /auth/time: %s", text) < 0)
+			*err = NULL;
+		free(text);
 	} else {
 		char *end = NULL;
 		long long t = strtoll(resp.body, &end, 10);
 		while (end && (*end == ' ' || *end == '\n' || *end == '\r'))
 			end++;
 		if (!end || end == resp.body || *end || t <= 0) {
-			snprintf(err, errlen, "GET /auth/time: not a time");
+			*err = strdup("GET /auth/time: not a time");
 			rc = -EPROTO;
 		} else {
 			o->delta = (int64_t)t - o->h->wall_time();
@@ -217,20 +268,22 @@ static int fetch_time(struct ovh *o, char *err, size_t errlen)
 	return rc;
 }
 
-int ovh_time_sync(struct ovh *o, unsigned seen_gen, char *err, size_t errlen)
+int ovh_time_sync(struct ovh *o, unsigned seen_gen)
 {
+	char *err = NULL;
 	pthread_mutex_lock(&o->time_mu);
-	int rc = o->time_gen == seen_gen ? fetch_time(o, err, errlen) : 0;
+	int rc = o->time_gen == seen_gen ? fetch_time(o, &err) : 0;
 	pthread_mutex_unlock(&o->time_mu);
+	free(err);
 	return rc;
 }
 
 /* Timestamp to sign with, and the generation of the delta it used. */
-static int timestamp(struct ovh *o, int64_t *ts, unsigned *gen, char *err,
-		     size_t errlen)
+static int timestamp(struct ovh *o, int64_t *ts, unsigned *gen, char **err)
 {
+	*err = NULL;
 	pthread_mutex_lock(&o->time_mu);
-	int rc = o->time_gen == 0 ? fetch_time(o, err, errlen) : 0;
+	int rc = o->time_gen == 0 ? fetch_time(o, err) : 0;
 	*ts = o->h->wall_time() + o->delta;
 	*gen = o->time_gen;
 	pthread_mutex_unlock(&o->time_mu);
@@ -246,11 +299,19 @@ static int64_t server_clock(struct ovh *o)
 	return o->h->wall_time() + d;
 }
 
-static void set_err(struct ovh_req *r, const char *fmt, const char *a)
+void ovh_req_set_err(struct ovh_req *r, const char *fmt, ...)
 {
-	char text[sizeof r->err];
-	snprintf(text, sizeof text, fmt, a);
-	snprintf(r->err, sizeof r->err, "%s %s: %s", r->method, r->path, text);
+	char *text = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		text = NULL;
+	va_end(ap);
+	free(r->err);
+	if (!text || asprintf(&r->err, "%s %s: %s", r->method, r->path,
+			      text) < 0)
+		r->err = NULL; /* ovh_report() says "out of memory" */
+	free(text);
 }
 
 static void take_answer(struct ovh *o, struct ovh_req *r,
@@ -266,21 +327,22 @@ static void take_answer(struct ovh *o, struct ovh_req *r,
 				     JSON_DECODE_ANY, NULL);
 		if (!r->json) {
 			r->rc = -EPROTO;
-			set_err(r, "%s", "answer is not JSON");
+			ovh_req_set_err(r, "answer is not JSON");
 		} else if (json_is_null(r->json)) {
 			json_decref(r->json);
 			r->json = NULL;
 		}
 		return;
 	}
-	char text[sizeof r->err];
-	r->rc = parse_answer(resp->status, resp->body, resp->headers, text,
-			     sizeof text, &r->cred_refused);
-	set_err(r, "%s", text);
+	char *text = NULL;
+	r->rc = ovh_answer_text(resp->status, resp->body, resp->headers, &text,
+				&r->cred_refused);
+	ovh_req_set_err(r, "%s", text ? text : "out of memory");
+	free(text);
 	if (resp->status == 429 || resp->status == 503) {
-		char ra[64];
-		header_value(resp->headers, "Retry-After", ra, sizeof ra);
-		*retry_after = ovh_retry_after_ms(ra, server_clock(o));
+		char *ra = header_dup(resp->headers, "Retry-After");
+		*retry_after = ovh_retry_after_ms(ra ? ra : "", server_clock(o));
+		free(ra);
 	}
 }
 
@@ -288,17 +350,18 @@ static void take_answer(struct ovh *o, struct ovh_req *r,
 static void attempt(struct ovh *o, struct ovh_req *r, const char *url,
 		    unsigned *gen, unsigned *retry_after)
 {
-	char ts_h[48], sig_h[64], sig[OVH_SIG_LEN], err[256];
+	char ts_h[48], sig_h[64], sig[OVH_SIG_LEN], *err;
 	int64_t ts;
-	r->rc = timestamp(o, &ts, gen, err, sizeof err);
+	r->rc = timestamp(o, &ts, gen, &err);
 	if (r->rc != 0) {
-		set_err(r, "%s", err);
+		ovh_req_set_err(r, "%s", err ? err : "out of memory");
+		free(err);
 		return;
 	}
 	r->rc = ovh_sign(o->cr.application_secret, o->cr.consumer_key,
 			 r->method, url, r->body, ts, sig);
 	if (r->rc != 0) {
-		set_err(r, "%s", "cannot compute the signature");
+		ovh_req_set_err(r, "cannot compute the signature");
 		return;
 	}
 	char *app_h = NULL, *ck_h = NULL;
@@ -310,7 +373,7 @@ static void attempt(struct ovh *o, struct ovh_req *r, const char *url,
 		free(app_h);
 		free(ck_h);
 		r->rc = -ENOMEM;
-		set_err(r, "%s", "out of memory");
+		ovh_req_set_err(r, "out of memory");
 		return;
 	}
 	snprintf(ts_h, sizeof ts_h, "X-Ovh-Timestamp: %" PRId64, ts);
@@ -338,7 +401,8 @@ static void attempt(struct ovh *o, struct ovh_req *r, const char *url,
 		r->maybe_applied = OVH_MAYBE_DONE;
 	if (rc != 0) {
 		r->rc = rc;
-		set_err(r, "%s", transport_text(rc));
+		free(r->err);
+		r->err = transport_err(o, rc, r->method, url, r->path);
 		return;
 	}
 	o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "%s %s -> %ld (%" PRIu64 " ms)",
@@ -371,7 +435,7 @@ void ovh_call(struct ovh *o, struct ovh_req *r)
 	r->json = NULL;
 	if (!url) {
 		r->rc = -ENOMEM;
-		set_err(r, "%s", "out of memory");
+		ovh_req_set_err(r, "out of memory");
 		return;
 	}
 	snprintf(url, n, "%s%s", o->base, r->path);
@@ -385,10 +449,9 @@ void ovh_call(struct ovh *o, struct ovh_req *r)
 		if (r->rc == -ETIME && !resynced) {
 			/* Our clock delta is stale: fetch it again once (one
 			 * thread does; the others use its answer). */
-			char err[256];
 			resynced = 1;
 			k--;
-			if (ovh_time_sync(o, gen, err, sizeof err) == 0)
+			if (ovh_time_sync(o, gen) == 0)
 				continue;
 		}
 		if (r->rc == -ETIME)

@@ -24,9 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-
-#include <ini.h>
 
 static const struct {
 	const char *name, *url;
@@ -130,152 +127,29 @@ int ovh_endpoint_url(const char *endpoint, char **url, char *err,
 	return -EINVAL;
 }
 
-/* One parsed ovh.conf: (section, key, value) triplets. */
-struct conf {
-	const char *path;
-	size_t n, cap;
-	char **sec, **key, **val;
-	int oom;
-};
-
-static int conf_add(void *user, const char *section, const char *name,
-		    const char *value)
-{
-	struct conf *c = user;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		char **s = realloc(c->sec, cap * sizeof *s);
-		if (s)
-			c->sec = s;
-		char **k = realloc(c->key, cap * sizeof *k);
-		if (k)
-			c->key = k;
-		char **v = realloc(c->val, cap * sizeof *v);
-		if (v)
-			c->val = v;
-		if (!s || !k || !v) {
-			c->oom = 1;
-			return 0;
-		}
-		c->cap = cap;
-	}
-	c->sec[c->n] = strdup(section);
-	c->key[c->n] = strdup(name);
-	c->val[c->n] = strdup(value ? value : "");
-	c->n++;
-	if (!c->sec[c->n - 1] || !c->key[c->n - 1] || !c->val[c->n - 1])
-		c->oom = 1;
-	return 1;
-}
-
-static void conf_free(struct conf *c)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		free(c->sec[i]);
-		free(c->key[i]);
-		free(c->val[i]);
-	}
-	free(c->sec);
-	free(c->key);
-	free(c->val);
-	memset(c, 0, sizeof *c);
-}
-
-/* Last value wins inside one file, as configparser does. Keys are
- * case-insensitive there, section names are not. */
-static const char *conf_get(const struct conf *c, const char *sec,
-			    const char *key)
-{
-	const char *v = NULL;
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->sec[i], sec) == 0 &&
-		    strcasecmp(c->key[i], key) == 0)
-			v = c->val[i];
-	return v;
-}
-
-static int conf_has_section(const struct conf *c, const char *sec)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->sec[i], sec) == 0)
-			return 1;
-	return 0;
-}
-
-/* Judged on the open file, so the file checked is the file read even if
- * the path is replaced meanwhile. */
-static void warn_if_readable(const struct dnsfollow_host *h, FILE *f,
-			     const char *path)
-{
-	struct stat st;
-	if (!h || fstat(fileno(f), &st) != 0)
-		return;
-	mode_t r = st.st_mode & (S_IRGRP | S_IROTH);
-	if (!r)
-		return;
-	h->log(h, DNSFOLLOW_LOG_WARN,
-	       "credentials file %s is readable by %s (mode %03o); chmod 600 it",
-	       path, r == (S_IRGRP | S_IROTH) ? "its group and other users"
-		     : r == S_IRGRP	       ? "its group"
-					       : "other users",
-	       (unsigned)(st.st_mode & 0777));
-}
-
-/* Load `path` into c. -ENOENT when it does not exist. */
-static int conf_load(const struct dnsfollow_host *h, const char *path,
-		     struct conf *c, char *err, size_t errlen)
-{
-	memset(c, 0, sizeof *c);
-	c->path = path;
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			return -ENOENT;
-		int e = errno;
-		snprintf(err, errlen, "cannot read credentials file %s: %s",
-			 path, strerror(e));
-		return -e;
-	}
-	warn_if_readable(h, f, path);
-	int line = ini_parse_file(f, conf_add, c);
-	fclose(f);
-	if (c->oom) {
-		conf_free(c);
-		snprintf(err, errlen, "out of memory reading %s", path);
-		return -ENOMEM;
-	}
-	if (line != 0) {
-		conf_free(c);
-		snprintf(err, errlen, "%s:%d: not in ovh.conf (INI) format",
-			 path, line);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* Value of `key` in section `sec` of one file or, when the file has no
  * such section and `alt` is given, in section `alt`. An endpoint given as
  * a URL has no section of its own: `alt` is then the endpoint the files'
  * [default] names, so an ovh.conf written for ovh-eu works with a base
  * URL. A named endpoint has no `alt`: it never borrows another region's
  * keys. */
-static const char *conf_lookup(const struct conf *c, const char *sec,
+static const char *conf_lookup(const struct ovh_conf *c, const char *sec,
 			       const char *alt, const char *key)
 {
-	if (conf_has_section(c, sec) || !alt)
-		return conf_get(c, sec, key);
-	return conf_get(c, alt, key);
+	if (ovh_conf_has_section(c, sec) || !alt)
+		return ovh_conf_get(c, sec, key);
+	return ovh_conf_get(c, alt, key);
 }
 
 /* `alt` for conf_lookup(): for a URL endpoint, the [default] endpoint of
  * the first file that names one (files merge key by key, this key too). */
-static const char *url_section(const char *endpoint, const struct conf *files,
+static const char *url_section(const char *endpoint, const struct ovh_conf *files,
 			       size_t nfiles)
 {
 	if (!strchr(endpoint, '/'))
 		return NULL;
 	for (size_t i = 0; i < nfiles; i++) {
-		const char *d = conf_get(&files[i], "default", "endpoint");
+		const char *d = ovh_conf_get(&files[i], "default", "endpoint");
 		if (d && *d)
 			return d;
 	}
@@ -285,11 +159,11 @@ static const char *url_section(const char *endpoint, const struct conf *files,
 int ovh_conf_merge(const char *path, const char *section,
 		   struct ovh_creds *cr, char *err, size_t errlen)
 {
-	struct conf c;
-	int rc = conf_load(NULL, path, &c, err, errlen);
+	struct ovh_conf c;
+	int rc = ovh_conf_load(NULL, path, &c, err, errlen);
 	if (rc != 0)
 		return rc;
-	const char *ep = section ? section : conf_get(&c, "default", "endpoint");
+	const char *ep = section ? section : ovh_conf_get(&c, "default", "endpoint");
 	struct {
 		char **dst;
 		const char *key;
@@ -306,7 +180,7 @@ int ovh_conf_merge(const char *path, const char *section,
 		if (!*f[i].dst && v && *v && !(*f[i].dst = strdup(v)))
 			rc = -ENOMEM;
 	}
-	conf_free(&c);
+	ovh_conf_free(&c);
 	return rc;
 }
 
@@ -362,7 +236,7 @@ static const char *nonempty(const char *s)
 
 /* Where a key is looked up in the files: `sec`, else `alt`. */
 struct lookup {
-	const struct conf *files;
+	const struct ovh_conf *files;
 	size_t n;
 	const char *sec, *alt;
 };
@@ -374,14 +248,14 @@ static int pick(const char *cfg, const char *env, const struct lookup *w,
 		const char *key, char **dst, char **from)
 {
 	const char *v = nonempty(cfg), *src = "the provider section";
-	const struct conf *files = w->files;
+	const struct ovh_conf *files = w->files;
 	if (!v && (v = nonempty(getenv(env))))
 		src = env;
 	for (size_t i = 0; !v && i < w->n; i++) {
 		if (key)
 			v = nonempty(conf_lookup(&files[i], w->sec, w->alt, key));
 		else
-			v = nonempty(conf_get(&files[i], "default", "endpoint"));
+			v = nonempty(ovh_conf_get(&files[i], "default", "endpoint"));
 		src = files[i].path;
 	}
 	if (!v)
@@ -395,12 +269,12 @@ static int pick(const char *cfg, const char *env, const struct lookup *w,
 }
 
 static int load_files(const struct dnsfollow_host *h, const char *credentials,
-		      const char *const *paths, struct conf *files,
+		      const char *const *paths, struct ovh_conf *files,
 		      size_t *nfiles, char *err, size_t errlen)
 {
 	*nfiles = 0;
 	if (credentials) {
-		int rc = conf_load(h, credentials, &files[0], err, errlen);
+		int rc = ovh_conf_load(h, credentials, &files[0], err, errlen);
 		if (rc == -ENOENT)
 			snprintf(err, errlen, "credentials file %s does not exist",
 				 credentials);
@@ -409,7 +283,7 @@ static int load_files(const struct dnsfollow_host *h, const char *credentials,
 		return rc;
 	}
 	for (size_t i = 0; paths && paths[i] && *nfiles < 3; i++) {
-		int rc = conf_load(h, paths[i], &files[*nfiles], err, errlen);
+		int rc = ovh_conf_load(h, paths[i], &files[*nfiles], err, errlen);
 		if (rc == 0)
 			(*nfiles)++;
 		else if (rc != -ENOENT)
@@ -457,12 +331,15 @@ int ovh_creds_resolve(const struct dnsfollow_host *h,
 {
 	memset(out, 0, sizeof *out);
 	err[0] = '\0';
-	struct conf files[3];
+	struct ovh_conf files[3];
 	memset(files, 0, sizeof files);
 	size_t nf = 0;
 	int rc = load_files(h, credentials, paths, files, &nf, err, errlen);
-	if (rc != 0)
+	if (rc != 0) {
+		for (size_t i = 0; i < nf; i++)
+			ovh_conf_free(&files[i]);
 		return rc;
+	}
 	struct lookup w = {.files = files, .n = nf};
 	rc = pick(cfg->endpoint, "OVH_ENDPOINT", &w, NULL, &out->endpoint, NULL);
 	if (rc == 0 && !out->endpoint && !(out->endpoint = strdup("ovh-eu")))
@@ -484,7 +361,7 @@ int ovh_creds_resolve(const struct dnsfollow_host *h,
 		rc = pick(cfg->consumer_key, "OVH_CONSUMER_KEY", &w,
 			  "consumer_key", &out->consumer_key, &out->ck_from);
 	for (size_t i = 0; i < nf; i++)
-		conf_free(&files[i]);
+		ovh_conf_free(&files[i]);
 	if (rc == -ENOMEM && !err[0])
 		snprintf(err, errlen, "out of memory reading credentials");
 	if (rc == 0)

@@ -3,7 +3,9 @@
  * the ovh_ prefix and stay hidden: only the descriptor is exported).
  *
  *   plugin.c   descriptor, config keys, create/destroy
- *   creds.c    python-ovh's ovh.conf, environment, endpoints
+ *   conf.c     python-ovh's ovh.conf files
+ *   creds.c    credentials by precedence (config, environment, files),
+ *              endpoints
  *   sign.c     request signature, URL escaping and building
  *   bucket.c   token bucket (client-side rate limit)
  *   call.c     one signed API call: time delta, errors, retries
@@ -36,18 +38,48 @@ struct ovh_creds {
 	char *ak_from, *as_from, *ck_from;
 };
 
-/* Parse one ovh.conf file into `c`, filling only fields still NULL.
+/* One parsed ovh.conf (conf.c): (section, key, value) triplets with the
+ * line of each, and the sections in order with their lines. */
+struct ovh_conf {
+	const char *path;
+	size_t n, cap;
+	char **sec, **key, **val;
+	int *line;
+	size_t nsec;
+	char **secs;
+	int *sline;
+	int oom;
+};
+
+/* Read and parse `path` through host->read_file (h may be NULL: plain
+ * reads). -ENOENT when it does not exist (err empty). Other failures give
+ * a negative code and one line "FILE:LINE: reason" in err; when err is
+ * left empty the host has set the error text already. */
+int ovh_conf_load(const struct dnsfollow_host *h, const char *path,
+		  struct ovh_conf *c, char *err, size_t errlen);
+/* Parse text[0..len) (the fuzz target's entry). Same errors. */
+int ovh_conf_parse(const char *path, const char *text, size_t len,
+		   struct ovh_conf *c, char *err, size_t errlen);
+void ovh_conf_free(struct ovh_conf *c);
+/* Value of `key` (case ignored) in section `sec`, or NULL. */
+const char *ovh_conf_get(const struct ovh_conf *c, const char *sec,
+			 const char *key);
+/* 1 when section `sec` holds at least one key. */
+int ovh_conf_has_section(const struct ovh_conf *c, const char *sec);
+
+/* Parse one ovh.conf file into `cr`, filling only fields still NULL.
  * `section` is the endpoint whose keys are wanted (NULL: the file's
  * [default] endpoint). Returns 0, -ENOENT when the file does not exist,
  * or another negative code with a one-line reason in err. */
 int ovh_conf_merge(const char *path, const char *section,
-		   struct ovh_creds *c, char *err, size_t errlen);
+		   struct ovh_creds *cr, char *err, size_t errlen);
 
 /* Resolve credentials by precedence: explicit config values (cfg_*), then
  * OVH_* environment, then files (`credentials` if given, else the search
  * list `paths`, NULL-ended, highest priority first, merged key by key).
- * Returns 0 or a negative code with err set. Warns through `h` about files
- * readable by their group or others. */
+ * Returns 0 or a negative code with err set (or left empty when
+ * host->read_file() has reported the failure itself). Files readable by
+ * their group or others are warned about by host->read_file(). */
 int ovh_creds_resolve(const struct dnsfollow_host *h,
 		      const struct ovh_creds *cfg, const char *credentials,
 		      const char *const *paths, struct ovh_creds *out,
@@ -156,11 +188,6 @@ struct ovh {
 	pthread_mutex_t time_mu;
 	unsigned time_gen; /* 0: delta not fetched yet; bumped per fetch */
 	int64_t delta;     /* server clock minus ours, seconds */
-	/* Zones whose staged changes may be unpublished (refresh.c). Only
-	 * ops touch it, and the core never runs two ops of one instance at
-	 * once: no lock. */
-	char **unpublished;
-	size_t nunpublished;
 };
 
 /* create() with an explicit credentials search list instead of
@@ -191,7 +218,10 @@ struct ovh_req {
 	int maybe_applied;
 	int cred_refused;  /* OVH rejected the key, secret or consumer key */
 	json_t *json; /* parsed answer, NULL when empty or null */
-	char err[480];
+	/* What went wrong, malloc'd (NULL: nothing, or out of memory). Peer
+	 * text is kept whole: the host masks secrets before it bounds a
+	 * line, so a cut made here could leave part of a secret unmasked. */
+	char *err;
 };
 
 /* Perform one call with signing, rate limit and bounded retries. Fills
@@ -199,9 +229,17 @@ struct ovh_req {
 void ovh_call(struct ovh *o, struct ovh_req *r);
 /* Fetch the server clock delta (GET /auth/time) again, unless another
  * thread did since generation `seen_gen` was used. */
-int ovh_time_sync(struct ovh *o, unsigned seen_gen, char *err, size_t errlen);
+int ovh_time_sync(struct ovh *o, unsigned seen_gen);
+/* r->err = "METHOD PATH: " + the formatted text (replacing any). */
+void ovh_req_set_err(struct ovh_req *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
-/* Text and code for an OVH error answer (either shape). */
+/* Code and text for an OVH error answer (either shape): *text is
+ * malloc'd (NULL when out of memory), whole and on one line, control
+ * bytes made spaces; *cred is set when OVH refused the credentials. */
+int ovh_answer_text(long status, const char *body, const char *headers,
+		    char **text, int *cred);
+/* The same into a buffer (cut to cap: for tests and the fuzzer). */
 int ovh_error_from_answer(long status, const char *body, const char *headers,
 			  char *out, size_t cap);
 /* Milliseconds a Retry-After value asks for: delta-seconds or an HTTP
@@ -225,13 +263,18 @@ int ovh_report(struct ovh *o, const struct ovh_req *r);
 /* ---- publishing (refresh.c) ---- */
 
 /* POST /domain/zone/{zone}/refresh. On failure the zone is remembered as
- * unpublished and err set (not reported); on success it is forgotten. */
-int ovh_refresh(struct ovh *o, const char *zone, char *err, size_t errlen);
-/* Remember that `zone` must be refreshed before its next read. */
+ * unpublished, *err set to a malloc'd reason and *cred when OVH refused
+ * the credentials (not reported); on success it is forgotten. */
+int ovh_refresh(struct ovh *o, const char *zone, char **err, int *cred);
+/* Remember that `zone` (of o's endpoint) must be refreshed before its
+ * next read, by this instance or any later one of this process. */
 int ovh_unpublished_mark(struct ovh *o, const char *zone);
+/* 1 when `zone` owes a refresh, 2 when this process meets it for the
+ * first time (an earlier run may have left changes staged), 0 when it
+ * owes none or in a dry run. */
+int ovh_unpublished_owed(struct ovh *o, const char *zone);
 /* Send the refresh `zone` still owes, if any; reports its failure. */
 int ovh_unpublished_flush(struct ovh *o, const char *zone);
-void ovh_unpublished_free(struct ovh *o);
 void ovh_req_clear(struct ovh_req *r);
 
 /* ---- provider ops (records.c, apply.c) ---- */
@@ -258,6 +301,22 @@ int ovh_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
 	     size_t nkeys, dnsfollow_rrset_cb emit, void *ctx);
 int ovh_apply(void *self, const char *zone,
 	      const struct dnsfollow_change *changes, size_t n);
+
+/* The ids of a list answer (a JSON array of positive integers; NULL is
+ * an empty list) into *ids, malloc'd. Returns the count, -EPROTO for
+ * anything else, or -ENOMEM. */
+long ovh_ids_parse(const json_t *j, uint64_t **ids);
+/* The fields of one record answer (GET .../record/{id}), borrowed from
+ * j. type is 0 for a fieldType this plugin does not know; ttl 0 when
+ * absent or out of range. -EPROTO without fieldType or target. */
+struct ovh_fields {
+	const char *ft, *sub, *target;
+	uint16_t type;
+	uint32_t ttl;
+};
+int ovh_record_fields(const json_t *j, struct ovh_fields *f);
+/* The type code of an OVH fieldType name, or 0. */
+uint16_t ovh_type_code(const char *name);
 
 /* Normalise a target as read from OVH: TXT quotes removed and escapes
  * undone, addresses in canonical text. malloc'd; NULL on bad input. */

@@ -86,7 +86,6 @@ static void ovh_destroy(void *self)
 	struct ovh *o = self;
 	if (!o)
 		return;
-	ovh_unpublished_free(o);
 	ovh_cache_destroy(&o->cache);
 	ovh_bucket_destroy(&o->bucket);
 	pthread_mutex_destroy(&o->time_mu);
@@ -137,8 +136,8 @@ static int load_creds(const struct dnsfollow_host *h, struct ovh *o,
 	int rc = ovh_creds_resolve(h, &given,
 				   dnsfollow_kv_get(cfg, n, "credentials"),
 				   paths, &o->cr, err, sizeof err);
-	if (rc != 0)
-		return h->error(h, rc, "%s", err);
+	if (rc != 0) /* err empty: host->read_file() reported it */
+		return err[0] ? h->error(h, rc, "%s", err) : rc;
 	rc = register_secrets(h, &o->cr);
 	if (rc == 0 && (rc = ovh_endpoint_url(o->cr.endpoint, &o->base, err,
 					      sizeof err)) != 0)
@@ -191,6 +190,8 @@ static int ovh_create(const struct dnsfollow_host *h,
 
 static const struct dnsfollow_provider_ops ops = {
 	.struct_size = sizeof ops,
+	/* CNAME is read (the core checks that none sits where it writes
+	 * an address) and can be written, but has no capability bit. */
 	.caps = DNSFOLLOW_CAP_A | DNSFOLLOW_CAP_AAAA | DNSFOLLOW_CAP_TXT,
 	.read = ovh_read,
 	.apply = ovh_apply,

@@ -31,6 +31,8 @@ const char *ovh_type_name(uint16_t type)
 		return "AAAA";
 	case DNSFOLLOW_TYPE_TXT:
 		return "TXT";
+	case DNSFOLLOW_TYPE_CNAME:
+		return "CNAME";
 	default:
 		return NULL;
 	}
@@ -43,7 +45,7 @@ int ovh_key_init(struct ovh *o, struct ovh_key *k, const char *zone,
 	if (!ovh_type_name(type))
 		return o->h->error(o->h, -EINVAL,
 				   "record type %u is not supported by the OVH "
-				   "provider (A, AAAA, TXT only)", type);
+				   "provider (A, AAAA, TXT, CNAME only)", type);
 	if (strlen(name) >= sizeof k->name ||
 	    ovh_subdomain(name, zone, k->sub, sizeof k->sub) != 0)
 		return o->h->error(o->h, -EINVAL, "%s is not inside zone %s",
@@ -113,6 +115,23 @@ bad:
 	return NULL;
 }
 
+/* A CNAME target as the core writes names: lower case, no trailing dot
+ * (OVH stores absolute targets with one). NULL for an empty or spaced
+ * name. */
+static char *cname_normalise(const char *t)
+{
+	size_t n = strlen(t);
+	if (n > 0 && t[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253 || strcspn(t, " \t\"\\") < n)
+		return NULL;
+	char *out = strndup(t, n);
+	for (char *p = out; p && *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return out;
+}
+
 char *ovh_target_normalise(uint16_t type, const char *target)
 {
 	if (type == DNSFOLLOW_TYPE_TXT)
@@ -126,27 +145,42 @@ char *ovh_target_normalise(uint16_t type, const char *target)
 			return NULL;
 		return strdup(txt);
 	}
+	if (type == DNSFOLLOW_TYPE_CNAME)
+		return cname_normalise(target);
 	return strdup(target);
+}
+
+long ovh_ids_parse(const json_t *j, uint64_t **ids)
+{
+	*ids = NULL;
+	if (j && !json_is_array(j))
+		return -EPROTO;
+	size_t n = json_array_size(j);
+	uint64_t *v = calloc(n ? n : 1, sizeof *v);
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_t *e = json_array_get(j, i);
+		if (!json_is_integer(e) || json_integer_value(e) <= 0) {
+			free(v);
+			return -EPROTO;
+		}
+		v[i] = (uint64_t)json_integer_value(e);
+	}
+	*ids = v;
+	return (long)n;
 }
 
 /* Ids from a list answer into k. */
 static int take_ids(struct ovh *o, struct ovh_key *k, const struct ovh_req *r)
 {
-	if (!json_is_array(r->json) && r->json)
+	long n = ovh_ids_parse(r->json, &k->ids);
+	if (n == -ENOMEM)
+		return o->h->error(o->h, -ENOMEM, "out of memory");
+	if (n < 0)
 		return o->h->error(o->h, -EPROTO, "%s %s: expected a list of ids",
 				   r->method, r->path);
-	size_t n = json_array_size(r->json);
-	k->ids = calloc(n ? n : 1, sizeof *k->ids);
-	if (!k->ids)
-		return o->h->error(o->h, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		json_t *v = json_array_get(r->json, i);
-		if (!json_is_integer(v) || json_integer_value(v) <= 0)
-			return o->h->error(o->h, -EPROTO,
-					   "%s %s: expected a list of ids",
-					   r->method, r->path);
-		k->ids[k->nids++] = (uint64_t)json_integer_value(v);
-	}
+	k->nids = (size_t)n;
 	return 0;
 }
 
@@ -184,26 +218,38 @@ static int list_keys(struct ovh *o, const char *zone, struct ovh_key *k, size_t 
 	return rc;
 }
 
-static uint16_t type_code(const char *name)
+uint16_t ovh_type_code(const char *name)
 {
 	static const uint16_t known[] = {DNSFOLLOW_TYPE_A, DNSFOLLOW_TYPE_AAAA,
-					 DNSFOLLOW_TYPE_TXT};
-	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+					 DNSFOLLOW_TYPE_TXT, DNSFOLLOW_TYPE_CNAME};
+	for (size_t i = 0; name && i < sizeof known / sizeof known[0]; i++)
 		if (strcmp(name, ovh_type_name(known[i])) == 0)
 			return known[i];
 	return 0;
 }
 
+int ovh_record_fields(const json_t *j, struct ovh_fields *f)
+{
+	json_t *ttl = json_object_get(j, "ttl");
+	*f = (struct ovh_fields){
+		.ft = json_string_value(json_object_get(j, "fieldType")),
+		.sub = json_string_value(json_object_get(j, "subDomain")),
+		.target = json_string_value(json_object_get(j, "target")),
+		.ttl = json_is_integer(ttl) && json_integer_value(ttl) > 0 &&
+				       json_integer_value(ttl) <= UINT32_MAX
+			       ? (uint32_t)json_integer_value(ttl)
+			       : 0};
+	f->type = ovh_type_code(f->ft);
+	return f->ft && f->target ? 0 : -EPROTO;
+}
+
 static int put_record(struct ovh *o, const char *zone, const char *name,
 		      uint16_t type, uint64_t id, const char *target,
-		      json_t *ttl)
+		      uint32_t ttl)
 {
 	struct ovh_rec rec = {
 		.zone = (char *)zone, .name = (char *)name, .type = type,
-		.id = id, .stamp_ms = o->h->now_ms(),
-		.ttl = json_is_integer(ttl) && json_integer_value(ttl) > 0
-			       ? (uint32_t)json_integer_value(ttl)
-			       : 0};
+		.id = id, .stamp_ms = o->h->now_ms(), .ttl = ttl};
 	rec.target = ovh_target_normalise(type, target);
 	if (!rec.target)
 		return -EPROTO;
@@ -216,19 +262,17 @@ static int put_record(struct ovh *o, const char *zone, const char *name,
  * so the next pass does not fetch it again; one we cannot file is simply
  * left out. Someone else's record never fails our read. */
 static void file_lookalike(struct ovh *o, const char *zone, uint64_t id,
-			   const char *ft, const char *sub, const char *target,
-			   json_t *ttl)
+			   const struct ovh_fields *f)
 {
-	uint16_t type = type_code(ft);
 	char name[256];
-	int n = *sub ? snprintf(name, sizeof name, "%s.%s", sub, zone)
-		     : snprintf(name, sizeof name, "%s", zone);
-	if (!type || n < 0 || (size_t)n >= sizeof name)
+	int n = *f->sub ? snprintf(name, sizeof name, "%s.%s", f->sub, zone)
+			: snprintf(name, sizeof name, "%s", zone);
+	if (!f->type || n < 0 || (size_t)n >= sizeof name)
 		return;
 	for (char *p = name; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
 			*p = (char)(*p - 'A' + 'a');
-	(void)put_record(o, zone, name, type, id, target, ttl);
+	(void)put_record(o, zone, name, f->type, id, f->target, f->ttl);
 }
 
 /* A record answer into the cache. OVH's subDomain filter is a LIKE
@@ -238,23 +282,19 @@ static void file_lookalike(struct ovh *o, const char *zone, uint64_t id,
 static int take_answer(struct ovh *o, const char *zone,
 		       const struct ovh_key *k, uint64_t id, json_t *j)
 {
-	const char *ft = json_string_value(json_object_get(j, "fieldType"));
-	const char *sub = json_string_value(json_object_get(j, "subDomain"));
-	const char *target = json_string_value(json_object_get(j, "target"));
-	json_t *ttl = json_object_get(j, "ttl");
-	if (!ft || !target)
+	struct ovh_fields f;
+	if (ovh_record_fields(j, &f) != 0)
 		return -EPROTO;
-	if (strcmp(ft, ovh_type_name(k->type)) != 0 ||
-	    (sub && strcasecmp(sub, k->sub) != 0)) {
+	if (f.type != k->type || (f.sub && strcasecmp(f.sub, k->sub) != 0)) {
 		o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "zone %s: record %" PRIu64
 			  " (%s \"%s\") came with the list for %s \"%s\": "
-			  "skipped", zone, id, ft, sub ? sub : "",
+			  "skipped", zone, id, f.ft, f.sub ? f.sub : "",
 			  ovh_type_name(k->type), k->sub);
-		if (sub)
-			file_lookalike(o, zone, id, ft, sub, target, ttl);
+		if (f.sub)
+			file_lookalike(o, zone, id, &f);
 		return 0;
 	}
-	return put_record(o, zone, k->name, k->type, id, target, ttl);
+	return put_record(o, zone, k->name, k->type, id, f.target, f.ttl);
 }
 
 /* Phase 2: fetch the records the cache does not hold fresh. */

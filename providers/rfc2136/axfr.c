@@ -174,6 +174,8 @@ static int transfer(struct xfr *x, int fd, uint8_t *buf)
 static int axfr_one(struct xfr *x)
 {
 	uint64_t deadline = x->p->host->now_ms() + (uint64_t)x->p->timeout_ms;
+	if (r2136_stopping(x->p))
+		return r2136_stop_error(x->p, x->s, "zone transfer");
 	uint8_t *buf = malloc(R2136_MSG_MAX);
 	int fd = buf ? r2136_tcp_open(x->p, x->s, deadline) : -ENOMEM, rc;
 	if (fd < 0)
@@ -183,6 +185,8 @@ static int axfr_one(struct xfr *x)
 	if (fd >= 0)
 		close(fd);
 	free(buf);
+	if (rc == -ECANCELED)
+		return r2136_stop_error(x->p, x->s, "zone transfer");
 	if (rc == -ETIMEDOUT || rc == -ECONNREFUSED || rc == -ECONNRESET)
 		x->p->host->error(x->p->host, rc, "server %s: zone transfer of %s: %s",
 				  x->s->text, x->zone, rc == -ETIMEDOUT ?
@@ -201,7 +205,8 @@ int r2136_read_axfr(struct r2136 *p, const char *zone,
 		x.msgs = 0;
 		x.s = &p->servers[s];
 		rc = axfr_one(&x);
-		if (!(rc && r2136_fail_over(rc) && s + 1 < p->nservers))
+		if (!(rc && r2136_fail_over(rc) && s + 1 < p->nservers) ||
+		    r2136_stopping(p))
 			break;
 		p->host->log(p->host, DNSFOLLOW_LOG_WARN, "server %s failed (%s); "
 			     "asking %s", x.s->text, strerror(-rc), p->servers[s + 1].text);

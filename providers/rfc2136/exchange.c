@@ -147,6 +147,8 @@ static int tcp_exchange(struct r2136 *p, const struct r2136_server *s,
 static int transport_error(struct r2136 *p, const struct r2136_server *s,
 			   int rc, const char *what)
 {
+	if (rc == -ECANCELED)
+		return r2136_stop_error(p, s, what);
 	if (rc == -ETIMEDOUT)
 		return p->host->error(p->host, rc, "server %s: no answer to %s within %d ms",
 				      s->text, what, p->timeout_ms);
@@ -192,10 +194,13 @@ int r2136_send(struct r2136 *p, const struct r2136_buf *req,
 	for (size_t i = 0; i < p->nservers; i++) {
 		const struct r2136_server *s = &p->servers[i];
 		int last = i + 1 == p->nservers;
+		/* After SIGTERM nothing new goes out, above all no UPDATE. */
+		if (r2136_stopping(p))
+			return r2136_stop_error(p, s, what);
 		rc = exchange_one(p, s, req, what, out);
 		if (rc == 0 && (last || !r2136_try_next(out)))
 			return 0;
-		if (rc && !r2136_fail_over(rc))
+		if (rc && (!r2136_fail_over(rc) || r2136_stopping(p)))
 			return rc;
 		if (!last) {
 			p->host->log(p->host, DNSFOLLOW_LOG_WARN,

@@ -6,9 +6,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "rfc2136.h"
 
@@ -52,15 +56,38 @@ int r2136_base64_decode(const char *in, uint8_t *out, size_t cap)
 	return (int)n;
 }
 
+/* `src` cut to 64 bytes, anything but visible ASCII as '?': names from a
+ * file go into one-line messages. */
+static const char *shown(char out[65], const char *src)
+{
+	size_t i = 0;
+	for (; src[i] && i < 64; i++)
+		out[i] = isgraph((unsigned char)src[i]) ? src[i] : '?';
+	out[i] = 0;
+	return out;
+}
+
+static int graph_only(const char *s)
+{
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
 int r2136_key_set(struct r2136_key *k, const char *name, const char *alg,
 		  const char *b64, char *err, size_t errlen)
 {
 	uint8_t w[R2136_WIRE_NAME_MAX + 1];
+	char sh[65];
 	memset(k, 0, sizeof *k);
 	size_t nl = strlen(name);
+	/* Spaces and control bytes are legal in DNS labels but never meant
+	 * in a key name, and would break the one-line messages naming it. */
 	if (nl >= sizeof k->name || r2136_name_to_wire(name, w) < 0 ||
-	    strcmp(name, ".") == 0 || nl == 0) {
-		snprintf(err, errlen, "key name '%.64s' is not a valid DNS name", name);
+	    strcmp(name, ".") == 0 || nl == 0 || !graph_only(name)) {
+		snprintf(err, errlen, "key name '%s' is not a valid DNS name",
+			 shown(sh, name));
 		return -EINVAL;
 	}
 	snprintf(k->name, sizeof k->name, "%s", name);
@@ -69,8 +96,9 @@ int r2136_key_set(struct r2136_key *k, const char *name, const char *alg,
 	for (char *c = k->name; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	if (!(k->alg = r2136_alg_find(alg))) {
-		snprintf(err, errlen, "unsupported TSIG algorithm '%.64s' (use "
-			 "hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or hmac-sha512)", alg);
+		snprintf(err, errlen, "unsupported TSIG algorithm '%s' (use "
+			 "hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or hmac-sha512)",
+			 shown(sh, alg));
 		return -EINVAL;
 	}
 	int n = r2136_base64_decode(b64, k->secret, sizeof k->secret);
@@ -139,8 +167,10 @@ static int bind_keys(const char *text, struct kf_key *keys, size_t *nkeys,
 	const char *s = text;
 	int r;
 	while ((r = conf_token(&s, line, t, tcap)) > 0) {
-		if (strcmp(t, "key") != 0 || *nkeys >= MAX_KEYS)
+		if (strcmp(t, "key") != 0)
 			return -1;
+		if (*nkeys >= MAX_KEYS)
+			return -3;
 		struct kf_key *k = &keys[(*nkeys)++];
 		memset(k, 0, sizeof *k);
 		k->line = *line;
@@ -155,6 +185,8 @@ static int bind_keys(const char *text, struct kf_key *keys, size_t *nkeys,
 			char *dst = strcmp(t, "algorithm") == 0 ? k->alg :
 				    strcmp(t, "secret") == 0 ? k->secret : NULL;
 			size_t cap = dst == k->alg ? sizeof k->alg : sizeof k->secret;
+			if (dst && *dst)
+				return -2; /* given twice */
 			if (!dst || conf_token(&s, line, dst, cap) <= 0 ||
 			    conf_token(&s, line, t, tcap) <= 0 || strcmp(t, ";"))
 				return -1;
@@ -165,18 +197,23 @@ static int bind_keys(const char *text, struct kf_key *keys, size_t *nkeys,
 	return r;
 }
 
-static int parse_bind(const char *text, struct kf_key *keys, size_t *nkeys,
-		      char *err, size_t errlen)
+static int parse_bind(const char *text, const char *path, struct kf_key *keys,
+		      size_t *nkeys, char *err, size_t errlen)
 {
-	char t[600]; /* a token: may be a secret when the file is malformed */
+	char t[600], sh[65]; /* t: a token, maybe a secret in a bad file */
 	int line = 1;
 	int r = bind_keys(text, keys, nkeys, &line, t, sizeof t);
+	if (r == -2) /* t is the statement's keyword */
+		snprintf(err, errlen, "%.1024s:%d: key '%s' has a second %s "
+			 "statement", path, line, shown(sh, keys[*nkeys - 1].name), t);
+	else if (r == -3)
+		snprintf(err, errlen, "%.1024s:%d: more than %d keys", path, line,
+			 MAX_KEYS);
+	else if (r)
+		snprintf(err, errlen, "%.1024s:%d: expected key \"NAME\" { algorithm "
+			 "ALG; secret \"BASE64\"; };", path, line);
 	explicit_bzero(t, sizeof t);
-	if (r == 0)
-		return 0;
-	snprintf(err, errlen, "line %d: expected key \"NAME\" { algorithm ALG; "
-		 "secret \"BASE64\"; };", line);
-	return -EINVAL;
+	return r ? -EINVAL : 0;
 }
 
 /* One line of `keymgr -t` YAML (in `l`, changed in place) into the keys. */
@@ -199,20 +236,22 @@ static int knot_line(char *l, int line, struct kf_key *keys, size_t *nkeys,
 	*v++ = 0;
 	v += strspn(v, " \t");
 	v[strcspn(v, " \t\r#")] = 0;
-	if (strcmp(p, "id") == 0)
-		snprintf((*k)->name, sizeof (*k)->name, "%s", v);
-	else if (strcmp(p, "algorithm") == 0)
-		snprintf((*k)->alg, sizeof (*k)->alg, "%s", v);
-	else if (strcmp(p, "secret") == 0)
-		snprintf((*k)->secret, sizeof (*k)->secret, "%s", v);
-	else
+	char *dst = strcmp(p, "id") == 0 ? (*k)->name :
+		    strcmp(p, "algorithm") == 0 ? (*k)->alg :
+		    strcmp(p, "secret") == 0 ? (*k)->secret : NULL;
+	size_t cap = dst == (*k)->name ? sizeof (*k)->name :
+		     dst == (*k)->alg ? sizeof (*k)->alg : sizeof (*k)->secret;
+	if (!dst)
 		return -1;
+	if (*dst)
+		return -2; /* given twice in one entry */
+	snprintf(dst, cap, "%s", v);
 	return 0;
 }
 
 /* The YAML `keymgr -t` prints: only the key: list is understood. */
-static int parse_knot(const char *text, struct kf_key *keys, size_t *nkeys,
-		      char *err, size_t errlen)
+static int parse_knot(const char *text, const char *path, struct kf_key *keys,
+		      size_t *nkeys, char *err, size_t errlen)
 {
 	int line = 0, rc = 0;
 	struct kf_key *k = NULL;
@@ -228,83 +267,146 @@ static int parse_knot(const char *text, struct kf_key *keys, size_t *nkeys,
 	explicit_bzero(l, sizeof l);
 	if (rc == 0)
 		return 0;
-	snprintf(err, errlen, "line %d: expected keymgr -t output "
-		 "(key: / - id: / algorithm: / secret:)", line);
+	if (rc == -2)
+		snprintf(err, errlen, "%.1024s:%d: a key entry has this field twice",
+			 path, line);
+	else
+		snprintf(err, errlen, "%.1024s:%d: expected keymgr -t output "
+			 "(key: / - id: / algorithm: / secret:)%s", path, line,
+			 *nkeys >= MAX_KEYS ? " of at most 32 keys" : "");
 	return -EINVAL;
 }
 
-static char *slurp(const char *path, char *err, size_t errlen)
+/* Key names compare as DNS names: case and a final dot do not count. */
+static int key_name_eq(const char *a, const char *b)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	char *buf = malloc(MAX_FILE + 1);
-	size_t n = buf ? fread(buf, 1, MAX_FILE + 1, f) : 0;
-	int bad = ferror(f);
-	fclose(f);
-	if (!buf || bad || n > MAX_FILE || memchr(buf, 0, n)) {
-		snprintf(err, errlen, "%s", !buf ? "out of memory" : bad ?
-			 "read error" : "not a text key file of at most 64 KiB");
-		if (buf)
-			explicit_bzero(buf, n < MAX_FILE + 1 ? n : MAX_FILE + 1);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = 0;
-	return buf;
+	size_t la = strlen(a), lb = strlen(b);
+	la -= la > 1 && a[la - 1] == '.';
+	lb -= lb > 1 && b[lb - 1] == '.';
+	return la == lb && strncasecmp(a, b, la) == 0;
+}
+
+/* A second definition of a name is refused, as named does: which of two
+ * differing secrets or algorithms was meant cannot be guessed. */
+static int check_duplicates(const struct kf_key *keys, size_t n,
+			    const char *path, char *err, size_t errlen)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (key_name_eq(keys[i].name, keys[j].name)) {
+				char sh[65];
+				snprintf(err, errlen, "%.1024s:%d: key '%s' is defined "
+					 "again (first at line %d); keep one definition",
+					 path, keys[i].line, shown(sh, keys[i].name),
+					 keys[j].line);
+				return -EINVAL;
+			}
+	return 0;
 }
 
 static int pick(struct kf_key *keys, size_t n, const char *want,
-		struct r2136_key *k, char *err, size_t errlen)
+		const char *path, struct r2136_key *k, char *err, size_t errlen)
 {
 	struct kf_key *use = NULL;
+	char sh[65];
 	for (size_t i = 0; i < n; i++)
-		if (!want || r2136_name_eq(keys[i].name, want)) {
-			if (use && !want) {
-				snprintf(err, errlen, "holds several keys; set key_name");
+		if (!want || key_name_eq(keys[i].name, want)) {
+			if (use) {
+				snprintf(err, errlen, "key_file %.1024s: holds several "
+					 "keys; set key_name", path);
 				return -EINVAL;
 			}
-			use = use ? use : &keys[i];
+			use = &keys[i];
 		}
 	if (!use) {
-		snprintf(err, errlen, want ? "has no key named '%.64s'" :
-			 "holds no key%.0s", want ? want : "");
+		snprintf(err, errlen, want ? "key_file %.1024s: has no key named "
+			 "'%s'" : "key_file %.1024s: holds no key%.0s", path,
+			 shown(sh, want ? want : ""));
 		return -EINVAL;
 	}
 	if (!use->alg[0] || !use->secret[0]) {
-		snprintf(err, errlen, "line %d: key '%.64s' lacks its %s", use->line,
-			 use->name, use->alg[0] ? "secret" : "algorithm");
+		snprintf(err, errlen, "%.1024s:%d: key '%s' lacks its %s", path,
+			 use->line, shown(sh, use->name), use->alg[0] ? "secret" :
+			 "algorithm");
 		return -EINVAL;
 	}
-	return r2136_key_set(k, use->name, use->alg, use->secret, err, errlen);
+	char why[200];
+	int rc = r2136_key_set(k, use->name, use->alg, use->secret, why, sizeof why);
+	if (rc)
+		snprintf(err, errlen, "%.1024s:%d: %s", path, use->line, why);
+	return rc;
 }
 
-int r2136_keyfile_load(const char *path, const char *want,
-		       struct r2136_key *k, char *err, size_t errlen)
+int r2136_keyfile_parse(const char *text, const char *path, const char *want,
+			struct r2136_key *k, char *err, size_t errlen)
 {
 	struct kf_key *keys = calloc(MAX_KEYS, sizeof *keys);
 	size_t n = 0;
-	char *text = keys ? slurp(path, err, errlen) : NULL;
-	int rc = -EINVAL;
-	if (!keys)
+	int rc = -ENOMEM;
+	if (!keys) {
 		snprintf(err, errlen, "out of memory");
-	if (text) {
-		const char *p = text + strspn(text, " \t\r\n");
-		int knot = strncmp(p, "key:", 4) == 0 ||
-			   (*p == '#' && strstr(text, "\nkey:"));
-		rc = knot ? parse_knot(text, keys, &n, err, errlen)
-			  : parse_bind(text, keys, &n, err, errlen);
-		if (rc == 0)
-			rc = pick(keys, n, want, k, err, errlen);
+		return rc;
 	}
+	const char *p = text + strspn(text, " \t\r\n");
+	int knot = strncmp(p, "key:", 4) == 0 ||
+		   (*p == '#' && strstr(text, "\nkey:"));
+	rc = knot ? parse_knot(text, path, keys, &n, err, errlen)
+		  : parse_bind(text, path, keys, &n, err, errlen);
+	if (rc == 0)
+		rc = check_duplicates(keys, n, path, err, errlen);
+	if (rc == 0)
+		rc = pick(keys, n, want, path, k, err, errlen);
 	/* explicit_bzero: a memset before free() may be optimised away. */
-	if (keys)
-		explicit_bzero(keys, MAX_KEYS * sizeof *keys);
+	explicit_bzero(keys, MAX_KEYS * sizeof *keys);
 	free(keys);
-	if (text)
-		explicit_bzero(text, strlen(text));
+	return rc;
+}
+
+/* For a host without read_file: the same rules, in short (regular files
+ * only, bounded, no NUL). */
+static int read_plain(const struct dnsfollow_host *h, const char *path,
+		      char **text, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	int e = errno;
+	if (fd < 0)
+		return h->error(h, -e, "%s: cannot open: %s", path, strerror(e));
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > MAX_FILE) {
+		close(fd);
+		return h->error(h, -EINVAL, "%s: not a regular file of at most "
+				"64 KiB", path);
+	}
+	*text = malloc((size_t)st.st_size + 1);
+	ssize_t r = *text ? read(fd, *text, (size_t)st.st_size) : -1;
+	close(fd);
+	if (r < 0 || memchr(*text, 0, (size_t)r)) {
+		if (*text)
+			explicit_bzero(*text, (size_t)st.st_size);
+		free(*text);
+		*text = NULL;
+		return h->error(h, -EINVAL, "%s: read error or a NUL byte", path);
+	}
+	(*text)[r] = 0;
+	*len = (size_t)r;
+	return 0;
+}
+
+int r2136_keyfile_load(const struct dnsfollow_host *h, const char *path,
+		       const char *want, struct r2136_key *k)
+{
+	char *text = NULL, err[1400];
+	size_t len = 0;
+	int rc = DNSFOLLOW_HOST_HAS(h, read_file) ?
+		 h->read_file(h, path, MAX_FILE, DNSFOLLOW_READ_TEXT |
+			      DNSFOLLOW_READ_SECRET, &text, &len) :
+		 read_plain(h, path, &text, &len);
+	if (rc)
+		return rc; /* the text, naming the path, is set */
+	rc = r2136_keyfile_parse(text, path, want, k, err, sizeof err);
+	explicit_bzero(text, len);
 	free(text);
+	if (rc)
+		h->error(h, rc, "%s", err);
 	return rc;
 }

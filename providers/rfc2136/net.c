@@ -7,14 +7,32 @@
 
 #include "rfc2136.h"
 
+int r2136_stopping(const struct r2136 *p)
+{
+	return DNSFOLLOW_HOST_HAS(p->host, stopping) && p->host->stopping(p->host);
+}
+
+int r2136_stop_error(const struct r2136 *p, const struct r2136_server *s,
+		     const char *what)
+{
+	return p->host->error(p->host, -EAGAIN, "server %s: gave up on the %s: "
+			      "dnsfollow is stopping", s->text, what);
+}
+
+/* Waits are cut into slices so that a SIGTERM ends them within
+ * R2136_STOP_SLICE_MS, whatever timeout_ms says. */
 int r2136_wait(const struct r2136 *p, int fd, short events, uint64_t deadline)
 {
 	for (;;) {
+		if (r2136_stopping(p))
+			return -ECANCELED;
 		uint64_t now = p->host->now_ms();
 		if (now >= deadline)
 			return -ETIMEDOUT;
+		uint64_t left = deadline - now;
 		struct pollfd pfd = {.fd = fd, .events = events};
-		int r = poll(&pfd, 1, (int)(deadline - now));
+		int r = poll(&pfd, 1, (int)(left < R2136_STOP_SLICE_MS ? left :
+					    R2136_STOP_SLICE_MS));
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR)

@@ -138,8 +138,8 @@ static int setup_key(struct r2136 *p, const struct dnsfollow_kv *cfg, size_t n)
 	if (file && secret)
 		return h->error(h, -EINVAL, "key_file and key_secret exclude each other");
 	if (file) {
-		if (r2136_keyfile_load(file, name, &p->key, err, sizeof err))
-			return h->error(h, -EINVAL, "key_file %s: %s", file, err);
+		if (r2136_keyfile_load(h, file, name, &p->key))
+			return -EINVAL; /* the text is set */
 		if (mask_secret(p, file))
 			return -EINVAL;
 		if (alg && r2136_alg_find(alg) != p->key.alg)

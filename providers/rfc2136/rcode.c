@@ -10,6 +10,9 @@
 
 #include "rfc2136.h"
 
+/* Not an rcode: NOTAUTH without a signature to a signed request. */
+#define R2136_UNSIGNED_NOTAUTH 0x10009
+
 const char *r2136_rcode_name(unsigned rcode)
 {
 	static const char *const n[] = {
@@ -98,6 +101,15 @@ static int rcode_text(const struct r2136 *p, unsigned rc, const char *srv,
 		snprintf(t, len, "server %s is not authoritative for zone %s or did "
 			 "not authorize the %s (NOTAUTH)", srv, zone, what);
 		return -ENOENT;
+	case R2136_UNSIGNED_NOTAUTH:
+		/* PowerDNS answers a wrong secret, an unknown key name and a
+		 * wrong algorithm alike, and a zone it does not serve too. */
+		snprintf(t, len, "server %s answered the %s for zone %s with an "
+			 "unsigned NOTAUTH: the TSIG key '%s' (name, secret or "
+			 "algorithm %s) may be wrong, or the server does not serve "
+			 "the zone", srv, what, zone, p->key.name,
+			 r2136_alg_name(p->key.alg));
+		return -EACCES;
 	case 10:
 		snprintf(t, len, "server %s: a name of the %s is outside zone %s "
 			 "(NOTZONE)", srv, what, zone);
@@ -118,10 +130,12 @@ int r2136_judge(struct r2136 *p, const struct r2136_reply *r,
 		return tsig_error(p, r, what);
 	if (rc == 0 || (rc == 3 && nx_ok))
 		return 0;
-	int code = rcode_text(p, rc, r->server->text, what, zone, t, sizeof t);
+	int unsig = p->have_key && r->unsigned_answer;
+	int code = rcode_text(p, unsig && rc == 9 ? R2136_UNSIGNED_NOTAUTH : rc,
+			      r->server->text, what, zone, t, sizeof t);
 	/* With a key, an unsigned error may not come from the server at all:
 	 * say so (BIND signs NOTAUTH for a zone it does not serve, Knot does
 	 * not). */
-	return p->host->error(p->host, code, "%s%s", t, p->have_key &&
-			      r->unsigned_answer ? "; the answer was not signed" : "");
+	return p->host->error(p->host, code, "%s%s", t, unsig && rc != 9 ?
+			      "; the answer was not signed" : "");
 }

@@ -179,7 +179,12 @@ static int udp_poll(struct batch *b, uint64_t due, size_t *inflight)
 	uint64_t now = b->p->host->now_ms();
 	for (int k = 0; k < NSOCK; k++)
 		p[k] = (struct pollfd){.fd = b->fd[k], .events = POLLIN};
-	int r = poll(p, NSOCK, due > now ? (int)(due - now) : 0);
+	uint64_t wait = due > now ? due - now : 0;
+	if (r2136_stopping(b->p))
+		return -ECANCELED;
+	/* In slices, so that a SIGTERM is seen within one. */
+	int r = poll(p, NSOCK, (int)(wait < R2136_STOP_SLICE_MS ? wait :
+				     R2136_STOP_SLICE_MS));
 	if (r < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (int k = 0; k < NSOCK && r > 0; k++)
@@ -322,6 +327,8 @@ static int transport_text(struct batch *b, int rc)
 	if (rc == -ECONNREFUSED || rc == -ECONNRESET || rc == -EHOSTUNREACH ||
 	    rc == -ENETUNREACH)
 		return h->error(h, rc, "server %s: %s", b->s->text, strerror(-rc));
+	if (rc == -ECANCELED)
+		return r2136_stop_error(b->p, b->s, "queries");
 	if (rc == -ETIMEDOUT)
 		return h->error(h, rc, "server %s: no answer within %d ms",
 				b->s->text, b->p->timeout_ms);
@@ -332,6 +339,8 @@ static int transport_text(struct batch *b, int rc)
  * batch (-EAGAIN, -EOPNOTSUPP) so that it goes to the next server. */
 static int ask(struct batch *b, const char *zone)
 {
+	if (r2136_stopping(b->p))
+		return r2136_stop_error(b->p, b->s, "queries");
 	b->base = r2136_new_id();
 	int rc = b->p->tcp_only ? 0 : udp_phase(b);
 	if (rc == 0)
@@ -387,7 +396,8 @@ static int ask_servers(struct r2136 *p, struct batch *b, const char *zone)
 		b->s = &p->servers[s];
 		batch_reset(b);
 		rc = ask(b, zone);
-		if (!(rc && r2136_fail_over(rc) && s + 1 < p->nservers))
+		if (!(rc && r2136_fail_over(rc) && s + 1 < p->nservers) ||
+		    r2136_stopping(p))
 			break;
 		p->host->log(p->host, DNSFOLLOW_LOG_WARN, "server %s failed (%s); "
 			     "asking %s", b->s->text, strerror(-rc),

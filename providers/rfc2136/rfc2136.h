@@ -58,10 +58,16 @@ void r2136_reply_free(struct r2136_reply *r);
 /* config.c / keyfile.c */
 int r2136_parse_server(const char *text, struct r2136_server *s, char *err,
 		       size_t errlen);
-/** Read a key file (tsig-keygen or `keymgr -t` format) into `k`, picking
- *  `want` (may be NULL: the file must then hold exactly one key). */
-int r2136_keyfile_load(const char *path, const char *want,
-		       struct r2136_key *k, char *err, size_t errlen);
+/** Read a key file (tsig-keygen or `keymgr -t` format) with
+ *  host->read_file into `k`, picking `want` (may be NULL: the file must
+ *  then hold exactly one key). On failure the error text is set
+ *  (PATH:LINE: ... where a line is known). */
+int r2136_keyfile_load(const struct dnsfollow_host *h, const char *path,
+		       const char *want, struct r2136_key *k);
+/** The parser of r2136_keyfile_load, on NUL-terminated `text`; `path`
+ *  is for messages only. */
+int r2136_keyfile_parse(const char *text, const char *path, const char *want,
+			struct r2136_key *k, char *err, size_t errlen);
 /** Fill `k` from its parts; the secret is base64. */
 int r2136_key_set(struct r2136_key *k, const char *name, const char *alg,
 		  const char *b64, char *err, size_t errlen);
@@ -80,9 +86,17 @@ int r2136_write_all(const struct r2136 *p, int fd, const uint8_t *b,
 /** Read one length-prefixed message into `buf` (65535 bytes). */
 int r2136_tcp_read(const struct r2136 *p, int fd, uint8_t *buf, size_t *len,
 		   uint64_t deadline);
-/** poll() one fd until `deadline`: 0 ready, -ETIMEDOUT. */
+/** poll() one fd until `deadline`: 0 ready, -ETIMEDOUT, or -ECANCELED
+ *  within R2136_STOP_SLICE_MS of host->stopping() turning true. */
 int r2136_wait(const struct r2136 *p, int fd, short events,
 	       uint64_t deadline);
+#define R2136_STOP_SLICE_MS 200
+/** 1 once the daemon is stopping: no new request goes out. */
+int r2136_stopping(const struct r2136 *p);
+/** The temporary error (-EAGAIN, text set) for a wait cut short or a
+ *  request not sent because the daemon is stopping. */
+int r2136_stop_error(const struct r2136 *p, const struct r2136_server *s,
+		     const char *what);
 
 /* exchange.c */
 /** Make a query or UPDATE header + body in `b` ready for signing. */

@@ -10,7 +10,7 @@ set -eu
 BUILD_PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev
 libssl-dev libinih-dev ca-certificates"
 TEST_PKGS="libcmocka-dev openssl python3 iproute2 procps psmisc
-bind9 bind9-utils bind9-dnsutils knot knot-dnsutils
+bind9 bind9-utils bind9-dnsutils knot knot-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
 docker.io busybox-static clang libclang-rt-14-dev valgrind"
 PKGS="$BUILD_PKGS $TEST_PKGS"
 if [ "${1:-}" = --build ]; then
@@ -36,3 +36,12 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >/dev/null
+# Debian's pdns-server starts a system PowerDNS on port 53 where it can:
+# the tests run their own on loopback high ports and want none.
+case " $missing " in *" pdns-server "*)
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet pdns 2>/dev/null; then
+		systemctl disable --now pdns >/dev/null 2>&1 || true
+	elif pgrep -x pdns_server >/dev/null && command -v service >/dev/null 2>&1; then
+		service pdns stop >/dev/null 2>&1 || true
+	fi ;;
+esac

@@ -9,13 +9,21 @@ It enforces what the real API enforces for the calls dnsfollow makes:
     POST /domain/zone/{zone}/refresh;
   * errors in both of OVH's shapes, with an X-Ovh-QueryID header.
 It counts calls, and injects latency, 500s every Nth call, 500s on the
-next N refresh calls only or the next N record writes only (before
-carrying them out), 429s with Retry-After (seconds, or an HTTP date
+next N refresh calls only (of zone fail_refresh_zone when set, after
+letting fail_refresh_skip of them through) or the next N record writes
+only (before carrying them out), 429s with Retry-After (seconds, or an HTTP date
 with retry_after_date) and clock skew. It can also behave like OVH's
 subDomain filter really is documented (a LIKE pattern: '_' matches any
 character, case ignored; like_subdomain), return records of any type for a
 list call (ignore_type), and put the consumer key it received into its 403
-messages (echo_credentials, to prove the client masks it). HTTPS only.
+messages (echo_credentials, after echo_pad filler characters, to prove the
+client masks it wherever a cut would fall). Transport faults hit the calls
+whose "METHOD /normalised/path" contains fault_path ("" = every API call),
+the next fault_count of them (0 = all): hang_ms (no answer for that long,
+then the real one), trickle_ms (the answer one byte at a time, that many ms
+apart), truncate (announce the whole answer, send half, close) and huge_mb
+(a 200 whose JSON list is that many MiB, without carrying the call out).
+HTTPS only.
 
 Control (unauthenticated, not counted), under /_control/:
   GET  stats                -> {"calls": {"GET /domain/zone/{zone}/record": n},
@@ -29,11 +37,14 @@ Control (unauthenticated, not counted), under /_control/:
                                          every API call in arrival order,
                                 "refresh_failed": {zone: n}}
   POST reset                -> zero the counters
-  POST config   {latency_ms, fail_every, fail_refresh, fail_writes,
+  POST config   {latency_ms, fail_every, fail_refresh, fail_refresh_zone
+                 (text), fail_refresh_skip, fail_writes,
                  lose_answers (record POSTs carried out, then answered 500),
                  throttle_every,
                  retry_after, retry_after_date, skew, window,
-                 like_subdomain, ignore_type, echo_credentials}
+                 like_subdomain, ignore_type, echo_credentials, echo_pad,
+                 fault_path (text), fault_count, hang_ms, trickle_ms,
+                 truncate, huge_mb}
   GET  zone?zone=Z&state=published|staged -> [records]
   POST seed {zone, subDomain, fieldType, target, ttl} -> record, published
 Usage:
@@ -67,12 +78,15 @@ class State:
         self.next_id = 5000000001
         self.cfg = {"latency_ms": args.latency_ms, "fail_every": args.fail_every,
                     "fail_refresh": args.fail_refresh, "fail_writes": 0,
+                    "fail_refresh_zone": "", "fail_refresh_skip": 0,
                     "lose_answers": 0,
                     "throttle_every": args.throttle_every,
                     "retry_after": args.retry_after, "retry_after_date": 0,
                     "skew": args.skew, "window": args.window,
                     "like_subdomain": 0, "ignore_type": 0,
-                    "echo_credentials": 0}
+                    "echo_credentials": 0, "echo_pad": 0,
+                    "fault_path": "", "fault_count": 0, "hang_ms": 0,
+                    "trickle_ms": 0, "truncate": 0, "huge_mb": 0}
         self.inflight = 0  # not reset: calls may be under way
         self.reset()
 
@@ -84,6 +98,7 @@ class State:
         self.connections = 0  # TLS connections accepted (keep-alive check)
         self.recent = []  # "METHOD path [fieldType]" of accepted writes, in order
         self.order = []  # every API call, normalised, in arrival order
+        self.faults = 0  # calls a transport fault was injected into
 
     def now(self):
         return int(time.time()) + int(self.cfg["skew"])
@@ -113,11 +128,59 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(body)
+        self.write_body(body)
         if code >= 400:
             with LOCK:
                 st = self.server.st
                 st.errors[str(code)] = st.errors.get(str(code), 0) + 1
+
+    def write_body(self, body):
+        fault = getattr(self, "fault", None) or {}
+        if fault.get("truncate"):
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if fault.get("trickle_ms"):
+            for i in range(len(body)):
+                self.wfile.write(body[i:i + 1])
+                self.wfile.flush()
+                time.sleep(fault["trickle_ms"] / 1000.0)
+            return
+        self.wfile.write(body)
+
+    def send_huge(self, mb):
+        """A 200 with a JSON list of about `mb` MiB of ids."""
+        chunk = b"5000000001," * 4096
+        n = max(1, (mb << 20) // len(chunk))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(n * len(chunk) + 1))
+        self.end_headers()
+        try:
+            self.wfile.write(b"[")
+            for i in range(n):
+                self.wfile.write(chunk if i < n - 1 else chunk[:-1] + b"]")
+        except OSError:
+            pass  # the client gave up, as it should
+
+    def take_fault(self, key):
+        """The transport fault configured for this call, if it matches."""
+        with LOCK:
+            cfg = self.server.st.cfg
+            kinds = {k: cfg[k] for k in ("hang_ms", "trickle_ms", "truncate",
+                                         "huge_mb") if cfg[k]}
+            if not kinds or cfg["fault_path"] not in key:
+                return {}
+            if cfg["fault_count"] < 0:
+                return {}
+            if cfg["fault_count"] > 0:
+                cfg["fault_count"] -= 1
+                if cfg["fault_count"] == 0:
+                    cfg["fault_count"] = -1  # used up
+            self.server.st.faults += 1
+            return kinds
 
     def old_error(self, code, text, error_code):
         # The older shape.
@@ -147,6 +210,7 @@ class Handler(BaseHTTPRequestHandler):
         self.route("DELETE")
 
     def route(self, method):
+        self.fault = {}  # one handler serves a keep-alive connection
         raw = self.body()
         url = urllib.parse.urlsplit(self.path)
         if url.path.startswith("/_control/"):
@@ -165,7 +229,12 @@ class Handler(BaseHTTPRequestHandler):
             st.inflight += 1
             st.max_inflight = max(st.max_inflight, st.inflight)
             cfg = dict(st.cfg)
+        self.fault = self.take_fault(key)
         try:
+            if self.fault.get("hang_ms"):
+                time.sleep(self.fault["hang_ms"] / 1000.0)
+            if self.fault.get("huge_mb"):
+                return self.send_huge(self.fault["huge_mb"])
             if cfg["latency_ms"]:
                 time.sleep(cfg["latency_ms"] / 1000.0)
             if cfg["fail_every"] and n % cfg["fail_every"] == 0:
@@ -208,7 +277,8 @@ class Handler(BaseHTTPRequestHandler):
         h = self.headers
         echo = ""
         if cfg["echo_credentials"]:
-            echo = " (consumer key received: %s)" % h.get("X-Ovh-Consumer")
+            echo = " %s(consumer key received: %s)" % (
+                "." * cfg["echo_pad"], h.get("X-Ovh-Consumer"))
         if h.get("X-Ovh-Application") != st.ak:
             self.old_error(403, "Invalid application key" + echo, "INVALID_KEY")
             return False
@@ -252,7 +322,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.new_error(400, "Client::BadRequest", "Invalid JSON")
         if what == "refresh" and method == "POST":
             with LOCK:
-                failing = st.cfg["fail_refresh"] > 0
+                failing = st.cfg["fail_refresh"] > 0 and \
+                    st.cfg["fail_refresh_zone"] in ("", zname)
+                if failing and st.cfg["fail_refresh_skip"] > 0:
+                    st.cfg["fail_refresh_skip"] -= 1
+                    failing = False
                 if failing:
                     st.cfg["fail_refresh"] -= 1
                     st.refresh_failed[zname] = st.refresh_failed.get(zname, 0) + 1
@@ -392,7 +466,8 @@ class Handler(BaseHTTPRequestHandler):
                                        "connections": st.connections,
                                        "inflight": st.inflight,
                                        "order": st.order,
-                                       "refresh_failed": st.refresh_failed})
+                                       "refresh_failed": st.refresh_failed,
+                                       "faults": st.faults})
             if what == "reset" and method == "POST":
                 st.reset()
                 return self.send(200, None)
@@ -400,7 +475,8 @@ class Handler(BaseHTTPRequestHandler):
                 for k, v in json.loads(raw or b"{}").items():
                     if k not in st.cfg:
                         return self.send(400, {"message": "unknown " + k})
-                    st.cfg[k] = int(v)
+                    st.cfg[k] = str(v) if k in ("fault_path", "fail_refresh_zone") \
+                        else int(v)
                 return self.send(200, st.cfg)
             if what == "zone":
                 z = st.zones.get(q.get("zone", [""])[0])

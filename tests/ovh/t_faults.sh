@@ -55,24 +55,26 @@ check "429: throttling was injected" \
 check "429: published" [ "$(get a.test git A)|$(get b.test www A)" = "192.0.2.12|198.51.100.21" ]
 
 # --- a failed refresh: owed to the zone, paid by the next pass ----------------------
-# Every attempt at a.test's refresh fails, so its write stays staged. The
-# run's retry pass reads that staged state (in sync, nothing to apply): the
-# plugin sends the refresh it owes first, and the change is published.
+# The first-contact refresh of a.test (a new process) goes through; then
+# every attempt at the refresh of its write fails, so the write stays
+# staged. The run's retry pass reads that staged state (in sync, nothing
+# to apply): the plugin sends the refresh it owes first, and the change is
+# published.
 placements '[gogs]' 'addresses = 192.0.2.13, 2001:db8::10' '[web]' 'addresses = 198.51.100.21'
 $CTL reset
-$CTL config '{"fail_refresh": 3}'
+$CTL config '{"fail_refresh": 3, "fail_refresh_zone": "a.test", "fail_refresh_skip": 1}'
 df -c "$T/df.ini" --once -v; rc=$?
-$CTL config '{"fail_refresh": 0}'
+$CTL config '{"fail_refresh": 0, "fail_refresh_zone": "", "fail_refresh_skip": 0}'
 check "failed refresh: the run converges on its retry pass (exit 0)" [ "$rc" = 0 ]
 check "failed refresh: three refresh attempts failed" [ "$($CTL refresh_failed a.test)" = 3 ]
 check "failed refresh: the change is published" [ "$(get a.test git A)" = "192.0.2.13" ]
-check "failed refresh: then exactly one refresh succeeded" [ "$($CTL refresh a.test)" = 1 ]
+check "failed refresh: first contact, then exactly one owed refresh succeeded" [ "$($CTL refresh a.test)" = 2 ]
 check "failed refresh: the retry pass wrote nothing again" [ "$($CTL writes)" = 1 ]
 check "failed refresh: the owed refresh is logged" grep -q "publishing changes an earlier pass staged" "$DF_ERR"
 $CTL reset
 df -c "$T/df.ini" --once; rc=$?
-check "failed refresh: next pass in sync, no write, no refresh" \
-	[ "$rc:$($CTL writes):$($CTL refresh a.test)$($CTL refresh b.test)" = "0:0:00" ]
+check "failed refresh: next run in sync, no write, only the first-contact refresh per zone" \
+	[ "$rc:$($CTL writes):$($CTL refresh a.test)$($CTL refresh b.test)" = "0:0:11" ]
 
 # --- wrong secret: permanent error, nothing changes ------------------------------------
 write_ovh_conf wrongSecretWrongSecretWrongSecre
@@ -104,6 +106,25 @@ check "wrong consumer key: the server's echo of it is masked" \
 check "wrong consumer key: never in the debug log" sh -c "! grep -q wrongConsumerKey '$DF_ERR'"
 check "wrong consumer key: nothing written" [ "$($CTL writes)" = 0 ]
 
+# --- the same echo placed where a cut of the text would split the key ----------------------
+# The error line is about 130 characters before the filler; pads from 296
+# to 372 put the key across every position a 480-byte cut could fall on.
+# Masking must come before any cut: not even a prefix of the key is logged.
+$CTL reset
+ck_prefix=$(printf %.8s wrongConsumerKeyFromFile0001)
+leaks="" pad=296
+while [ $pad -le 372 ]; do
+	$CTL config "{\"echo_credentials\": 1, \"echo_pad\": $pad}"
+	df -c "$T/df.ini" --once -v
+	grep -q "$ck_prefix" "$DF_ERR" && leaks="$leaks $pad"
+	pad=$((pad + 4))
+done
+$CTL config '{"echo_credentials": 0, "echo_pad": 0}'
+[ -z "$leaks" ] || diag "a prefix of the consumer key was logged with pads:$leaks"
+check "long error text: no prefix of the consumer key in the log" [ -z "$leaks" ]
+check "long error text: the whole echo reached the log, masked" \
+	grep -q "\.\.\.\.(consumer key received: \*\*\*)" "$DF_ERR"
+
 # --- environment overrides the file -------------------------------------------------------
 write_ovh_conf wrongSecretWrongSecretWrongSecre
 OVH_APPLICATION_SECRET=$OVH_AS df -c "$T/df.ini" --once; rc=$?
@@ -121,7 +142,8 @@ write_config "$T/rogue.ini"
 PORT=$GOOD_PORT
 df -c "$T/rogue.ini" --once; rc=$?
 check "untrusted certificate: refused (exit 1)" [ "$rc" = 1 ]
-check "untrusted certificate: clear TLS error" grep -q "TLS failure" "$DF_ERR"
+check "untrusted certificate: the class, then the host's words naming the cause" \
+	grep -q "TLS or protocol failure (GET https://127.0.0.1:[0-9]*/1.0/auth/time: the server's TLS certificate is not trusted (.*); is the right CA file given?)" "$DF_ERR"
 check "untrusted certificate: no request reached the server" \
 	[ "$(OVHCTL_CA="$ROGUE/rogue-ca.pem" python3 "$TOP/tests/ovh/ovhctl.py" "$ROGUE" total)" = 0 ]
 
@@ -130,10 +152,12 @@ $CTL reset
 $DF_WRAP "$DNSFOLLOW" -c "$T/df.ini" -v 2>"$T/daemon.err" &
 DPID=$!
 wait_for 10 grep -qE " pass( done)?:" "$T/daemon.err" 2>/dev/null
+check "daemon: one refresh per zone at first contact" \
+	[ "$($CTL refresh a.test)$($CTL refresh b.test)" = 11 ]
 placements '[gogs]' 'addresses = 192.0.2.77' '[web]' 'addresses = 198.51.100.99'
 published_is() { [ "$(get "$1" "$2" "$3")" = "$4" ]; }
 check "daemon: placement change published" wait_for 10 published_is a.test git A 192.0.2.77
-check "daemon: one refresh for that change" [ "$($CTL refresh a.test)" = 1 ]
+check "daemon: then one refresh for that change" [ "$($CTL refresh a.test)" = 2 ]
 stop_daemon
 [ "$_tap_fail" = 0 ] || sed 's/^/# daemon: /' "$T/daemon.err" | head -60
 check "daemon: no secret in its log" sh -c "! grep -q -e '$OVH_AS' -e '$OVH_CK' '$T/daemon.err'"

@@ -8,6 +8,8 @@
 #   r2136_named PORT "KEY..." ZONE...  start named serving ZONEs, updatable by the KEYs
 #                                 (also on ::1 when R2136_NAMED_V6=::1)
 #   r2136_knotd PORT KEY ZONE...  the same with knotd
+#   r2136_pdns PORT KEY ZONE...   the same with PowerDNS (gsqlite3 in $W)
+#   r2136_named_restart PORT      start named again on its folder as it is
 #   r2136_serial PORT ZONE        the zone's SOA serial
 #   r2136_dig PORT NAME TYPE      sorted short answer
 #   r2136_conf FILE PORT KEYFILE ZONES [extra provider lines]   dnsfollow.ini head
@@ -133,6 +135,47 @@ r2136_knotd() { # PORT KEYNAME ZONE...   (key from $W/KEYNAME.knot.key)
 	R2136_PIDS="$R2136_PIDS $!"
 	{ wait_for 30 grep -q 'server started' "$_d/log" && r2136_wait_up "$_port" "$1"; } ||
 		{ diag "knotd did not start:"; tail -5 "$_d/log" | sed 's/^/# /'; return 1; }
+}
+
+# named on the folder r2136_named made, zone files and journals as they
+# are (a restart after a crash); its PID in R2136_NAMED_PID.
+r2136_named_restart() { # PORT
+	_d=$W/named-$1
+	named -g -c "$_d/named.conf" -u root >"$_d/log" 2>&1 &
+	R2136_NAMED_PID=$!
+	R2136_PIDS="$R2136_PIDS $!"
+	wait_for 30 grep -q ' running$' "$_d/log" ||
+		{ diag "named did not start again:"; tail -5 "$_d/log" | sed 's/^/# /'; return 1; }
+}
+
+# PowerDNS Authoritative with the gsqlite3 backend, all in $W/pdns-PORT
+# (no guardian, no daemon, its own config dir: a system pdns is not
+# used), RFC 2136 on, key KEY (from $W/KEY.key) allowed to update ZONEs.
+r2136_pdns() { # PORT KEYNAME ZONE...
+	_port=$1; _key=$2; shift 2
+	_d=$W/pdns-$_port; mkdir -p "$_d"
+	sqlite3 "$_d/db.sqlite3" </usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql ||
+		return 1
+	printf '%s\n' launch=gsqlite3 "gsqlite3-database=$_d/db.sqlite3" \
+		local-address=127.0.0.1 "local-port=$_port" "socket-dir=$_d" \
+		guardian=no daemon=no disable-syslog=yes dnsupdate=yes \
+		allow-dnsupdate-from=127.0.0.0/8 >"$_d/pdns.conf"
+	_u() { pdnsutil --config-dir="$_d" "$@" >>"$_d/setup.log" 2>&1; }
+	_u import-tsig-key "$_key" "$(r2136_alg "$W/$_key.key")" "$(r2136_secret "$W/$_key.key")" ||
+		{ diag "pdnsutil import-tsig-key failed"; return 1; }
+	for z in "$@"; do
+		_u create-zone "$z" "ns1.$z" &&
+		_u add-record "$z" ns1 A 300 127.0.0.1 &&
+		_u add-record "$z" www A 300 198.51.100.7 &&
+		_u add-record "$z" foreign A 300 198.51.100.8 &&
+		_u add-record "$z" mail TXT 300 '"foreign text, not ours"' &&
+		_u set-meta "$z" TSIG-ALLOW-DNSUPDATE "$_key" ||
+			{ diag "pdnsutil could not set up $z:"; tail -3 "$_d/setup.log" | sed 's/^/# /'; return 1; }
+	done
+	pdns_server --config-dir="$_d" >"$_d/log" 2>&1 &
+	R2136_PIDS="$R2136_PIDS $!"
+	r2136_wait_up "$_port" "$1" ||
+		{ diag "pdns_server did not start:"; tail -5 "$_d/log" | sed 's/^/# /'; return 1; }
 }
 
 r2136_serial() { # PORT ZONE

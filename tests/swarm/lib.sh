@@ -106,7 +106,10 @@ sw_kill() { # I: SIGKILL dockerd and its containerd, as a crash would
 	done
 	kill -9 "$p" 2>/dev/null
 	sw_wait 10 sh -c "! kill -0 $p 2>/dev/null"
-	rm -f "$d/pid" "$SW_DIR/n$1.sock"
+	# The killed containerd may linger as a zombie (nobody reaps it at
+	# once here), and a restarted dockerd that finds its pid in this file
+	# alive waits for it instead of starting a new one, then times out.
+	rm -f "$d/pid" "$SW_DIR/n$1.sock" "$d/exec/containerd/containerd.pid"
 }
 
 sw_stop() { # I: SIGTERM, graceful

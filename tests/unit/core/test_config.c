@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "loader.h"
@@ -33,10 +35,14 @@ static int teardown(void **state)
 /* Parse and bind `text` (written to dir/c.ini) with the real plugins. */
 static struct df_config *load_text(const char *text)
 {
-	char plugins[600], full[16384];
+	char plugins[600];
 	snprintf(plugins, sizeof plugins, "%s/plugins", test_build_dir());
-	snprintf(full, sizeof full, "[dnsfollow]\nplugin_dir = %s\n%s", plugins, text);
+	size_t n = strlen(plugins) + strlen(text) + 64;
+	char *full = malloc(n);
+	assert_non_null(full);
+	snprintf(full, n, "[dnsfollow]\nplugin_dir = %s\n%s", plugins, text);
 	char *path = test_write_file(dir, "c.ini", full);
+	free(full);
 	struct df_config *cfg = df_config_parse(path);
 	free(path);
 	if (cfg->nerrors == 0) {
@@ -69,6 +75,16 @@ static void expect_error(const char *text, int line, const char *needle)
 		print_message("  wanted line %d with '%s'\n", line, needle);
 	}
 	assert_true(found);
+	df_config_free(cfg);
+}
+
+/* No error of the config holds `needle`. */
+static void expect_no_error(const char *text, const char *needle)
+{
+	struct df_config *cfg = load_text(text);
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		if (strstr(cfg->errors[i], needle))
+			fail_msg("unwanted error: %s", cfg->errors[i]);
 	df_config_free(cfg);
 }
 
@@ -219,12 +235,15 @@ static void test_records(void **state)
 static void test_syntax(void **state)
 {
 	(void)state;
+	/* A line longer than libinih's buffer is read whole: its value is
+	 * judged, not cut. */
 	char big[9000];
 	memset(big, 'x', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
 	char text[9100];
-	snprintf(text, sizeof text, "owner_id = %s\n", big);
-	expect_error(text, 3, "line longer than");
+	snprintf(text, sizeof text, "owner_id = %s ; note\ninterval = x\n", big);
+	expect_error(text, 3, "owner_id must be 1-63 letters");
+	expect_error(text, 4, "interval must be a whole number");
 	expect_error("this is not ini\n", 3, "syntax error");
 }
 
@@ -263,7 +282,9 @@ static void test_key_file(void **state)
 			    want);
 	df_config_free(cfg);
 	expect_error("[provider m]\ntype = mock\nzones = example.test\nstate_file = missing\n", 6,
-		     "state_file: cannot read");
+		     "state_file: ");
+	expect_error("[provider m]\ntype = mock\nzones = example.test\nstate_file = missing\n", 6,
+		     "/missing: cannot open: No such file or directory");
 }
 
 /* KEY_file works for the core's own keys too, which are read before the
@@ -291,15 +312,18 @@ static void test_core_key_files(void **state)
 	assert_string_equal(cfg->records[0].service, "gogs");
 	assert_string_equal(cfg->records[0].zone, "sub.example.test");
 	df_config_free(cfg);
-	/* An unreadable file counts as a missing key, never as an empty one. */
+	/* An unreadable file is its one error: no "needs KEY" besides (a
+	 * second, wrong error), and never taken as an empty value. */
 	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\n"
 			       "service_file = nothing-here\n",
-		     13, "service_file: cannot read");
-	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\n"
-			       "service_file = nothing-here\n",
-		     10, "[record a.example.test] needs 'service'");
-	expect_error("[provider m]\ntype_file = nothing-here\nzones = example.test\n", 3,
-		     "[provider m] needs 'type'");
+		     13, "service_file: ");
+	expect_no_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\n"
+				  "service_file = nothing-here\n",
+			"needs 'service'");
+	expect_error("[provider m]\ntype_file = nothing-here\nzones = example.test\n", 4,
+		     "type_file: ");
+	expect_no_error("[provider m]\ntype_file = nothing-here\nzones = example.test\n",
+			"needs 'type'");
 }
 
 /* Zone names reach plugins normalised; zone = must be one of the
@@ -373,6 +397,172 @@ static void test_marker(void **state)
 	df_config_free(cfg);
 }
 
+/* An empty REQUIRED or PATH value passed --check-config and failed at
+ * run time: it is "KEY is empty" at its line. */
+static void test_empty_values(void **state)
+{
+	(void)state;
+	expect_error("[backend lab]\ntype = static\nfile =\n", 5, "file is empty");
+	expect_error("[provider m]\ntype = mock\nzones = example.test\nstate =\n", 6,
+		     "state is empty");
+	free(test_write_file(dir, "empty", "\n"));
+	expect_error("[backend lab]\ntype = static\nfile_file = empty\n", 5, "empty is empty (white space only)");
+	expect_error("[backend lab]\ntype =\n", 4, "type is empty");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider =\nbackend = lab\nservice = x\n",
+		     11, "provider is empty");
+	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice =\n",
+		     13, "service is empty");
+	/* One line each, not also "no [provider ] section". */
+	struct df_config *cfg = load_text(
+		GOOD_BASE "[record a.example.test]\nprovider =\nbackend = lab\nservice = x\n");
+	assert_int_equal(cfg->nerrors, 1);
+	df_config_free(cfg);
+}
+
+/* An owner_id_file that cannot be read gave a second error judging its
+ * path as an owner id. */
+static void test_owner_id_file(void **state)
+{
+	(void)state;
+	struct df_config *cfg = load_text("owner_id_file = missing/owner\n");
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		print_message("  got: %s\n", cfg->errors[i]);
+	assert_int_equal(cfg->nerrors, 1);
+	assert_non_null(strstr(cfg->errors[0], "c.ini:3: owner_id_file: "));
+	assert_non_null(strstr(cfg->errors[0], "missing/owner: cannot open"));
+	assert_string_equal(cfg->owner_id, "dnsfollow");
+	df_config_free(cfg);
+	free(test_write_file(dir, "owner", "team-a\n"));
+	cfg = load_text("owner_id_file = owner\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_string_equal(cfg->owner_id, "team-a");
+	df_config_free(cfg);
+}
+
+/* Everything written to stderr while `fn` runs on `cfg`. */
+static char *capture_stderr(void (*fn)(const struct df_config *), const struct df_config *cfg)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/stderr.txt", dir);
+	fflush(stderr);
+	int saved = dup(2);
+	FILE *f = fopen(path, "w+");
+	assert_non_null(f);
+	dup2(fileno(f), 2);
+	fn(cfg);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	long n = ftell(f);
+	char *out = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
+	rewind(f);
+	assert_int_equal(fread(out, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return out;
+}
+
+static void parse_and_bind(const struct df_config *unused)
+{
+	(void)unused;
+	char path[128];
+	snprintf(path, sizeof path, "%s/c.ini", dir);
+	struct df_config *cfg = df_config_parse(path);
+	struct df_loader *l = df_loader_new(cfg->plugin_dir);
+	df_config_bind(cfg, l);
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		print_message("  got: %s\n", cfg->errors[i]);
+	assert_int_equal(cfg->nerrors, 0);
+	for (size_t i = 0; i < cfg->nproviders; i++)
+		cfg->providers[i].plugin = NULL;
+	df_loader_free(l);
+	df_config_free(cfg);
+}
+
+/* Secrets in files others can read are warned about (not refused):
+ * a KEY_file of a secret key, and a secret written into the config. */
+static void test_secret_warnings(void **state)
+{
+	(void)state;
+	char plugins[600], text[1200], cfgpath[128];
+	snprintf(plugins, sizeof plugins, "%s/plugins", test_build_dir());
+	snprintf(cfgpath, sizeof cfgpath, "%s/c.ini", dir);
+	const char *inline_secret = "key_secret = c2VjcmV0LXZhbHVlLTEyMw==\n";
+	const char *file_secret = "key_secret_file = tsig.secret\n";
+	char *sec = test_write_file(dir, "tsig.secret", "c2VjcmV0LXZhbHVlLTEyMw==\n");
+	df_log_set_level(DNSFOLLOW_LOG_WARN);
+	for (int round = 0; round < 4; round++) {
+		int use_file = round & 1, open_mode = round < 2;
+		snprintf(text, sizeof text,
+			 "[dnsfollow]\nplugin_dir = %s\n[provider d]\ntype = rfc2136\n"
+			 "zones = example.test\nserver = 127.0.0.1:53\nkey_name = k\n%s",
+			 plugins, use_file ? file_secret : inline_secret);
+		free(test_write_file(dir, "c.ini", text));
+		assert_int_equal(chmod(cfgpath, open_mode ? 0644 : 0600), 0);
+		assert_int_equal(chmod(sec, open_mode ? 0640 : 0600), 0);
+		char *err = capture_stderr(parse_and_bind, NULL);
+		int warned_inline = strstr(err, "chmod 600 it or use key_secret_file") != NULL;
+		int warned_file = strstr(err, "tsig.secret holds a secret but is readable by its group") != NULL;
+		print_message("round %d: %s", round, err);
+		assert_int_equal(warned_inline, open_mode && !use_file);
+		/* file.c warns once per path: only the first open round. */
+		assert_int_equal(warned_file, round == 1);
+		assert_null(strstr(err, "c2VjcmV0LXZhbHVlLTEyMw"));
+		free(err);
+	}
+	df_log_set_level(DNSFOLLOW_LOG_ERROR);
+	df_log_clear_secrets();
+	free(sec);
+}
+
+/* Reload errors go through the log: timestamp and level on each line. */
+static void test_log_errors(void **state)
+{
+	(void)state;
+	struct df_config *cfg = load_text("interval = 0\ncolour = blue\n");
+	assert_int_equal(cfg->nerrors, 2);
+	char *err = capture_stderr(df_config_log_errors, cfg);
+	print_message("%s", err);
+	char want[160];
+	for (size_t i = 0; i < cfg->nerrors; i++) {
+		const char *line = strstr(err, cfg->errors[i]);
+		assert_non_null(line);
+		/* The line carries more than the bare message: the log's
+		 * prefix with its level. */
+		const char *start = line;
+		while (start > err && start[-1] != '\n')
+			start--;
+		assert_true(line > start);
+		snprintf(want, sizeof want, "%.*s", (int)(line - start), start);
+		assert_non_null(strstr(want, "error"));
+	}
+	free(err);
+	df_config_free(cfg);
+}
+
+/* [dnsfollow] on_empty_grace, allow_loopback, workers. */
+static void test_safety_keys(void **state)
+{
+	(void)state;
+	struct df_config *cfg = load_text("");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(cfg->on_empty_grace, 10);
+	assert_int_equal(cfg->allow_loopback, 0);
+	assert_int_equal(cfg->workers, 4);
+	df_config_free(cfg);
+	cfg = load_text("on_empty_grace = 0\nallow_loopback = yes\nworkers = 64\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(cfg->on_empty_grace, 0);
+	assert_int_equal(cfg->allow_loopback, 1);
+	assert_int_equal(cfg->workers, 64);
+	df_config_free(cfg);
+	expect_error("on_empty_grace = 86401\n", 3,
+		     "on_empty_grace must be a whole number from 0 to 86400, not '86401'");
+	expect_error("on_empty_grace = -1\n", 3, "on_empty_grace must be a whole number");
+	expect_error("workers = 0\n", 3, "workers must be a whole number from 1 to 64, not '0'");
+	expect_error("workers = 65\n", 3, "workers must be a whole number from 1 to 64");
+	expect_error("allow_loopback = maybe\n", 3, "allow_loopback must be yes or no, not 'maybe'");
+}
+
 int main(void)
 {
 	df_log_set_level(DNSFOLLOW_LOG_ERROR);
@@ -395,6 +585,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_not_a_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_empty_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_owner_id_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secret_warnings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_safety_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -219,6 +219,29 @@ static void error_shapes(void **state)
 	assert_int_equal(rc, -EACCES);
 }
 
+/* OVH's text is kept whole (the host masks secrets, then bounds the
+ * line: a cut here could leave part of a secret) and made one printable
+ * line: no escape sequence or raw byte reaches a log. */
+static void error_text_whole(void **state)
+{
+	(void)state;
+	char msg[3000], body[3100], *t = NULL;
+	memset(msg, 'm', sizeof msg - 1);
+	msg[sizeof msg - 1] = '\0';
+	snprintf(body, sizeof body, "{\"message\":\"%s \\u001b[31mRED\"}", msg);
+	int cred;
+	assert_int_equal(ovh_answer_text(400, body, "", &t, &cred), -EINVAL);
+	assert_non_null(t);
+	assert_true(strlen(t) > sizeof msg);
+	assert_non_null(strstr(t, " [31mRED"));
+	assert_null(strchr(t, 0x1b));
+	free(t);
+	assert_int_equal(ovh_answer_text(502, "bad\x1b[0m\xff\x01gateway", "",
+					 &t, &cred), -EAGAIN);
+	assert_string_equal(t, "HTTP 502: bad [0m gateway");
+	free(t);
+}
+
 static void targets(void **state)
 {
 	(void)state;
@@ -254,6 +277,7 @@ int main(void)
 		cmocka_unit_test(endpoints),
 		cmocka_unit_test(retry_after),
 		cmocka_unit_test(error_shapes),
+		cmocka_unit_test(error_text_whole),
 		cmocka_unit_test(targets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

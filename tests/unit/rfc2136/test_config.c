@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -30,10 +32,38 @@ static const char *file(const char *text)
 	return path;
 }
 
+/* The flags of the last read_file call, seen through a spy. */
+static unsigned read_flags;
+static int (*real_read_file)(const struct dnsfollow_host *, const char *,
+			     size_t, unsigned, char **, size_t *);
+
+static int spy_read_file(const struct dnsfollow_host *h, const char *p,
+			 size_t max, unsigned flags, char **data, size_t *len)
+{
+	read_flags = flags;
+	return real_read_file(h, p, max, flags, data, len);
+}
+
+/* r2136_keyfile_load on a file holding `text` (NULL: load `path` as it
+ * is); the error text is copied to `err`. */
+static int load_path(const char *p, const char *want, struct r2136_key *k,
+		     char *err, size_t len)
+{
+	const struct dnsfollow_host *h = testhost_new("t");
+	struct dnsfollow_host *w = (struct dnsfollow_host *)h;
+	real_read_file = h->read_file;
+	w->read_file = spy_read_file;
+	read_flags = 0;
+	int rc = r2136_keyfile_load(h, p, want, k);
+	snprintf(err, len, "%s", rc ? testhost_error(h) : "");
+	testhost_free(h);
+	return rc;
+}
+
 static int load(const char *text, const char *want, struct r2136_key *k,
 		char *err, size_t len)
 {
-	int rc = r2136_keyfile_load(file(text), want, k, err, len);
+	int rc = load_path(file(text), want, k, err, len);
 	unlink(path);
 	return rc;
 }
@@ -74,7 +104,8 @@ static void test_knot_format(void **st)
 	assert_int_equal(k.secret_len, 32);
 	assert_int_equal(load("key:\n  - id: kk\n    colour: blue\n", NULL, &k, err,
 			      sizeof err), -EINVAL);
-	assert_non_null(strstr(err, "line 3"));
+	assert_non_null(strstr(err, ":3: expected keymgr -t output"));
+	assert_non_null(strstr(err, path));
 }
 
 static void test_bad_files(void **st)
@@ -94,16 +125,98 @@ static void test_bad_files(void **st)
 	assert_non_null(strstr(err, "lacks its secret"));
 	assert_int_equal(load("key x { algorithm hmac-sha256; secret \"" SECRET "\" };",
 			      NULL, &k, err, sizeof err), -EINVAL);
-	assert_non_null(strstr(err, "line 1: expected"));
+	assert_non_null(strstr(err, ":1: expected key"));
 	assert_null(strstr(err, SECRET));
 	assert_int_equal(load("key x {\n\n algorithm hmac-sha256; secret \"abc", NULL,
 			      &k, err, sizeof err), -EINVAL);
+	/* A name with a line break (found by fuzz-rfc2136-keyfile): refused,
+	 * and the message stays one line. */
+	assert_int_equal(load("key \"a\nb\" { algorithm hmac-sha256; secret \"" SECRET
+			      "\"; };", NULL, &k, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "key name 'a?b' is not a valid DNS name"));
+	assert_null(strchr(err, '\n'));
 	assert_int_equal(load("options { };", NULL, &k, err, sizeof err), -EINVAL);
 	assert_int_equal(load("", NULL, &k, err, sizeof err), -EINVAL);
 	assert_non_null(strstr(err, "holds no key"));
-	assert_int_equal(r2136_keyfile_load("/nonexistent/k", NULL, &k, err, sizeof err),
+	assert_int_equal(load_path("/nonexistent/k", NULL, &k, err, sizeof err),
+			 -ENOENT);
+	assert_non_null(strstr(err, "/nonexistent/k: cannot open"));
+}
+
+/* Issue 8 item 13: a name defined twice (with another algorithm or
+ * secret, in either format), or a statement given twice in one key, is
+ * refused with FILE:LINE, not silently resolved. */
+static void test_duplicate_keys(void **st)
+{
+	(void)st;
+	struct r2136_key k;
+	char err[1400], want[1200];
+	const char *two = "key \"upd\" { algorithm hmac-sha256; secret \"" SECRET "\"; };\n"
+			  "# again\nkey \"UPD.\" {\n algorithm hmac-sha512;\n secret \""
+			  SECRET "\"; };\n";
+	assert_int_equal(load(two, "upd", &k, err, sizeof err), -EINVAL);
+	snprintf(want, sizeof want, "%s:3: key 'UPD.' is defined again (first at "
+		 "line 1)", path);
+	if (!strstr(err, want))
+		fail_msg("'%s' lacks '%s'", err, want);
+	assert_int_equal(load(two, NULL, &k, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "defined again"));
+	const char *other_secret = "key upd { algorithm hmac-sha256; secret \"YWJj\"; };\n"
+				   "key upd { algorithm hmac-sha256; secret \"" SECRET "\"; };";
+	assert_int_equal(load(other_secret, "upd", &k, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, ":2: key 'upd' is defined again"));
+	assert_null(strstr(err, SECRET));
+	const char *knot = "key:\n  - id: upd\n    algorithm: hmac-sha256\n    secret: "
+			   SECRET "\n  - id: upd\n    algorithm: hmac-sha1\n    secret: "
+			   SECRET "\n";
+	assert_int_equal(load(knot, "upd", &k, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, ":5: key 'upd' is defined again (first at line 2)"));
+	assert_int_equal(load("key x { algorithm hmac-sha256;\n algorithm hmac-sha1; "
+			      "secret \"" SECRET "\"; };", NULL, &k, err, sizeof err),
 			 -EINVAL);
-	assert_non_null(strstr(err, "cannot open"));
+	assert_non_null(strstr(err, ":2: key 'x' has a second algorithm statement"));
+	assert_int_equal(load("key x { secret \"YWJj\"; algorithm hmac-sha256;\n"
+			      "secret \"" SECRET "\"; };", NULL, &k, err, sizeof err),
+			 -EINVAL);
+	assert_non_null(strstr(err, ":2: key 'x' has a second secret statement"));
+	assert_null(strstr(err, SECRET));
+	assert_int_equal(load("key:\n  - id: upd\n    secret: YWJj\n    secret: " SECRET
+			      "\n", NULL, &k, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, ":4: a key entry has this field twice"));
+	assert_null(strstr(err, SECRET));
+}
+
+/* Issue 8 item 12: key files go through host->read_file: a FIFO or a
+ * directory is refused at once (a FIFO used to block for ever), a NUL
+ * byte names its line, and the file is read as a secret (mode warning). */
+static void test_file_kinds(void **st)
+{
+	(void)st;
+	struct r2136_key k;
+	char err[1400], fifo[64] = "/tmp/r2136-fifo-XXXXXX";
+	int fd = mkstemp(fifo);
+	close(fd);
+	unlink(fifo);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	time_t t0 = time(NULL);
+	assert_true(load_path(fifo, NULL, &k, err, sizeof err) < 0);
+	unlink(fifo);
+	assert_true(time(NULL) - t0 <= 2);
+	assert_non_null(strstr(err, "a FIFO"));
+	assert_non_null(strstr(err, fifo));
+	assert_int_equal(load_path("/tmp", NULL, &k, err, sizeof err), -EISDIR);
+	assert_non_null(strstr(err, "/tmp: is a directory"));
+	static const char nul[] = "key x {\n algorithm hmac-sha256; \0secret \"YWJj\"; };\n";
+	snprintf(path, sizeof path, "/tmp/r2136-key-XXXXXX");
+	fd = mkstemp(path);
+	assert_int_equal(write(fd, nul, sizeof nul - 1), (ssize_t)sizeof nul - 1);
+	close(fd);
+	assert_int_equal(load_path(path, NULL, &k, err, sizeof err), -EINVAL);
+	unlink(path);
+	assert_non_null(strstr(err, ":2: contains a NUL byte"));
+	assert_int_equal(load("key x { algorithm hmac-sha256; secret \"" SECRET "\"; };",
+			      NULL, &k, err, sizeof err), 0);
+	assert_int_equal(read_flags, DNSFOLLOW_READ_TEXT | DNSFOLLOW_READ_SECRET);
 }
 
 static void test_base64(void **st)
@@ -165,7 +278,7 @@ static void test_config_errors(void **st)
 		{{"server=127.0.0.1", "key_file=/x", "key_secret=" SECRET, NULL},
 		 "exclude each other"},
 		{{"server=127.0.0.1", "key_file=/nonexistent", NULL},
-		 "key_file /nonexistent: cannot open"},
+		 "/nonexistent: cannot open"},
 		{{"server=127.0.0.1", "key_name=k", "key_secret=" SECRET, NULL}, NULL},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -189,6 +302,8 @@ int main(void)
 		cmocka_unit_test(test_bind_format),
 		cmocka_unit_test(test_knot_format),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_file_kinds),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_config_errors),
 	};

@@ -3,7 +3,8 @@
  * unsigned), the server list on SERVFAIL, NOTIMP, silence and garbled
  * answers for queries, transfers and UPDATEs, late and foreign answers,
  * unsigned answers to signed requests, every rcode's error code and
- * text, and no secret in the logs of a BADSIG failure. */
+ * text, and no secret in the logs of a BADSIG failure; an unsigned NOTAUTH
+ * names the key as a likely cause. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -501,6 +502,49 @@ static void test_unsigned_answers(void **st)
 	done(p);
 }
 
+/* Issue 8 item 12: PowerDNS answers a wrong secret, an unknown key name
+ * and a wrong algorithm with an unsigned NOTAUTH. That says the key may
+ * be wrong (or the zone not served), for an UPDATE and for a query; a
+ * signed NOTAUTH still says "not authoritative". */
+static void test_unsigned_notauth(void **st)
+{
+	(void)st;
+	static const char *const rd[] = {"192.0.2.7"};
+	struct dnsfollow_change ch = {.op = DNSFOLLOW_CHANGE_SET,
+		.rrset = {.name = "git.example.test", .type = 1, .ttl = 60,
+			  .count = 1, .rdata = rd}};
+	static const char want[] = "with an unsigned NOTAUTH: the TSIG key 'ddns' "
+		"(name, secret or algorithm hmac-sha256) may be wrong, or the "
+		"server does not serve the zone";
+	struct fake f;
+	struct got g = {0};
+	fake_start(&f, RCODE, 9);
+	int ports[] = {f.port, 0};
+	void *p = provider(ports, "key_name=ddns", "key_secret=" FAKE_SECRET);
+	assert_int_equal(r2136_apply(p, "example.test", &ch, 1), -EACCES);
+	if (!strstr(testhost_error(H), want))
+		fail_msg("'%s' lacks '%s'", testhost_error(H), want);
+	assert_non_null(strstr(testhost_error(H), "answered the UPDATE for zone example.test"));
+	assert_int_equal(r2136_read_full(p, "example.test", KEYS, 2, on_rrset, &g), -EACCES);
+	assert_non_null(strstr(testhost_error(H), want));
+	fake_stop(&f);
+	done(p);
+	struct r2136_key k;
+	char err[128];
+	assert_int_equal(r2136_key_set(&k, "ddns", "hmac-sha256", FAKE_SECRET, err,
+				       sizeof err), 0);
+	fake_key = &k;
+	fake_start(&f, RCODE, 9);
+	fake_key = NULL;
+	ports[0] = f.port;
+	p = provider(ports, "key_name=ddns", "key_secret=" FAKE_SECRET);
+	assert_int_equal(r2136_apply(p, "example.test", &ch, 1), -ENOENT);
+	assert_non_null(strstr(testhost_error(H), "is not authoritative for zone "
+			       "example.test or did not authorize the UPDATE (NOTAUTH)"));
+	fake_stop(&f);
+	done(p);
+}
+
 static void test_not_in_zone(void **st)
 {
 	(void)st;
@@ -526,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_update_rcodes),
 		cmocka_unit_test(test_unsigned_answers),
 		cmocka_unit_test(test_not_in_zone),
+		cmocka_unit_test(test_unsigned_notauth),
 	};
 	return cmocka_run_group_tests_name("rfc2136 exchange", tests, NULL, NULL);
 }

@@ -202,6 +202,48 @@ static void test_create_reports_errors(void **s)
 	testhost_free(h);
 }
 
+/* Issue 8 item 13: a bad record option is refused before any pass (the
+ * core calls check_query at start-up and --check-config, exit 78), with
+ * no engine asked: the socket here does not exist. */
+static void test_check_query(void **s)
+{
+	(void)s;
+	const struct dnsfollow_host *h = testhost_new("sw");
+	const char *good[] = {"host=unix:///nonexistent/dfsw.sock", NULL};
+	struct dnsfollow_kv kv[2], opt[2];
+	size_t n = testhost_kv(kv, 2, good);
+	void *self = NULL;
+	assert_int_equal(dnsfollow_plugin.create(h, kv, n, &self), 0);
+	const struct dnsfollow_backend_ops *ops = dnsfollow_plugin.ops;
+	assert_true(ops->struct_size >= offsetof(struct dnsfollow_backend_ops, check_query) +
+			    sizeof ops->check_query && ops->check_query);
+	struct dnsfollow_query q = {.struct_size = sizeof q, .service = "gogs",
+				    .options = opt};
+	static const char *ok[] = {"target=tasks", "target=ready-nodes"};
+	for (size_t i = 0; i < 2; i++) {
+		q.noptions = testhost_kv(opt, 2, (const char *[]){ok[i], NULL});
+		assert_int_equal(ops->check_query(self, &q), 0);
+	}
+	q.noptions = 0; /* the default target */
+	assert_int_equal(ops->check_query(self, &q), 0);
+	static const char *bad[] = {"target=everything", "target=", "target=Tasks",
+				    "target=ready-nodes "};
+	for (size_t i = 0; i < 4; i++) {
+		testhost_clear(h);
+		q.noptions = testhost_kv(opt, 2, (const char *[]){bad[i], NULL});
+		assert_int_equal(ops->check_query(self, &q), -EINVAL);
+		if (!strstr(testhost_error(h), "is not tasks or ready-nodes") ||
+		    strncmp(testhost_error(h), "target: '", 9) != 0)
+			fail_msg("%s: '%s'", bad[i], testhost_error(h));
+	}
+	assert_non_null(strstr(testhost_error(h), "'ready-nodes '"));
+	q.noptions = 0;
+	q.service = "";
+	assert_int_equal(ops->check_query(self, &q), -EINVAL);
+	dnsfollow_plugin.destroy(self);
+	testhost_free(h);
+}
+
 static void test_filter_urls(void **s)
 {
 	(void)s;
@@ -248,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_plain_http_proxy),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_create_reports_errors),
+		cmocka_unit_test(test_check_query),
 		cmocka_unit_test(test_filter_urls),
 		cmocka_unit_test(test_status_mapping),
 	};

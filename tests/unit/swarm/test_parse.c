@@ -103,7 +103,9 @@ static void test_nodes_bad_addresses(void **s)
 	assert_string_equal(ns.v[0].addr4, "");
 	assert_non_null(strstr(ns.v[1].problem, "is not an IPv4"));
 	assert_non_null(strstr(ns.v[2].problem, "no usable address"));
-	assert_non_null(strstr(ns.v[3].problem, "loopback"));
+	/* A loopback label is passed on: the core's policy refuses it. */
+	assert_string_equal(ns.v[3].addr4, "127.0.0.5");
+	assert_string_equal(ns.v[3].problem, "");
 	assert_non_null(strstr(ns.v[4].problem, "not a string"));
 	swarm_nodes_free(&ns);
 
@@ -115,16 +117,53 @@ static void test_nodes_bad_addresses(void **s)
 	assert_string_equal(ns.v[3].addr4, "127.0.0.5");
 	swarm_nodes_free(&ns);
 
-	/* allow_loopback never lets an unspecified address through: no
-	 * client can connect to 0.0.0.0 or ::. */
+	/* An unspecified address reported by the engine is never taken as
+	 * the node's (Status.Addr is 0.0.0.0 on managers), whatever
+	 * allow_loopback says; one given in a label is passed on for the
+	 * core's policy to refuse. */
 	const char *any = "[" NODE("a1", "n1", "ready", "active", "", "0.0.0.0", "")
 			  "," NODE("b2", "n2", "ready", "active",
 				   "\"dnsfollow.ipv6\":\"::\"", "::ffff:0.0.0.0", "") "]";
 	assert_int_equal(nodes(any, &lo, &ns), 0);
 	assert_string_equal(ns.v[0].addr4, "");
 	assert_non_null(strstr(ns.v[0].problem, "no usable address"));
-	assert_string_equal(ns.v[1].addr6, "");
-	assert_non_null(strstr(ns.v[1].problem, "'::' is an unspecified address"));
+	assert_string_equal(ns.v[1].addr6, "::");
+	assert_string_equal(ns.v[1].problem, "");
+	swarm_nodes_free(&ns);
+}
+
+/* Issue 8 item 7: one address policy, in the core. The backend passes
+ * what labels, node.HOSTNAME keys and Status.Addr say through unchanged
+ * (canonical text only), so the core can refuse multicast, 240/4,
+ * link-local, IPv4-mapped ... naming the node. */
+static void test_nodes_addresses_pass_through(void **s)
+{
+	(void)s;
+	struct swarm_map map[] = {{"n5", "169.254.7.7", AF_INET},
+				  {"n5", "FF02::1", AF_INET6}};
+	struct swarm_addrcfg ac = plain;
+	ac.map = map;
+	ac.nmap = 2;
+	struct swarm_nodes ns;
+	const char *j = "[" NODE("a1", "n1", "ready", "active",
+				 "\"dnsfollow.ipv4\":\"224.0.0.1\",\"dnsfollow.ipv6\":\"::ffff:192.0.2.1\"",
+				 "10.0.0.1", "")
+			"," NODE("b2", "n2", "ready", "active",
+				 "\"dnsfollow.ipv4\":\"255.255.255.255\",\"dnsfollow.ipv6\":\"fe80::1\"",
+				 "10.0.0.2", "")
+			"," NODE("c3", "n3", "ready", "active", "", "240.0.0.9", "")
+			"," NODE("d4", "n4", "ready", "active", "", "::ffff:10.0.0.4", "")
+			"," NODE("e5", "n5", "ready", "active", "", "10.0.0.5", "") "]";
+	assert_int_equal(nodes(j, &ac, &ns), 0);
+	static const char *want[][2] = {
+		{"224.0.0.1", "::ffff:192.0.2.1"}, {"255.255.255.255", "fe80::1"},
+		{"240.0.0.9", ""}, {"", "::ffff:10.0.0.4"}, {"169.254.7.7", "ff02::1"}};
+	for (size_t i = 0; i < 5; i++) {
+		if (strcmp(ns.v[i].addr4, want[i][0]) || strcmp(ns.v[i].addr6, want[i][1]) ||
+		    ns.v[i].problem[0])
+			fail_msg("node %zu: '%s' '%s' '%s'", i, ns.v[i].addr4,
+				 ns.v[i].addr6, ns.v[i].problem);
+	}
 	swarm_nodes_free(&ns);
 }
 
@@ -246,10 +285,10 @@ static void test_select_tasks(void **s)
 {
 	(void)s;
 	struct swarm_result r;
-	/* The stopping task (desired shutdown, still running) does not count;
-	 * the one on a down node neither; two tasks on b2 give one node. */
+	/* The stopping task (desired shutdown, still running) does not count,
+	 * nor the stale one on a down node; two tasks on b2 give one node. */
 	const char *j = "[" TASK("a1", "shutdown", "running") "," TASK("b2", "running", "running")
-			"," TASK("b2", "running", "running") "," TASK("c3", "running", "running")
+			"," TASK("b2", "running", "running") "," TASK("c3", "shutdown", "running")
 			"," TASK("a1", "shutdown", "complete") "]";
 	assert_int_equal(run_select(j, SWARM_TARGET_TASKS, &r), 0);
 	assert_int_equal(r.n, 1);
@@ -267,23 +306,170 @@ static void test_select_tasks(void **s)
 	assert_false(r.unsettled);
 	swarm_result_free(&r);
 
-	/* A replacement waiting ("ready") or starting is a move under way. */
-	j = "[" TASK("b2", "ready", "ready") "]";
+	/* A replacement waiting ("ready") beside a running task: a move under
+	 * way, the running one is the answer for now. */
+	j = "[" TASK("a1", "running", "running") "," TASK("b2", "ready", "ready") "]";
 	assert_int_equal(run_select(j, SWARM_TARGET_TASKS, &r), 0);
-	assert_int_equal(r.n, 0);
+	assert_int_equal(r.n, 1);
 	assert_true(r.unsettled);
 	swarm_result_free(&r);
-	j = "[{\"DesiredState\":\"running\",\"Status\":{\"State\":\"pending\"}}]";
-	assert_int_equal(run_select(j, SWARM_TARGET_TASKS, &r), 0);
-	assert_int_equal(r.n, 0);
-	assert_true(r.unsettled);
-	swarm_result_free(&r);
+}
 
+/* Nothing running while the service moves is not "runs nowhere": a drain
+ * as recorded on the test Swarm (stop grace period 5 s) goes
+ * replacement "ready"/"assigned" + old "shutdown"/"running" for 5 s, then
+ * replacement running. Deleting the record (on_empty = delete) in between
+ * would have resolvers cache NXDOMAIN. */
+static void test_select_moving_is_temporary(void **s)
+{
+	(void)s;
+	struct swarm_result r;
+	static const struct {
+		const char *tasks, *want;
+	} cases[] = {
+		{"[" TASK("b2", "ready", "assigned") "," TASK("a1", "shutdown", "running") "]",
+		 "one is on its way up on node n2"},
+		{"[" TASK("b2", "ready", "ready") "," TASK("a1", "shutdown", "running") "]",
+		 "one is on its way up on node n2"},
+		/* The old one stopped, the new one pulls its image. */
+		{"[" TASK("b2", "running", "preparing") "," TASK("a1", "shutdown", "complete") "]",
+		 "one is on its way up on node n2"},
+		{"[{\"DesiredState\":\"running\",\"Status\":{\"State\":\"pending\"}}]",
+		 "one is on its way up (a move or a start)"},
+		/* Scaled to 0: the last task still stops on a live node. */
+		{"[" TASK("a1", "shutdown", "running") "]",
+		 "one still stopping on node n1 (a move under way)"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		err[0] = '\0';
+		int rc = run_select(cases[i].tasks, SWARM_TARGET_TASKS, &r);
+		if (rc != DNSFOLLOW_E_TEMPORARY || !strstr(err, cases[i].want))
+			fail_msg("case %zu: rc %d, '%s' lacks '%s'", i, rc, err, cases[i].want);
+		assert_null(r.v);
+	}
+	/* The move is over: the new node is the answer. */
+	const char *done = "[" TASK("b2", "running", "running") "," TASK("a1", "shutdown", "shutdown") "]";
+	assert_int_equal(run_select(done, SWARM_TARGET_TASKS, &r), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.v[0].id, "b2");
+	assert_false(r.unsettled);
+	swarm_result_free(&r);
+	/* ... and once the last task of a service scaled to 0 stopped, or
+	 * only failed ones are left, it is known to run nowhere. */
+	const char *gone = "[" TASK("a1", "shutdown", "shutdown") "," TASK("b2", "shutdown", "failed") "]";
+	assert_int_equal(run_select(gone, SWARM_TARGET_TASKS, &r), 0);
+	assert_int_equal(r.n, 0);
+	swarm_result_free(&r);
+}
+
+static void test_select_tasks_empty(void **s)
+{
+	(void)s;
+	struct swarm_result r;
 	/* Empty list: runs nowhere, settled. */
 	assert_int_equal(run_select("[]", SWARM_TARGET_TASKS, &r), 0);
 	assert_int_equal(r.n, 0);
 	assert_false(r.unsettled);
 	swarm_result_free(&r);
+}
+
+/* Issue 8 item 1: after a leader change the manager reports nodes
+ * "unknown" (then "down" or "ready") for seconds while their tasks keep
+ * running. Such a node is no evidence that a task stopped: the answer is a
+ * temporary error, never "runs nowhere" (nor "runs only elsewhere"). */
+static void test_select_unknown_node_is_temporary(void **s)
+{
+	(void)s;
+	static const struct {
+		const char *nodes, *tasks, *want;
+		int target;
+	} cases[] = {
+		/* The leader restart as seen: every node unknown. */
+		{"[" NODE("a1", "n1", "unknown", "active", "", "10.0.0.1", "")
+		 "," NODE("b2", "n2", "unknown", "active", "", "10.0.0.2", "") "]",
+		 "[" TASK("b2", "running", "running") "]",
+		 "no node ready, not even itself: its view of the swarm is not formed", 0},
+		/* The manager is back, the worker running the task not yet. */
+		{"[" NODE("a1", "n1", "ready", "active", "", "10.0.0.1", "")
+		 "," NODE("b2", "n2", "unknown", "active", "", "10.0.0.2", "") "]",
+		 "[" TASK("b2", "running", "running") "]",
+		 "node n2 is 'unknown', not ready, while a task of the service should "
+		 "run there: whether it still runs is not known", 0},
+		{"[" NODE("a1", "n1", "ready", "active", "", "10.0.0.1", "")
+		 "," NODE("b2", "n2", "down", "active", "", "10.0.0.2", "") "]",
+		 "[" TASK("b2", "running", "running") "]", "node n2 is 'down'", 0},
+		{"[" NODE("a1", "n1", "ready", "active", "", "10.0.0.1", "")
+		 "," NODE("b2", "n2", "disconnected", "active", "", "10.0.0.2", "") "]",
+		 "[" TASK("b2", "running", "starting") "]",
+		 "node n2 is 'disconnected'", 0},
+		/* Two replicas, one on an unknown node: no partial answer. */
+		{"[" NODE("a1", "n1", "ready", "active", "", "10.0.0.1", "")
+		 "," NODE("b2", "n2", "unknown", "active", "", "10.0.0.2", "") "]",
+		 "[" TASK("a1", "running", "running") "," TASK("b2", "running", "running") "]",
+		 "node n2 is 'unknown'", 0},
+		/* A task on a node the list lacks: an inconsistent view. */
+		{"[" NODE("a1", "n1", "ready", "active", "", "10.0.0.1", "") "]",
+		 "[" TASK("zz9", "running", "running") "]",
+		 "node zz9, which the engine's node list lacks: its view is incomplete", 0},
+		{"[]", "[]", "no node at all", 0},
+		/* ready-nodes: a node not known to be up or down. */
+		{"[" NODE("a1", "n1", "ready", "active", "", "10.0.0.1", "")
+		 "," NODE("b2", "n2", "unknown", "active", "", "10.0.0.2", "") "]",
+		 "[]", "node n2 is 'unknown': whether it is up is not known", 1},
+		{"[" NODE("a1", "n1", "down", "active", "", "10.0.0.1", "")
+		 "," NODE("b2", "n2", "down", "active", "", "10.0.0.2", "") "]",
+		 "[]", "no node ready", 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct swarm_tasks ts;
+		struct swarm_nodes ns;
+		struct swarm_result r;
+		assert_int_equal(nodes(cases[i].nodes, NULL, &ns), 0);
+		assert_int_equal(swarm_parse_tasks(cases[i].tasks, strlen(cases[i].tasks),
+						   &ts, err, sizeof err), 0);
+		err[0] = '\0';
+		int rc = swarm_select(&ts, &ns, cases[i].target, &r, err, sizeof err);
+		if (rc != DNSFOLLOW_E_TEMPORARY || !dnsfollow_err_is_temporary(rc))
+			fail_msg("case %zu: rc %d (%zu nodes), not a temporary error",
+				 i, rc, rc ? 0 : r.n);
+		if (!strstr(err, cases[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].want);
+		assert_null(r.v);
+		swarm_tasks_free(&ts);
+		swarm_nodes_free(&ns);
+	}
+}
+
+/* What stays an answer: a stopping task on an unknown node counts for
+ * nothing either way, a task not yet assigned has no node, and a down node
+ * whose tasks Swarm already shut down is positive knowledge. */
+static void test_select_known_despite_unready_nodes(void **s)
+{
+	(void)s;
+	const char *nj = "[" NODE("a1", "n1", "ready", "active", "", "10.0.0.1", "")
+			 "," NODE("b2", "n2", "unknown", "active", "", "10.0.0.2", "")
+			 "," NODE("c3", "n3", "down", "active", "", "10.0.0.3", "") "]";
+	const char *tj = "[" TASK("b2", "shutdown", "running") "," TASK("c3", "running", "failed")
+			 "," TASK("c3", "shutdown", "running") "," TASK("a1", "running", "running")
+			 ",{\"DesiredState\":\"running\",\"Status\":{\"State\":\"pending\"}}]";
+	struct swarm_tasks ts;
+	struct swarm_nodes ns;
+	struct swarm_result r;
+	assert_int_equal(nodes(nj, NULL, &ns), 0);
+	assert_int_equal(swarm_parse_tasks(tj, strlen(tj), &ts, err, sizeof err), 0);
+	assert_int_equal(swarm_select(&ts, &ns, SWARM_TARGET_TASKS, &r, err, sizeof err), 0);
+	assert_int_equal(r.n, 1);
+	assert_string_equal(r.v[0].id, "a1");
+	swarm_result_free(&r);
+	swarm_tasks_free(&ts);
+	/* Known to run nowhere: every task ended, the nodes are known. */
+	tj = "[" TASK("c3", "shutdown", "running") "," TASK("a1", "shutdown", "complete") "]";
+	assert_int_equal(swarm_parse_tasks(tj, strlen(tj), &ts, err, sizeof err), 0);
+	assert_int_equal(swarm_select(&ts, &ns, SWARM_TARGET_TASKS, &r, err, sizeof err), 0);
+	assert_int_equal(r.n, 0);
+	swarm_result_free(&r);
+	swarm_tasks_free(&ts);
+	swarm_nodes_free(&ns);
 }
 
 static void test_select_ready_nodes(void **s)
@@ -374,10 +560,15 @@ int main(void)
 		cmocka_unit_test(test_nodes_basic),
 		cmocka_unit_test(test_nodes_labels_and_map),
 		cmocka_unit_test(test_nodes_bad_addresses),
+		cmocka_unit_test(test_nodes_addresses_pass_through),
 		cmocka_unit_test(test_nodes_ipv6_manager),
 		cmocka_unit_test(test_nodes_malformed),
 		cmocka_unit_test(test_nodes_huge),
 		cmocka_unit_test(test_select_tasks),
+		cmocka_unit_test(test_select_tasks_empty),
+		cmocka_unit_test(test_select_moving_is_temporary),
+		cmocka_unit_test(test_select_unknown_node_is_temporary),
+		cmocka_unit_test(test_select_known_despite_unready_nodes),
 		cmocka_unit_test(test_select_ready_nodes),
 		cmocka_unit_test(test_select_problem_is_error),
 		cmocka_unit_test(test_tasks_malformed),

@@ -1,0 +1,285 @@
+/*
+ * The placements file parser. Written by hand rather than with inih: the
+ * format is small (sections, one `addresses` key, comments, indented
+ * continuation lines as inih reads them), and inih's fixed buffers cut
+ * long section names and split long lines, which shifted line numbers
+ * and lost keys. Every mistake is one line, "FILE:LINE: message", and a
+ * file is right as a whole or not at all: duplicate sections or keys are
+ * refused instead of merged.
+ */
+#include "static.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ps {
+	struct sb_table *t;
+	const char *file;
+	int line;
+	long cur;  /* index of the current section, -1 before the first */
+	int cont;  /* an indented line continues the addresses above */
+};
+
+static int fail(struct ps *p, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct ps *p, int rc, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	snprintf(p->t->err, sizeof p->t->err, "%s:%d: %s", p->file, p->line, msg);
+	return rc;
+}
+
+/* A bounded copy of file text for a message: control bytes (escape
+ * sequences) must not reach a terminal or a log. */
+static const char *shown(const char *s, char *buf, size_t n)
+{
+	size_t i = 0;
+	for (; s[i] && i + 4 < n; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	snprintf(buf + i, n - i, "%s", s[i] ? "..." : "");
+	return buf;
+}
+
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* Inline comments, as inih reads them: ';' or '#' after a blank. */
+static void cut_comment(char *s)
+{
+	for (char *c = s; *c; c++)
+		if ((*c == ';' || *c == '#') && (c == s || c[-1] == ' ' || c[-1] == '\t')) {
+			*c = '\0';
+			return;
+		}
+}
+
+static int push_section(struct ps *p, const char *name)
+{
+	struct sb_table *t = p->t;
+	if (t->nsec == t->capsec) {
+		size_t cap = t->capsec ? t->capsec * 2 : 16;
+		struct sb_section *v = realloc(t->sec, cap * sizeof *v);
+		if (!v)
+			return fail(p, -ENOMEM, "out of memory");
+		t->sec = v;
+		t->capsec = cap;
+	}
+	struct sb_section *s = &t->sec[t->nsec];
+	*s = (struct sb_section){.name = strdup(name), .line = p->line,
+				 .first = t->naddrs};
+	if (!s->name)
+		return fail(p, -ENOMEM, "out of memory");
+	p->cur = (long)t->nsec++;
+	return 0;
+}
+
+static int push_addr(struct ps *p, const char *a)
+{
+	struct sb_table *t = p->t;
+	if (t->naddrs == t->capaddrs) {
+		size_t cap = t->capaddrs ? t->capaddrs * 2 : 16;
+		char **v = realloc(t->addrs, cap * sizeof *v);
+		if (!v)
+			return fail(p, -ENOMEM, "out of memory");
+		t->addrs = v;
+		t->capaddrs = cap;
+	}
+	if (!(t->addrs[t->naddrs] = strdup(a)))
+		return fail(p, -ENOMEM, "out of memory");
+	t->naddrs++;
+	t->sec[p->cur].count++;
+	return 0;
+}
+
+/* Check every address of a list and keep it. */
+static int add_list(struct ps *p, char *value)
+{
+	char *save = NULL, b1[80], b2[80];
+	const char *name = p->t->sec[p->cur].name;
+	for (char *a = strtok_r(value, ", \t", &save); a; a = strtok_r(NULL, ", \t", &save)) {
+		unsigned char bin[16];
+		if (inet_pton(AF_INET, a, bin) != 1 && inet_pton(AF_INET6, a, bin) != 1)
+			return fail(p, -EINVAL, "[%s]: '%s' is not an IP address",
+				    shown(name, b1, sizeof b1), shown(a, b2, sizeof b2));
+		if (p->t->sec[p->cur].count == SB_MAX_ADDRS)
+			return fail(p, -EINVAL, "[%s]: more than %d addresses",
+				    shown(name, b1, sizeof b1), SB_MAX_ADDRS);
+		int rc = push_addr(p, a);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int on_header(struct ps *p, char *s)
+{
+	char *close = strchr(s, ']');
+	if (!close)
+		return fail(p, -EINVAL, "section header without ']'");
+	*close = '\0';
+	if (*trim(close + 1))
+		return fail(p, -EINVAL, "text after ']' of a section header");
+	char *name = trim(s + 1);
+	if (!*name)
+		return fail(p, -EINVAL, "empty section name []");
+	if (strlen(name) > SB_MAX_NAME)
+		return fail(p, -EINVAL, "section name longer than %d bytes", SB_MAX_NAME);
+	for (const char *c = name; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return fail(p, -EINVAL, "control character in a section name");
+	p->cont = 0;
+	return push_section(p, name);
+}
+
+static int on_key(struct ps *p, char *s)
+{
+	char b1[80], b2[80];
+	char *sep = s + strcspn(s, "=:");
+	if (!*sep)
+		return fail(p, -EINVAL, "syntax error: expected [SERVICE] or addresses = LIST");
+	*sep = '\0';
+	char *key = trim(s), *value = trim(sep + 1);
+	if (p->cur < 0)
+		return fail(p, -EINVAL, "'%s' before any [SERVICE] section",
+			    shown(key, b1, sizeof b1));
+	struct sb_section *sec = &p->t->sec[p->cur];
+	if (strcmp(key, "addresses") != 0)
+		return fail(p, -EINVAL, "[%s]: unknown key '%s' (allowed: addresses)",
+			    shown(sec->name, b1, sizeof b1), shown(key, b2, sizeof b2));
+	if (sec->key_line)
+		return fail(p, -EINVAL, "[%s]: duplicate key 'addresses' (first at line %d)",
+			    shown(sec->name, b1, sizeof b1), sec->key_line);
+	sec->key_line = p->line;
+	p->cont = 1;
+	return add_list(p, value);
+}
+
+static int on_line(struct ps *p, char *line)
+{
+	char *s = line;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	int indented = s > line;
+	if (*s == ';' || *s == '#')
+		return 0;
+	cut_comment(s);
+	s = trim(s);
+	if (!*s)
+		return 0; /* a blank line does not end a continuation (inih) */
+	if (*s == '[')
+		return on_header(p, s);
+	if (indented && p->cont)
+		return add_list(p, s);
+	return on_key(p, s);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const struct sb_section *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* Sort the sections; refuse duplicates and sections without addresses,
+ * reporting the earliest offending line. */
+static int finish(struct ps *p)
+{
+	struct sb_table *t = p->t;
+	char b[80];
+	if (t->nsec)
+		qsort(t->sec, t->nsec, sizeof *t->sec, by_name);
+	const struct sb_section *dup = NULL, *first = NULL, *bare = NULL;
+	for (size_t i = 0, run = 0; i < t->nsec; i++) {
+		if (i && strcmp(t->sec[i - 1].name, t->sec[i].name) == 0) {
+			if (i == run + 1 && (!dup || t->sec[i].line < dup->line)) {
+				dup = &t->sec[i];
+				first = &t->sec[run];
+			}
+		} else {
+			run = i;
+		}
+		if (!t->sec[i].key_line && (!bare || t->sec[i].line < bare->line))
+			bare = &t->sec[i];
+	}
+	if (dup) {
+		p->line = dup->line;
+		return fail(p, -EINVAL, "duplicate section [%s] (first at line %d)",
+			    shown(dup->name, b, sizeof b), first->line);
+	}
+	if (bare) {
+		p->line = bare->line;
+		return fail(p, -EINVAL,
+			    "[%s] has no addresses line (write 'addresses =' for a service that runs nowhere)",
+			    shown(bare->name, b, sizeof b));
+	}
+	return 0;
+}
+
+int sb_parse(struct sb_table *t, const char *file, const char *data, size_t len)
+{
+	struct ps p = {.t = t, .file = file, .cur = -1};
+	/* No line is longer than the file, nor than the limit. */
+	char *buf = malloc((len < SB_MAX_LINE ? len : SB_MAX_LINE) + 1);
+	if (!buf)
+		return fail(&p, -ENOMEM, "out of memory");
+	const char *s = data, *end = data + len;
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		s += 3; /* a UTF-8 byte order mark, as some editors write */
+	int rc = 0;
+	while (rc == 0 && s < end) {
+		p.line++;
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = (size_t)((nl ? nl : end) - s);
+		if (n > SB_MAX_LINE)
+			rc = fail(&p, -EINVAL, "line longer than %d bytes", SB_MAX_LINE);
+		else if (memchr(s, '\0', n))
+			rc = fail(&p, -EINVAL, "contains a NUL byte; not a text file");
+		else {
+			memcpy(buf, s, n);
+			buf[n] = '\0';
+			rc = on_line(&p, buf);
+		}
+		s = nl ? nl + 1 : end;
+	}
+	free(buf);
+	return rc ? rc : finish(&p);
+}
+
+const struct sb_section *sb_find(const struct sb_table *t, const char *service)
+{
+	size_t lo = 0, hi = t->nsec;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(t->sec[mid].name, service) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->nsec && strcmp(t->sec[lo].name, service) == 0 ? &t->sec[lo] : NULL;
+}
+
+void sb_clear(struct sb_table *t)
+{
+	for (size_t i = 0; i < t->nsec; i++)
+		free(t->sec[i].name);
+	for (size_t i = 0; i < t->naddrs; i++)
+		free(t->addrs[i]);
+	free(t->sec);
+	free(t->addrs);
+	memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,45 @@
+/*
+ * The static backend's placements file, parsed (parse.c) and served
+ * (static.c). The parser works on memory only, so the fuzz target
+ * (tests/fuzz/static) drives it without any file or host.
+ */
+#ifndef DF_STATIC_H
+#define DF_STATIC_H
+
+#include <stddef.h>
+
+#define SB_MAX_ADDRS 256   /* per service */
+#define SB_MAX_LINE 65536  /* bytes; 256 IPv6 addresses fit with room */
+#define SB_MAX_NAME 1024   /* bytes of a section name; DNS names are <= 253 */
+
+/* One [SERVICE] section; its addresses are addrs[first .. first+count). */
+struct sb_section {
+	char *name;
+	int line;     /* of the [header] */
+	int key_line; /* of its `addresses =` line, 0 when none yet */
+	size_t first, count;
+};
+
+/* A parsed file: sections sorted by name, addresses in file order. */
+struct sb_table {
+	struct sb_section *sec;
+	size_t nsec, capsec;
+	char **addrs;
+	size_t naddrs, capaddrs;
+	char err[512]; /* "FILE:LINE: message" when parsing failed */
+};
+
+/* Parse `len` bytes of `data` (`file` only names it in messages) into an
+ * empty `t`. Returns 0, or -EINVAL / -ENOMEM with t->err set; the table
+ * then holds whatever was parsed and must still be cleared. */
+int sb_parse(struct sb_table *t, const char *file, const char *data,
+	     size_t len);
+
+/* The section of `service`, or NULL (sb_parse() succeeded on `t`). */
+const struct sb_section *sb_find(const struct sb_table *t,
+				 const char *service);
+
+/* Free everything `t` holds and zero it. */
+void sb_clear(struct sb_table *t);
+
+#endif /* DF_STATIC_H */

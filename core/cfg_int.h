@@ -1,0 +1,83 @@
+/* Private to the configuration files (config.c, cfg_*.c):
+ * raw sections as read from the INI text, and the key tables they are
+ * checked against. Not for the rest of the core. */
+#ifndef DF_CFG_INT_H
+#define DF_CFG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+enum df_sect_kind { S_CORE, S_BACKEND, S_PROVIDER, S_RECORD, S_BAD };
+
+struct df_section {
+	enum df_sect_kind kind;
+	char *header; /* text between the brackets, trimmed */
+	char *name;   /* instance name / record name */
+	int line;
+	struct df_item *items;
+	size_t nitems;
+};
+
+/* A key the core accepts. */
+struct df_keydef {
+	const char *name;
+	uint32_t flags;
+};
+
+/* One table the items of a section are checked against. */
+struct df_keyset {
+	const struct df_keydef *core;       /* core keys */
+	const struct dnsfollow_key *plugin; /* plugin's keys, may be NULL */
+};
+
+/** Append "FILE:LINE: message" to cfg->errors (masked). */
+void df_cfg_error(struct df_config *cfg, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** Append `msg` as it is: it already names the file. */
+void df_cfg_error_raw(struct df_config *cfg, const char *msg);
+
+/** Order cfg->errors by line (stable): checks run section by section,
+ *  the user reads the file top down. */
+void df_cfg_sort_errors(struct df_config *cfg);
+
+/**
+ * Read cfg->path (regular file, bounded, no NUL byte) and split it into
+ * cfg->sections. Every syntax error is reported with its line; parsing
+ * goes on after one. Also records the file's mode in cfg->file_mode.
+ */
+void df_cfg_read_ini(struct df_config *cfg);
+
+/** 1..max letters, digits, '_', '-' or '.'. */
+int df_cfg_valid_token(const char *s, size_t max);
+
+/** The first item of `s` named `key`, or NULL. */
+const struct df_item *df_cfg_item(const struct df_section *s, const char *key);
+/** 1 when `key` was given as KEY_file whose file could not be read. */
+int df_cfg_item_broken(const struct df_section *s, const char *key);
+
+/**
+ * Resolve the KEY_file forms of the core keys of `s` first: they are
+ * needed before the plugin's keys can be checked. An item whose file
+ * cannot be read loses its key (it then counts as missing).
+ */
+void df_cfg_resolve_core_files(struct df_config *cfg, struct df_section *s,
+			       const struct df_keydef *core);
+
+/**
+ * Check every item of `s` against `ks`: unknown keys, KEY_file, repeats,
+ * empty required or path values, paths, secrets. Rewrites items in place
+ * (key without _file, value read from the file or made absolute); an
+ * item whose file cannot be read loses its key. Returns 0 when all were
+ * fine.
+ */
+int df_cfg_match_items(struct df_config *cfg, struct df_section *s,
+		       const struct df_keyset *ks);
+
+/** Report every REQUIRED key of `ks` that `s` lacks; 0 when none. */
+int df_cfg_check_required(struct df_config *cfg, struct df_section *s,
+			  const struct df_keyset *ks);
+
+#endif
