@@ -2,9 +2,10 @@
  * Backend ops: "where does this service run" and "tell me when that may
  * have changed".
  *
- * Concurrency: the core never calls two ops of one instance at the same
- * time. A backend may run threads of its own (an event stream, say); the
- * watch fd is how they tell the core.
+ * Threads: the core calls every backend op from its main thread, never
+ * two at a time. A backend may run threads of its own (an event stream,
+ * say); the watch fd is how they tell the core, and any host function
+ * may be called from them.
  */
 #ifndef DNSFOLLOW_BACKEND_H
 #define DNSFOLLOW_BACKEND_H
@@ -32,6 +33,10 @@ struct dnsfollow_placement {
 	const char *state;    /**< e.g. "running"; informational */
 	size_t naddrs;
 	const char *const *addrs; /**< IPv4 / IPv6 addresses, text form */
+	/** ABI 2: the node's DNS name, for `type = CNAME` records (from a
+	 *  node label, a name map, or the static file's `hostname =`), or
+	 *  NULL when the backend knows none. */
+	const char *dns_name;
 };
 
 /** Receives placements during resolve(); the core copies them. Returns
@@ -79,6 +84,16 @@ struct dnsfollow_backend_ops {
 	 * line naming the key and the accepted values. No I/O.
 	 */
 	int (*check_query)(void *self, const struct dnsfollow_query *q);
+
+	/**
+	 * Optional: the queries the configuration asks this instance, all
+	 * of them, before the first pass and again after each reload (the
+	 * array and what it points to are borrowed for the call). A backend
+	 * that watches events watches these instead of guessing from
+	 * earlier resolve() calls. Return 0 or a negative code (logged).
+	 */
+	int (*watch_set)(void *self, const struct dnsfollow_query *const *qs,
+			 size_t n);
 };
 
 #ifdef __cplusplus

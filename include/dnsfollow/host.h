@@ -20,7 +20,9 @@ enum dnsfollow_log_level {
 	DNSFOLLOW_LOG_DEBUG = 3,
 };
 
-/** An HTTP request for host->http(). Everything is borrowed for the call. */
+/** An HTTP request for host->http(). Everything is borrowed for the call.
+ *  A request built against older headers (a smaller struct_size) is
+ *  accepted: missing members count as zero. */
 struct dnsfollow_http_request {
 	size_t struct_size;      /**< sizeof(struct dnsfollow_http_request) */
 	const char *method;      /**< "GET", "POST", "PUT", "DELETE", ... */
@@ -165,18 +167,73 @@ struct dnsfollow_host {
 	 * a zone may owe from an earlier run).
 	 */
 	int (*dry_run)(const struct dnsfollow_host *h);
+
+	/* ---- ABI 2: what every provider would otherwise write again ---- */
+
+	/**
+	 * TXT data (raw text, as providers exchange it with the core) to its
+	 * zone-file presentation: one or more double-quoted strings of at
+	 * most 255 bytes each, separated by a space, with '"' and '\\'
+	 * escaped and bytes outside printable ASCII as \DDD. Returns a
+	 * malloc'd string (free()), NULL when out of memory.
+	 */
+	char *(*txt_encode)(const char *text);
+
+	/**
+	 * The reverse: presentation form (quoted strings, or one unquoted
+	 * word; escapes \X and \DDD) to raw text, the strings concatenated.
+	 * Returns a malloc'd string, or NULL when malformed (an open quote,
+	 * a bad escape, a string over 255 bytes).
+	 */
+	char *(*txt_decode)(const char *presentation);
+
+	/** "A", "AAAA", "TXT", ... or "TYPE<n>" (RFC 3597) for others. The
+	 *  text is static or thread-local: copy it before the next call. */
+	const char *(*type_name)(uint16_t type);
+	/** The code of a type name (case-insensitive, "TYPE<n>" too), or 0. */
+	uint16_t (*type_code)(const char *name);
+
+	/**
+	 * A DNS name as the core passes them: lower-case, without the
+	 * trailing dot (the root is ""). Writes it to out[cap]; returns 0, or
+	 * -EINVAL for an invalid name (empty label, label over 63, name over
+	 * 253) or -ENAMETOOLONG when cap is too small.
+	 */
+	int (*name_normalise)(const char *in, char *out, size_t cap);
+
+	/**
+	 * The error of a non-2xx HTTP answer, the same way for every REST
+	 * provider: 429, 5xx and 408 are temporary (-EAGAIN; Retry-After is
+	 * passed to retry_after()), 401 and 403 -EACCES, 404 -ENOENT, 409
+	 * -EEXIST, other statuses -EINVAL. Sets the error text to
+	 * "WHAT: HTTP STATUS: MESSAGE", MESSAGE taken from a JSON body's
+	 * "message", "error" or "errors[0].message" when there is one.
+	 * Returns 0 for a 2xx answer, else the code.
+	 */
+	int (*http_error)(const struct dnsfollow_host *h,
+			  const struct dnsfollow_http_response *resp,
+			  const char *what);
+
+	/** Copy the value of response header `name` (case-insensitive; the
+	 *  last one when repeated) to buf[cap]. Returns 0, or -ENOENT. */
+	int (*http_header)(const struct dnsfollow_http_response *resp,
+			   const char *name, char *buf, size_t cap);
+
+	/** A Retry-After value (seconds, or an HTTP date) in milliseconds
+	 *  from now; 0 when it is malformed or in the past. */
+	unsigned (*parse_retry_after)(const char *value);
+
+	/** Percent-encode everything but RFC 3986 unreserved characters,
+	 *  for a path segment or a query value. malloc'd; NULL on OOM. */
+	char *(*url_escape)(const char *s);
 };
 
 /* Flags of read_file(). */
 #define DNSFOLLOW_READ_TEXT 0x1u   /**< refuse NUL bytes */
 #define DNSFOLLOW_READ_SECRET 0x2u /**< warn when group/world-readable */
 
-/** True when host table `h` is recent enough to hold `member` and it is
- *  set (members are only ever appended). */
-#define DNSFOLLOW_HOST_HAS(h, member)                                      \
-	((h)->struct_size >= offsetof(struct dnsfollow_host, member) +       \
-				    sizeof((h)->member) &&                  \
-	 (h)->member != NULL)
+/** DNSFOLLOW_HAS for the host table. */
+#define DNSFOLLOW_HOST_HAS(h, member) DNSFOLLOW_HAS(h, struct dnsfollow_host, member)
 
 #ifdef __cplusplus
 }
