@@ -50,7 +50,7 @@ DRIVER_BINS := $(patsubst %.c,$(B)/%,$(wildcard tests/unit/*/drv_*.c))
 TESTLIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/lib/*.c))
 # Test plugins built on purpose broken, for the loader tests: one source,
 # one flaw each (bad_abi.so is built with -DBAD_ABI, ...).
-BAD_FLAWS  := abi kind name nullop opsize symbol
+BAD_FLAWS  := abi kind name nullop opsize symbol abi1 notxt default keys bkeys
 BADPLUGINS := $(BAD_FLAWS:%=$(B)/badplugins/bad_%.so) $(B)/badplugins/not_plugin.so
 
 # Plugins may use only the host table: unresolved core symbols fail the
@@ -186,12 +186,78 @@ $(eval $(call fuzz_target,config,tests/fuzz/core/fuzz_config.c $(CORE_SRC),$(LIB
 
 fuzz: $(FUZZ_TARGETS)
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)/dnsfollow $(DESTDIR)$(DOCDIR)
-	install -m 0755 $(B)/dnsfollow $(DESTDIR)$(BINDIR)/dnsfollow
+# ==== SDK (sdk/): conformance kit, test host, pkg-config, install ========
+# Owned with the install target by the SDK work; see docs/conformance.md.
+LIBDIR       ?= $(PREFIX)/lib
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+CONFORM_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(wildcard sdk/conform/*.c))
+# The test host is the daemon's host table and the code it calls, no
+# more: a plugin's unit test gets the real helpers, never the reconciler.
+TESTHOST_CORE := host log http sdk file util cfg_types rtypes
+TESTHOST_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard sdk/testhost*.c)) \
+	$(filter $(TESTHOST_CORE:%=$(B)/obj/core/%.o),$(CORE_OBJ))
+SDK_PC := $(B)/dnsfollow.pc $(B)/dnsfollow-testhost.pc
+# Folders under PREFIX are written as ${prefix}/..., so the .pc moves
+# with its tree (pkg-config --define-prefix).
+sdk_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+SDK_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@INCLUDEDIR@|$(call sdk_rel,$(INCLUDEDIR))|g' \
+	-e 's|@LIBDIR@|$(call sdk_rel,$(LIBDIR))|g' -e 's|@PLUGINDIR@|$(call sdk_rel,$(PLUGINDIR))|g' \
+	-e 's|@DOCDIR@|$(call sdk_rel,$(DOCDIR))|g' -e 's|@VERSION@|$(VERSION)|g'
+# Plugins with one flaw each, for the kit's own test (tests/conform).
+CONFORM_FLAWS := none append dup cname delabsent zone results atomic crash upper
+CONFORM_PLUGINS := $(CONFORM_FLAWS:%=$(B)/conform/plugins/memprov_%.so)
+
+$(B)/dnsfollow-conform: $(CONFORM_OBJ) $(B)/libdfcore.a
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+$(B)/libdnsfollow-testhost.a: $(TESTHOST_OBJ)
+	rm -f $@ && ar rcs $@ $^
+# Rewritten only when PREFIX & co. change the text.
+$(B)/dnsfollow.pc: dnsfollow.pc.in FORCE
+$(B)/dnsfollow-testhost.pc: sdk/dnsfollow-testhost.pc.in FORCE
+$(SDK_PC):
+	@mkdir -p $(dir $@)
+	@$(SDK_SED) $< >$@.tmp && { cmp -s $@.tmp $@ || mv $@.tmp $@; }; rm -f $@.tmp
+$(B)/conform/plugins/memprov_%.so: tests/conform/memprov.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS) $(SAN) -fPIC -shared \
+		-fvisibility=hidden $(PLUGIN_LDFLAGS) -DPLUGIN_NAME='"memprov_$*"' -DFLAW_$(shell echo $* | tr a-z A-Z) -o $@ $<
+
+# The test host's own test, built as an author builds one (public and
+# installed headers only), run by tests/conform/t_testhost.sh.
+$(B)/sdk-include/dnsfollow/testhost.h: sdk/testhost.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+$(B)/conform/test_testhost: tests/conform/test_testhost.c tests/conform/memprov.c \
+		$(B)/libdnsfollow-testhost.a $(B)/sdk-include/dnsfollow/testhost.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -I$(B)/sdk-include $(WARN) $(CFLAGS) $(SAN) \
+		-DPLUGIN_NAME='"memprov"' -o $@ $(filter %.c,$^) $(B)/libdnsfollow-testhost.a \
+		-lcurl -ljansson -lpthread
+
+sdk: $(B)/dnsfollow-conform $(B)/libdnsfollow-testhost.a $(SDK_PC)
+sdk-tests: sdk $(CONFORM_PLUGINS) $(B)/conform/test_testhost
+tests-build: sdk-tests
+.PHONY: sdk sdk-tests
+
+install: all sdk
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(PLUGINDIR) $(DESTDIR)$(INCLUDEDIR)/dnsfollow \
+		$(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(DOCDIR)/plugins
+	install -m 0755 $(B)/dnsfollow $(B)/dnsfollow-conform $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/
 	install -m 0644 include/dnsfollow/*.h $(DESTDIR)$(INCLUDEDIR)/dnsfollow/
-	install -m 0644 README.md config/dnsfollow.ini docs/plugin-guide.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 sdk/testhost.h $(DESTDIR)$(INCLUDEDIR)/dnsfollow/testhost.h
+	install -m 0644 $(B)/libdnsfollow-testhost.a $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(SDK_PC) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 README.md config/dnsfollow.ini docs/plugin-guide.md \
+		docs/conformance.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 docs/examples/*.c $(DESTDIR)$(DOCDIR)/examples/
+	for d in $(patsubst %/,%,$(PLUGIN_DIRS)); do \
+		if [ -f $$d/README.md ]; then \
+			install -m 0644 $$d/README.md $(DESTDIR)$(DOCDIR)/plugins/$$(basename $$d).md || exit 1; \
+		fi; \
+	done
+# ==== end of the SDK block ==============================================
 
 clean:
 	rm -rf build build-asan build-fuzz

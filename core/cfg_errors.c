@@ -13,6 +13,13 @@ void df_cfg_error_raw(struct df_config *cfg, const char *msg)
 {
 	char *e = df_strdup(msg);
 	df_redact(e, strlen(e) + 1);
+	/* Said once: a record key both its plugins declare is judged for
+	 * each, and the same line twice helps nobody. */
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		if (strcmp(cfg->errors[i], e) == 0) {
+			free(e);
+			return;
+		}
 	cfg->errors = df_xrealloc(cfg->errors, cfg->nerrors + 2, sizeof(char *));
 	cfg->errors[cfg->nerrors++] = e;
 	cfg->errors[cfg->nerrors] = NULL;

@@ -20,16 +20,14 @@ struct df_section {
 	size_t nitems;
 };
 
-/* A key the core accepts. */
-struct df_keydef {
-	const char *name;
-	uint32_t flags;
-};
-
-/* One table the items of a section are checked against. */
+/* The tables the items of a section are checked against. The core's
+ * own keys are declared like a plugin's (struct dnsfollow_key): one
+ * validator for both. */
 struct df_keyset {
-	const struct df_keydef *core;       /* core keys */
-	const struct dnsfollow_key *plugin; /* plugin's keys, may be NULL */
+	const struct dnsfollow_key *core;    /* core keys */
+	const struct dnsfollow_key *plugin;  /* plugin's keys, may be NULL */
+	const struct dnsfollow_key *plugin2; /* [record]: the provider's
+						record keys, may be NULL */
 };
 
 /** Append "FILE:LINE: message" to cfg->errors (masked). */
@@ -64,17 +62,44 @@ int df_cfg_item_broken(const struct df_section *s, const char *key);
  * cannot be read loses its key (it then counts as missing).
  */
 void df_cfg_resolve_core_files(struct df_config *cfg, struct df_section *s,
-			       const struct df_keydef *core);
+			       const struct dnsfollow_key *core);
+
+/** The declaration of `key` in `table` (a "prefix.*" one included), or
+ *  NULL. */
+const struct dnsfollow_key *df_cfg_find_key(const struct dnsfollow_key *table,
+					    const char *key);
 
 /**
- * Check every item of `s` against `ks`: unknown keys, KEY_file, repeats,
- * empty required or path values, paths, secrets. Rewrites items in place
- * (key without _file, value read from the file or made absolute); an
- * item whose file cannot be read loses its key. Returns 0 when all were
+ * Check every item of `s` against `ks`: unknown keys, KEY_file, repeats.
+ * Rewrites items in place (key without _file, value read from the file);
+ * an item whose file cannot be read is marked broken. The core's keys
+ * are also typed in place (see df_cfg_typed) and their defaults added;
+ * plugin keys are typed by df_cfg_take_items. Returns 0 when all were
  * fine.
  */
 int df_cfg_match_items(struct df_config *cfg, struct df_section *s,
 		       const struct df_keyset *ks);
+
+/**
+ * Judge `it` by its declaration `k`: empty required or path values,
+ * the type (UINT, BOOL, DURATION, ENUM: it->num and canonical text),
+ * PATH (made absolute against the config's folder), SECRET (registered
+ * for masking, short ones refused). A bad value is reported and marked
+ * it->bad. Returns 0 when fine.
+ */
+int df_cfg_typed(struct df_config *cfg, const struct dnsfollow_key *k,
+		 struct df_item *it);
+
+/**
+ * Copies of the items of `s` that `table` declares (not the core's keys,
+ * not broken ones), each typed by its declaration, followed by the
+ * declared defaults of keys `s` does not give. Returns 0 when all were
+ * fine.
+ */
+int df_cfg_take_items(struct df_config *cfg, const struct df_section *s,
+		      const struct dnsfollow_key *table,
+		      const struct dnsfollow_key *core, struct df_item **out,
+		      size_t *nout);
 
 /** Report every REQUIRED key of `ks` that `s` lacks; 0 when none. */
 int df_cfg_check_required(struct df_config *cfg, struct df_section *s,

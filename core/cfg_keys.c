@@ -1,7 +1,8 @@
 /*
- * Matching the items of a section against the keys the core and a plugin
- * declare: unknown keys, repeats, KEY_file, empty required values, paths
- * and secrets. Every problem is one "FILE:LINE: message".
+ * Matching the items of a section against the keys the core and its
+ * plugins declare: unknown keys, repeats, KEY_file, then each value by
+ * its declared type (cfg_types.c), paths, secrets, and defaults. Every
+ * problem is one "FILE:LINE: message".
  */
 #include "cfg_int.h"
 
@@ -42,28 +43,67 @@ static int wildcard_match(const char *pattern, const char *key)
 	       strncmp(pattern, key, n - 1) == 0 && key[n - 1] != '\0';
 }
 
-/* Flags of `key` in ks, or -1 when it is not accepted. */
-static long key_flags(const struct df_keyset *ks, const char *key)
+const struct dnsfollow_key *df_cfg_find_key(const struct dnsfollow_key *table,
+					    const char *key)
 {
-	for (const struct df_keydef *k = ks->core; k && k->name; k++)
+	/* An exact name wins over a wildcard wherever it is listed. */
+	for (const struct dnsfollow_key *k = table; k && k->name; k++)
 		if (strcmp(k->name, key) == 0)
-			return k->flags;
-	for (const struct dnsfollow_key *k = ks->plugin; k && k->name; k++)
-		if (strcmp(k->name, key) == 0 || wildcard_match(k->name, key))
-			return k->flags;
-	return -1;
+			return k;
+	for (const struct dnsfollow_key *k = table; k && k->name; k++)
+		if (wildcard_match(k->name, key))
+			return k;
+	return NULL;
+}
+
+/* The first declaration of `key` in ks (core, plugin, plugin2), or NULL. */
+static const struct dnsfollow_key *keyset_find(const struct df_keyset *ks,
+					       const char *key)
+{
+	const struct dnsfollow_key *k = df_cfg_find_key(ks->core, key);
+	if (!k)
+		k = df_cfg_find_key(ks->plugin, key);
+	if (!k)
+		k = df_cfg_find_key(ks->plugin2, key);
+	return k;
+}
+
+/* 1 when any table of ks declares `key` a secret: its file is read as
+ * one. */
+static int keyset_secret(const struct df_keyset *ks, const char *key)
+{
+	const struct dnsfollow_key *t[] = {ks->core, ks->plugin, ks->plugin2};
+	for (size_t i = 0; i < 3; i++) {
+		const struct dnsfollow_key *k = df_cfg_find_key(t[i], key);
+		if (k && k->type == DNSFOLLOW_T_SECRET)
+			return 1;
+	}
+	return 0;
+}
+
+/* 1 when `table` lists exactly `name` (not through a wildcard). */
+static int declared_as(const struct dnsfollow_key *table, const char *name)
+{
+	for (const struct dnsfollow_key *k = table; k && k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return 1;
+	return 0;
 }
 
 static void allowed_list(const struct df_keyset *ks, char *buf, size_t len)
 {
+	const struct dnsfollow_key *t[] = {ks->core, ks->plugin, ks->plugin2};
 	size_t used = 0;
 	buf[0] = '\0';
-	for (const struct df_keydef *k = ks->core; k && k->name; k++)
-		used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
-					 "%s%s", used ? ", " : "", k->name);
-	for (const struct dnsfollow_key *k = ks->plugin; k && k->name; k++)
-		used += (size_t)snprintf(buf + used, used < len ? len - used : 0,
-					 "%s%s", used ? ", " : "", k->name);
+	for (size_t i = 0; i < 3; i++)
+		for (const struct dnsfollow_key *k = t[i]; k && k->name; k++) {
+			/* Listed once when both plugins declare it. */
+			if (i == 2 && declared_as(ks->plugin, k->name))
+				continue;
+			if (used < len)
+				used += (size_t)snprintf(buf + used, len - used, "%s%s",
+							 used ? ", " : "", k->name);
+		}
 }
 
 /* Replace the value of a KEY_file item by the file's content (trailing
@@ -104,7 +144,7 @@ static int read_item_file(struct df_config *cfg, struct df_item *it,
 }
 
 void df_cfg_resolve_core_files(struct df_config *cfg, struct df_section *s,
-			       const struct df_keydef *core)
+			       const struct dnsfollow_key *core)
 {
 	for (size_t i = 0; i < s->nitems; i++) {
 		struct df_item *it = &s->items[i];
@@ -112,13 +152,11 @@ void df_cfg_resolve_core_files(struct df_config *cfg, struct df_section *s,
 		if (kl <= 5 || strcmp(it->key + kl - 5, "_file") != 0)
 			continue;
 		it->key[kl - 5] = '\0';
-		int is_core = 0;
-		for (const struct df_keydef *k = core; k->name; k++)
-			is_core |= strcmp(k->name, it->key) == 0;
-		if (!is_core) {
+		if (!declared_as(core, it->key)) {
 			it->key[kl - 5] = '_';
 			continue;
 		}
+		it->from_file = 1;
 		if (read_item_file(cfg, it, 0) != 0)
 			it->broken = 1;
 	}
@@ -138,33 +176,34 @@ static void warn_inline_secret(struct df_config *cfg, const struct df_item *it)
 	       cfg->file_mode & 0777, it->key);
 }
 
-/* The key of `it` (KEY or KEY_file) in ks: its flags, or -1. A KEY_file
- * item is renamed KEY and *from_file set. */
-static long item_flags(const struct df_keyset *ks, struct df_item *it,
-		       int *from_file)
+/* The declaration of the key of `it` (KEY or KEY_file) in ks, or NULL.
+ * A KEY_file item is renamed KEY, marked from_file, and *renamed set: its
+ * file is still to be read. */
+static const struct dnsfollow_key *item_key(const struct df_keyset *ks,
+					    struct df_item *it, int *renamed)
 {
-	long fl = key_flags(ks, it->key);
+	const struct dnsfollow_key *k = keyset_find(ks, it->key);
 	size_t kl = strlen(it->key);
-	*from_file = 0;
-	if (fl < 0 && kl > 5 && strcmp(it->key + kl - 5, "_file") == 0) {
+	*renamed = 0;
+	if (!k && kl > 5 && strcmp(it->key + kl - 5, "_file") == 0) {
 		it->key[kl - 5] = '\0';
-		fl = key_flags(ks, it->key);
-		if (fl < 0)
+		k = keyset_find(ks, it->key);
+		if (!k)
 			it->key[kl - 5] = '_';
 		else
-			*from_file = 1;
+			it->from_file = *renamed = 1;
 	}
-	return fl;
+	return k;
 }
 
 static int check_repeat(struct df_config *cfg, const struct df_section *s,
-			size_t i, long fl)
+			size_t i, const struct dnsfollow_key *k)
 {
 	const struct df_item *it = &s->items[i];
-	if (fl & DNSFOLLOW_KEY_MULTI)
+	if (k->flags & DNSFOLLOW_KEY_MULTI)
 		return 0;
 	for (size_t j = 0; j < i; j++)
-		if (strcmp(s->items[j].key, it->key) == 0) {
+		if (s->items[j].key && strcmp(s->items[j].key, it->key) == 0) {
 			df_cfg_error(cfg, it->line,
 				     "'%s' given twice in [%s] (first at line %d)",
 				     it->key, s->header, s->items[j].line);
@@ -173,30 +212,84 @@ static int check_repeat(struct df_config *cfg, const struct df_section *s,
 	return 0;
 }
 
-/* The value of a known key, once read: empty, secret, path. */
-static int check_value(struct df_config *cfg, struct df_item *it, long fl,
-		       int from_file)
+static int check_secret(struct df_config *cfg, struct df_item *it)
 {
-	if ((fl & (DNSFOLLOW_KEY_REQUIRED | DNSFOLLOW_KEY_PATH)) && !*it->value) {
-		df_cfg_error(cfg, it->line, "%s is empty", it->key);
+	if (df_log_add_secret(it->value) != 0) {
+		df_cfg_error(cfg, it->line,
+			     "%s: a secret shorter than %d characters cannot be kept out of logs",
+			     it->key, DF_MIN_SECRET);
 		return 1;
 	}
-	if (fl & DNSFOLLOW_KEY_SECRET) {
-		if (df_log_add_secret(it->value) != 0) {
-			df_cfg_error(cfg, it->line,
-				     "%s: a secret shorter than %d characters cannot be kept out of logs",
-				     it->key, DF_MIN_SECRET);
-			return 1;
-		}
-		if (!from_file && *it->value)
-			warn_inline_secret(cfg, it);
-	}
-	if ((fl & DNSFOLLOW_KEY_PATH) && *it->value) {
+	if (!it->from_file && *it->value)
+		warn_inline_secret(cfg, it);
+	return 0;
+}
+
+int df_cfg_typed(struct df_config *cfg, const struct dnsfollow_key *k,
+		 struct df_item *it)
+{
+	int bad = 0;
+	if (((k->flags & DNSFOLLOW_KEY_REQUIRED) || k->type == DNSFOLLOW_T_PATH) &&
+	    !*it->value) {
+		df_cfg_error(cfg, it->line, "%s is empty", it->key);
+		bad = 1;
+	} else if (k->type == DNSFOLLOW_T_SECRET) {
+		bad = check_secret(cfg, it);
+	} else if (k->type == DNSFOLLOW_T_PATH) {
 		char *abs = df_path_resolve(cfg->dir, it->value);
 		free(it->value);
 		it->value = abs;
+	} else if (k->type != DNSFOLLOW_T_STRING) {
+		char msg[1024], *canon;
+		uint64_t num;
+		if (df_key_parse(k, it->key, it->value, &num, &canon, msg,
+				 sizeof msg) != 0) {
+			df_cfg_error(cfg, it->line, "%s", msg);
+			bad = 1;
+		} else {
+			free(it->value);
+			it->value = canon;
+			it->num = num;
+		}
 	}
+	it->bad = bad;
+	return bad;
+}
+
+/* Any item of `s` for `key`, a broken one included. */
+static int given(const struct df_item *items, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (items[i].key && strcmp(items[i].key, key) == 0)
+			return 1;
 	return 0;
+}
+
+/* Append the defaults of `table`'s keys that neither `s` (a broken
+ * KEY_file included: its error is said, a default would quietly stand
+ * in) nor items[0..*n) give, typed like given values (the loader has
+ * checked them). The core's keys are not a plugin's. */
+static int add_defaults(struct df_config *cfg, const struct dnsfollow_key *table,
+			const struct dnsfollow_key *core,
+			const struct df_section *s, struct df_item **items,
+			size_t *n)
+{
+	int bad = 0;
+	for (const struct dnsfollow_key *k = table; k && k->name; k++) {
+		if (!k->def || strchr(k->name, '*') ||
+		    given(s->items, s->nitems, k->name) ||
+		    given(*items, *n, k->name) ||
+		    (core != table && declared_as(core, k->name)))
+			continue;
+		*items = df_xrealloc(*items, *n + 1, sizeof **items);
+		struct df_item *it = &(*items)[(*n)++];
+		memset(it, 0, sizeof *it);
+		it->key = df_strdup(k->name);
+		it->value = df_strdup(k->def);
+		it->line = s->line;
+		bad |= df_cfg_typed(cfg, k, it);
+	}
+	return bad;
 }
 
 int df_cfg_match_items(struct df_config *cfg, struct df_section *s,
@@ -207,9 +300,9 @@ int df_cfg_match_items(struct df_config *cfg, struct df_section *s,
 		struct df_item *it = &s->items[i];
 		if (it->broken)
 			continue; /* its file could not be read (reported) */
-		int from_file;
-		long fl = item_flags(ks, it, &from_file);
-		if (fl < 0) {
+		int renamed;
+		const struct dnsfollow_key *k = item_key(ks, it, &renamed);
+		if (!k) {
 			char allowed[512];
 			allowed_list(ks, allowed, sizeof allowed);
 			df_cfg_error(cfg, it->line,
@@ -218,16 +311,42 @@ int df_cfg_match_items(struct df_config *cfg, struct df_section *s,
 			bad = 1;
 			continue;
 		}
-		bad |= check_repeat(cfg, s, i, fl);
-		if (from_file &&
-		    read_item_file(cfg, it, (fl & DNSFOLLOW_KEY_SECRET) != 0) != 0) {
+		bad |= check_repeat(cfg, s, i, k);
+		if (renamed &&
+		    read_item_file(cfg, it, keyset_secret(ks, it->key)) != 0) {
 			/* Not also judged by its path as if it were the value. */
 			it->broken = 1;
 			bad = 1;
 			continue;
 		}
-		bad |= check_value(cfg, it, fl, from_file);
+		if (declared_as(ks->core, it->key))
+			bad |= df_cfg_typed(cfg, k, it);
 	}
+	bad |= add_defaults(cfg, ks->core, ks->core, s, &s->items, &s->nitems);
+	return bad;
+}
+
+int df_cfg_take_items(struct df_config *cfg, const struct df_section *s,
+		      const struct dnsfollow_key *table,
+		      const struct dnsfollow_key *core, struct df_item **out,
+		      size_t *nout)
+{
+	int bad = 0;
+	*out = NULL;
+	*nout = 0;
+	for (size_t i = 0; i < s->nitems; i++) {
+		const struct df_item *src = &s->items[i];
+		const struct dnsfollow_key *k = df_cfg_find_key(table, src->key);
+		if (src->broken || !k || declared_as(core, src->key))
+			continue;
+		*out = df_xrealloc(*out, *nout + 1, sizeof **out);
+		struct df_item *it = &(*out)[(*nout)++];
+		*it = *src;
+		it->key = df_strdup(src->key);
+		it->value = df_strdup(src->value);
+		bad |= df_cfg_typed(cfg, k, it);
+	}
+	bad |= add_defaults(cfg, table, core, s, out, nout);
 	return bad;
 }
 
@@ -237,9 +356,8 @@ static int need(struct df_config *cfg, const struct df_section *s,
 	/* A KEY_file whose file could not be read counts as given: its
 	 * error is already said, and "needs KEY" would be a second, wrong
 	 * one. */
-	for (size_t i = 0; i < s->nitems; i++)
-		if (strcmp(s->items[i].key, name) == 0)
-			return 0;
+	if (given(s->items, s->nitems, name))
+		return 0;
 	df_cfg_error(cfg, s->line, "[%s] needs '%s'", s->header, name);
 	return 1;
 }
@@ -247,12 +365,12 @@ static int need(struct df_config *cfg, const struct df_section *s,
 int df_cfg_check_required(struct df_config *cfg, struct df_section *s,
 			  const struct df_keyset *ks)
 {
+	const struct dnsfollow_key *t[] = {ks->core, ks->plugin, ks->plugin2};
 	int bad = 0;
-	for (const struct df_keydef *k = ks->core; k && k->name; k++)
-		if (k->flags & DNSFOLLOW_KEY_REQUIRED)
-			bad |= need(cfg, s, k->name);
-	for (const struct dnsfollow_key *k = ks->plugin; k && k->name; k++)
-		if (k->flags & DNSFOLLOW_KEY_REQUIRED)
-			bad |= need(cfg, s, k->name);
+	for (size_t i = 0; i < 3; i++)
+		for (const struct dnsfollow_key *k = t[i]; k && k->name; k++)
+			if ((k->flags & DNSFOLLOW_KEY_REQUIRED) &&
+			    !(i == 2 && declared_as(ks->plugin, k->name)))
+				bad |= need(cfg, s, k->name);
 	return bad;
 }

@@ -18,59 +18,62 @@
 #include "log.h"
 #include "util.h"
 
-static const struct df_keydef core_keys[] = {
-	{"owner_id", 0},        {"interval", 0},
-	{"plugin_dir", DNSFOLLOW_KEY_PATH},
-	{"log_level", 0},       {"debounce_ms", 0},
-	{"retries", 0},         {"backoff_max", 0},
-	{"on_empty_grace", 0},  {"allow_loopback", 0},
-	{"workers", 0},         {NULL, 0},
+static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const on_empty_words[] = {"keep", "delete", NULL};
+
+/* The core's keys, typed like a plugin's: the same validator judges
+ * both. The [dnsfollow] defaults live here (and only here). */
+static const struct dnsfollow_key core_keys[] = {
+	{"owner_id", DNSFOLLOW_T_STRING, 0, NULL, "dnsfollow", 0, 0, NULL},
+	DNSFOLLOW_KEY_UINT("interval", "60", 1, 86400, NULL),
+	DNSFOLLOW_KEY_PATH_("plugin_dir", 0, NULL),
+	DNSFOLLOW_KEY_ENUM("log_level", "info", log_levels, NULL),
+	DNSFOLLOW_KEY_UINT("debounce_ms", "200", 0, 60000, NULL),
+	DNSFOLLOW_KEY_UINT("retries", "3", 1, 20, NULL),
+	DNSFOLLOW_KEY_UINT("backoff_max", "300", 1, 86400, NULL),
+	DNSFOLLOW_KEY_UINT("on_empty_grace", "10", 0, 86400, NULL),
+	DNSFOLLOW_KEY_BOOL("allow_loopback", "no", NULL),
+	DNSFOLLOW_KEY_UINT("workers", "4", 1, 64, NULL),
+	DNSFOLLOW_KEY_END,
 };
-static const struct df_keydef backend_keys[] = {
-	{"type", DNSFOLLOW_KEY_REQUIRED}, {NULL, 0}};
-static const struct df_keydef provider_keys[] = {
-	{"type", DNSFOLLOW_KEY_REQUIRED}, {"zones", 0}, {NULL, 0}};
-static const struct df_keydef record_keys[] = {
-	{"provider", DNSFOLLOW_KEY_REQUIRED},
-	{"backend", DNSFOLLOW_KEY_REQUIRED},
-	{"service", DNSFOLLOW_KEY_REQUIRED},
-	{"type", 0},
-	{"ttl", 0},
-	{"zone", 0},
-	{"adopt", 0},
-	{"on_empty", 0},
-	{NULL, 0},
+static const struct dnsfollow_key backend_keys[] = {
+	DNSFOLLOW_KEY_STRING("type", DNSFOLLOW_KEY_REQUIRED, NULL),
+	DNSFOLLOW_KEY_END,
+};
+static const struct dnsfollow_key provider_keys[] = {
+	DNSFOLLOW_KEY_STRING("type", DNSFOLLOW_KEY_REQUIRED, NULL),
+	DNSFOLLOW_KEY_STRING("zones", 0, NULL),
+	DNSFOLLOW_KEY_END,
+};
+static const struct dnsfollow_key record_keys[] = {
+	DNSFOLLOW_KEY_STRING("provider", DNSFOLLOW_KEY_REQUIRED, NULL),
+	DNSFOLLOW_KEY_STRING("backend", DNSFOLLOW_KEY_REQUIRED, NULL),
+	DNSFOLLOW_KEY_STRING("service", DNSFOLLOW_KEY_REQUIRED, NULL),
+	DNSFOLLOW_KEY_STRING("type", 0, NULL),
+	DNSFOLLOW_KEY_UINT("ttl", "60", 1, 2147483647, NULL),
+	DNSFOLLOW_KEY_STRING("zone", 0, NULL),
+	DNSFOLLOW_KEY_BOOL("adopt", "no", NULL),
+	DNSFOLLOW_KEY_ENUM("on_empty", "keep", on_empty_words, NULL),
+	DNSFOLLOW_KEY_END,
 };
 
 /* ---- [dnsfollow] --------------------------------------------------------- */
 
-static void get_uint(struct df_config *cfg, const struct df_section *s,
-		     const char *key, unsigned long min, unsigned long max,
-		     unsigned *out)
+/* The number of a typed core key; its default when given badly (the
+ * error is said, the config is not used). */
+static uint64_t core_num(const struct df_section *s, const char *key)
 {
 	const struct df_item *it = df_cfg_item(s, key);
-	unsigned long v;
-	if (!it)
-		return;
-	if (df_parse_uint(it->value, min, max, &v) != 0)
-		df_cfg_error(cfg, it->line, "%s must be a whole number from %lu to %lu, not '%s'",
-			     key, min, max, it->value);
-	else
-		*out = (unsigned)v;
-}
-
-static void get_bool(struct df_config *cfg, const struct df_section *s,
-		     const char *key, int *out)
-{
-	const struct df_item *it = df_cfg_item(s, key);
-	if (!it)
-		return;
-	int v = df_parse_bool(it->value);
-	if (v < 0)
-		df_cfg_error(cfg, it->line, "%s must be yes or no, not '%s'", key,
-			     it->value);
-	else
-		*out = v;
+	if (it && !it->bad)
+		return it->num;
+	const struct dnsfollow_key *k = df_cfg_find_key(core_keys, key);
+	if (!k)
+		k = df_cfg_find_key(record_keys, key);
+	char msg[256], *canon = NULL;
+	uint64_t v = 0;
+	df_key_parse(k, key, k->def, &v, &canon, msg, sizeof msg);
+	free(canon);
+	return v;
 }
 
 static void core_strings(struct df_config *cfg, struct df_section *s)
@@ -89,29 +92,37 @@ static void core_strings(struct df_config *cfg, struct df_section *s)
 		free(cfg->plugin_dir);
 		cfg->plugin_dir = df_strdup(it->value);
 	}
-	if ((it = df_cfg_item(s, "log_level")) != NULL) {
-		int l = df_log_parse_level(it->value);
-		if (l < 0)
-			df_cfg_error(cfg, it->line,
-				     "log_level must be error, warn, info or debug, not '%s'",
-				     it->value);
-		else
-			cfg->log_level = l;
-	}
+	cfg->log_level = df_log_parse_level(log_levels[core_num(s, "log_level")]);
 }
 
 static void core_section(struct df_config *cfg, struct df_section *s)
 {
 	const struct df_keyset ks = {.core = core_keys};
 	df_cfg_match_items(cfg, s, &ks);
-	get_uint(cfg, s, "interval", 1, 86400, &cfg->interval);
-	get_uint(cfg, s, "debounce_ms", 0, 60000, &cfg->debounce_ms);
-	get_uint(cfg, s, "retries", 1, 20, &cfg->retries);
-	get_uint(cfg, s, "backoff_max", 1, 86400, &cfg->backoff_max);
-	get_uint(cfg, s, "on_empty_grace", 0, 86400, &cfg->on_empty_grace);
-	get_uint(cfg, s, "workers", 1, 64, &cfg->workers);
-	get_bool(cfg, s, "allow_loopback", &cfg->allow_loopback);
+	cfg->interval = (unsigned)core_num(s, "interval");
+	cfg->debounce_ms = (unsigned)core_num(s, "debounce_ms");
+	cfg->retries = (unsigned)core_num(s, "retries");
+	cfg->backoff_max = (unsigned)core_num(s, "backoff_max");
+	cfg->on_empty_grace = (unsigned)core_num(s, "on_empty_grace");
+	cfg->workers = (unsigned)core_num(s, "workers");
+	cfg->allow_loopback = (int)core_num(s, "allow_loopback");
 	core_strings(cfg, s);
+}
+
+/* Without a [dnsfollow] section the defaults still come from the table:
+ * an empty one is added. */
+static struct df_section *core_section_of(struct df_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nsections; i++)
+		if (cfg->sections[i].kind == S_CORE)
+			return &cfg->sections[i];
+	cfg->sections = df_grow(cfg->sections, cfg->nsections, sizeof *cfg->sections);
+	struct df_section *s = &cfg->sections[cfg->nsections++];
+	memset(s, 0, sizeof *s);
+	s->kind = S_CORE;
+	s->header = df_strdup("dnsfollow");
+	s->name = df_strdup("");
+	return s;
 }
 
 static char *dir_of(const char *path)
@@ -130,20 +141,11 @@ struct df_config *df_config_parse(const char *path)
 	struct df_config *cfg = df_xcalloc(1, sizeof *cfg);
 	cfg->path = df_strdup(path);
 	cfg->dir = dir_of(path);
-	cfg->owner_id = df_strdup("dnsfollow");
-	cfg->interval = 60;
-	cfg->debounce_ms = 200;
-	cfg->retries = 3;
-	cfg->backoff_max = 300;
-	cfg->on_empty_grace = 10;
-	cfg->allow_loopback = 0;
-	cfg->workers = 4;
-	cfg->log_level = DNSFOLLOW_LOG_INFO;
 	cfg->plugin_dir = df_strdup(df_default_plugin_dir());
 	df_cfg_read_ini(cfg);
-	for (size_t i = 0; i < cfg->nsections; i++)
-		if (cfg->sections[i].kind == S_CORE)
-			core_section(cfg, &cfg->sections[i]);
+	core_section(cfg, core_section_of(cfg)); /* the reader keeps one */
+	if (!cfg->owner_id) /* owner_id_file could not be read (said) */
+		cfg->owner_id = df_strdup("dnsfollow");
 	df_cfg_sort_errors(cfg);
 	return cfg;
 }
@@ -153,29 +155,13 @@ struct df_config *df_config_parse(const char *path)
 static void make_kv(struct df_item *items, size_t n, struct dnsfollow_kv **kv,
 		    size_t *nkv)
 {
-	*kv = df_xcalloc(n, sizeof **kv);
+	*kv = df_xcalloc(n ? n : 1, sizeof **kv);
 	for (size_t i = 0; i < n; i++) {
 		(*kv)[i].key = items[i].key;
 		(*kv)[i].value = items[i].value;
+		(*kv)[i].num = items[i].num;
 	}
 	*nkv = n;
-}
-
-/* Move the items of `s` that are not core keys into `out`. */
-static void take_plugin_items(struct df_section *s, const struct df_keydef *core,
-			      struct df_item **out, size_t *nout)
-{
-	*out = df_xcalloc(s->nitems, sizeof **out);
-	*nout = 0;
-	for (size_t i = 0; i < s->nitems; i++) {
-		int is_core = 0;
-		for (const struct df_keydef *k = core; k->name; k++)
-			is_core |= strcmp(k->name, s->items[i].key) == 0;
-		if (is_core)
-			continue;
-		(*out)[(*nout)++] = s->items[i];
-		s->items[i].key = s->items[i].value = NULL;
-	}
 }
 
 static void zones_of(struct df_config *cfg, const struct df_section *s,
@@ -204,7 +190,7 @@ static void bind_instance(struct df_config *cfg, struct df_section *s,
 {
 	unsigned kind = s->kind == S_BACKEND ? DNSFOLLOW_KIND_BACKEND
 					     : DNSFOLLOW_KIND_PROVIDER;
-	const struct df_keydef *core =
+	const struct dnsfollow_key *core =
 		kind == DNSFOLLOW_KIND_BACKEND ? backend_keys : provider_keys;
 	df_cfg_resolve_core_files(cfg, s, core);
 	const struct df_item *type = df_cfg_item(s, "type");
@@ -233,7 +219,8 @@ static void bind_instance(struct df_config *cfg, struct df_section *s,
 				     .plugin = p};
 	if (kind == DNSFOLLOW_KIND_PROVIDER)
 		zones_of(cfg, s, &ic);
-	take_plugin_items(s, core, &ic.items, &ic.nitems);
+	if (p)
+		df_cfg_take_items(cfg, s, p->config_keys, core, &ic.items, &ic.nitems);
 	/* Providers see their zones too, to prepare per-zone state: in the
 	 * form the core uses (lower case, no trailing dot), so a plugin
 	 * compares them with the zone names of its ops as they are. */
@@ -264,27 +251,46 @@ static ssize_t find_instance(const struct df_instance_cfg *v, size_t n,
 	return -1;
 }
 
+/* One alone-type (CNAME), or any mix of the others ("A, AAAA"). */
+static void add_type(struct df_config *cfg, int line, struct df_record_cfg *r,
+		     const char *word)
+{
+	uint16_t t = df_type_code(word);
+	const struct df_rtype *rt = t ? df_rtype(t) : NULL;
+	if (!rt) {
+		df_cfg_error(cfg, line, "type must be A, AAAA, \"A, AAAA\" or CNAME, not '%s'",
+			     word);
+		return;
+	}
+	for (size_t i = 0; i < r->ntypes; i++)
+		if (r->types[i] == t)
+			return;
+	int alone = rt->alone;
+	for (size_t i = 0; i < r->ntypes; i++)
+		alone |= df_rtype(r->types[i])->alone;
+	if (alone && r->ntypes) {
+		df_cfg_error(cfg, line, "type: %s cannot be combined with other types at one name",
+			     rt->alone ? word : df_type_name(r->types[0]));
+		return;
+	}
+	if (r->ntypes < DF_MAX_TYPES)
+		r->types[r->ntypes++] = t;
+}
+
 static void record_types(struct df_config *cfg, const struct df_item *it,
 			 struct df_record_cfg *r)
 {
-	r->types = DF_REC_A;
-	if (!it)
+	r->ntypes = 0;
+	if (!it) {
+		r->types[r->ntypes++] = DNSFOLLOW_TYPE_A;
 		return;
+	}
 	char **v;
 	size_t n = df_split_list(it->value, &v);
-	r->types = 0;
-	for (size_t i = 0; i < n; i++) {
-		uint16_t t = df_type_code(v[i]);
-		if (t == DNSFOLLOW_TYPE_A)
-			r->types |= DF_REC_A;
-		else if (t == DNSFOLLOW_TYPE_AAAA)
-			r->types |= DF_REC_AAAA;
-		else
-			df_cfg_error(cfg, it->line, "type must be A, AAAA or \"A, AAAA\", not '%s'",
-				     v[i]);
-	}
+	for (size_t i = 0; i < n; i++)
+		add_type(cfg, it->line, r, v[i]);
 	if (n == 0)
-		df_cfg_error(cfg, it->line, "type is empty (use A, AAAA or \"A, AAAA\")");
+		df_cfg_error(cfg, it->line, "type is empty (use A, AAAA, \"A, AAAA\" or CNAME)");
 	df_strv_free(v);
 }
 
@@ -375,44 +381,35 @@ static void record_refs(struct df_config *cfg, struct df_section *s,
 		r->service = df_strdup(sv->value);
 }
 
-static void record_options(struct df_config *cfg, struct df_section *s,
-			   struct df_record_cfg *r)
+/* Judged with the other core keys (record_keys): only read here. */
+static void record_options(const struct df_section *s, struct df_record_cfg *r)
 {
-	const struct df_item *it;
-	unsigned long ttl = 60;
-	if ((it = df_cfg_item(s, "ttl")) != NULL &&
-	    df_parse_uint(it->value, 1, 2147483647ul, &ttl) != 0)
-		df_cfg_error(cfg, it->line, "ttl must be a whole number of seconds from 1 to 2147483647, not '%s'",
-			     it->value);
-	r->ttl = (uint32_t)ttl;
-	if ((it = df_cfg_item(s, "adopt")) != NULL) {
-		r->adopt = df_parse_bool(it->value);
-		if (r->adopt < 0)
-			df_cfg_error(cfg, it->line, "adopt must be yes or no, not '%s'",
-				     it->value);
-	}
-	if ((it = df_cfg_item(s, "on_empty")) != NULL) {
-		if (strcmp(it->value, "delete") == 0)
-			r->on_empty_delete = 1;
-		else if (strcmp(it->value, "keep") != 0)
-			df_cfg_error(cfg, it->line, "on_empty must be keep or delete, not '%s'",
-				     it->value);
-	}
+	r->ttl = (uint32_t)core_num(s, "ttl");
+	r->adopt = (int)core_num(s, "adopt");
+	r->on_empty_delete = core_num(s, "on_empty") == 1; /* "delete" */
 }
 
+static int provider_has_type(const struct dnsfollow_provider_ops *ops, uint16_t t)
+{
+	for (const uint16_t *p = ops->types; p && *p; p++)
+		if (*p == t)
+			return 1;
+	return 0;
+}
+
+/* Every type of the record, and TXT for its marker, must be one the
+ * provider lists. */
 static void check_caps(struct df_config *cfg, const struct df_item *type_item,
 		       struct df_section *s, struct df_record_cfg *r)
 {
 	const struct df_instance_cfg *p = &cfg->providers[r->provider_idx];
 	const struct dnsfollow_provider_ops *ops = p->plugin->ops;
 	int line = type_item ? type_item->line : s->line;
-	if ((r->types & DF_REC_A) && !(ops->caps & DNSFOLLOW_CAP_A))
-		df_cfg_error(cfg, line, "provider '%s' (%s) cannot manage A records",
-			     p->name, p->type);
-	if ((r->types & DF_REC_AAAA) && !(ops->caps & DNSFOLLOW_CAP_AAAA))
-		df_cfg_error(cfg, line, "provider '%s' (%s) cannot manage AAAA records",
-			     p->name, p->type);
-	if (!(ops->caps & DNSFOLLOW_CAP_TXT))
+	for (size_t i = 0; i < r->ntypes; i++)
+		if (!provider_has_type(ops, r->types[i]))
+			df_cfg_error(cfg, line, "provider '%s' (%s) cannot manage %s records",
+				     p->name, p->type, df_type_name(r->types[i]));
+	if (!provider_has_type(ops, DNSFOLLOW_TYPE_TXT))
 		df_cfg_error(cfg, line,
 			     "provider '%s' (%s) cannot manage TXT records, which ownership markers need",
 			     p->name, p->type);
@@ -425,19 +422,26 @@ static void bind_record(struct df_config *cfg, struct df_section *s)
 	df_cfg_resolve_core_files(cfg, s, record_keys);
 	int ok_p, ok_b;
 	record_refs(cfg, s, &r, &ok_p, &ok_b);
+	/* Its backend's record keys and its provider's: a key both declare
+	 * goes to both. */
 	const struct dnsfollow_key *bkeys =
 		ok_b ? cfg->backends[r.backend_idx].plugin->record_keys : NULL;
-	const struct df_keyset ks = {.core = record_keys, .plugin = bkeys};
+	const struct dnsfollow_key *pkeys =
+		ok_p ? cfg->providers[r.provider_idx].plugin->record_keys : NULL;
+	const struct df_keyset ks = {.core = record_keys, .plugin = bkeys,
+				     .plugin2 = pkeys};
 	df_cfg_match_items(cfg, s, &ks);
 	df_cfg_check_required(cfg, s, &ks);
 	record_types(cfg, df_cfg_item(s, "type"), &r);
-	record_options(cfg, s, &r);
+	record_options(s, &r);
 	if (ok_p) {
 		record_zone(cfg, s, &r);
 		check_caps(cfg, df_cfg_item(s, "type"), s, &r);
 	}
-	take_plugin_items(s, record_keys, &r.opts, &r.nopts);
+	df_cfg_take_items(cfg, s, bkeys, record_keys, &r.opts, &r.nopts);
 	make_kv(r.opts, r.nopts, &r.kv, &r.nkv);
+	df_cfg_take_items(cfg, s, pkeys, record_keys, &r.popts, &r.npopts);
+	make_kv(r.popts, r.npopts, &r.pkv, &r.npkv);
 	cfg->records = df_grow(cfg->records, cfg->nrecords, sizeof *cfg->records);
 	cfg->records[cfg->nrecords++] = r;
 }
@@ -536,6 +540,8 @@ void df_config_free(struct df_config *cfg)
 		free(r->service);
 		free(r->zone);
 		free_items(r->opts, r->nopts);
+		free_items(r->popts, r->npopts);
+		free(r->pkv);
 		free(r->kv);
 	}
 	free(cfg->records);

@@ -9,8 +9,7 @@
 
 #include "loader.h"
 
-#define DF_REC_A 0x1u
-#define DF_REC_AAAA 0x2u
+#include "rtypes.h"
 
 #define DF_EXIT_CONFIG 78
 
@@ -21,6 +20,9 @@ struct df_item {
 	int line;
 	int broken; /* given as KEY_file, but the file could not be read
 		       (reported): present for "needs KEY", absent otherwise */
+	int from_file; /* the value was read from KEY_file */
+	int bad;       /* the value failed its key's type (reported) */
+	uint64_t num;  /* typed keys: see struct dnsfollow_kv */
 };
 
 /** A [backend X] or [provider X] section. */
@@ -30,7 +32,8 @@ struct df_instance_cfg {
 	char *type;
 	int line;
 	struct df_item *items; /* plugin keys, values final (file read,
-				  paths resolved) once bound */
+				  typed, paths resolved, defaults added)
+				  once bound */
 	size_t nitems;
 	char **zones; /* providers: normalised zone names */
 	size_t nzones;
@@ -45,15 +48,22 @@ struct df_record_cfg {
 	int line;
 	char *provider, *backend, *service;
 	char *zone; /* chosen zone (normalised) */
-	unsigned types; /* DF_REC_* */
+	uint16_t types[DF_MAX_TYPES]; /* RR types it publishes (rtypes.h) */
+	size_t ntypes;
 	uint32_t ttl;
 	int adopt;
 	int on_empty_delete;
 	size_t provider_idx, backend_idx;
-	struct df_item *opts; /* backend record keys */
+	struct df_item *opts; /* backend record keys (typed, defaults) */
 	size_t nopts;
-	struct dnsfollow_kv *kv;
+	struct dnsfollow_kv *kv; /* view of opts: resolve()'s query options */
 	size_t nkv;
+	struct df_item *popts; /* provider record keys (typed, defaults); a
+				  key both plugins declare is in both */
+	size_t npopts;
+	struct dnsfollow_kv *pkv; /* provider record keys (its record_keys),
+				     handed to apply() as change options */
+	size_t npkv;
 };
 
 struct df_section;
@@ -106,7 +116,9 @@ struct df_config *df_config_parse(const char *path);
 
 /**
  * Load every plugin the config names through `loader`, check plugin keys
- * against their allow-lists, read KEY_file values, resolve PATH keys and
+ * against their declarations (allowed, typed: kv.num and canonical text,
+ * defaults added), read KEY_file values, resolve PATH keys, split each
+ * record's keys between its backend (kv) and its provider (pkv), and
  * choose each record's zone. Errors are appended to cfg->errors; returns
  * the number of errors.
  */
@@ -120,6 +132,28 @@ void df_config_print_errors(const struct df_config *cfg);
 /** Log the errors, one df_log(DNSFOLLOW_LOG_ERROR) line each, with the
  *  log's timestamp and level (a reload, when stderr is a log). */
 void df_config_log_errors(const struct df_config *cfg);
+
+/**
+ * Check `text` as a value of key `k` (shown as `name`, which may differ
+ * from k->name for a "prefix.*" key): 0 with *num (see struct
+ * dnsfollow_kv) and *canon (canonical text, malloc'd) set; -1 with
+ * "NAME must be ..., not 'TEXT'" in msg. STRING, PATH and SECRET values
+ * are copied as they are (PATH resolution and secret masking need the
+ * config: see cfg_keys.c).
+ */
+int df_key_parse(const struct dnsfollow_key *k, const char *name,
+		 const char *text, uint64_t *num, char **canon, char *msg,
+		 size_t len);
+
+/** Check a plugin's declared keys (name, type, flags, bounds, enum
+ *  values; each default parsed like a value). 0, or -1 with one line
+ *  naming the key in err. `what` is "config key" or "record key". */
+int df_keys_check(const struct dnsfollow_key *keys, const char *what,
+		  char *err, size_t len);
+
+/** One-line summary of a key's type for --list-plugins, such as
+ *  "uint 1..20 = 3", "enum keep|delete = keep", "duration 1s..1h". */
+void df_key_describe(const struct dnsfollow_key *k, char *buf, size_t len);
 
 /** The record's marker text: "heritage=dnsfollow,owner=<owner_id>". */
 char *df_owner_marker(const struct df_config *cfg);

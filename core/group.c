@@ -32,11 +32,10 @@ static size_t read_keys(const struct df_job *j, size_t n,
 		const struct df_want *w = &j->wants[k];
 		if (!w->fqdn)
 			continue;
-		if (w->types & DF_REC_A)
-			keys[nk++] = (struct dnsfollow_rrkey){w->fqdn, DNSFOLLOW_TYPE_A};
-		if (w->types & DF_REC_AAAA)
-			keys[nk++] = (struct dnsfollow_rrkey){w->fqdn, DNSFOLLOW_TYPE_AAAA};
-		keys[nk++] = (struct dnsfollow_rrkey){w->fqdn, DF_CONFLICT_TYPE};
+		for (size_t i = 0; i < w->nsets; i++)
+			keys[nk++] = (struct dnsfollow_rrkey){w->fqdn, w->sets[i].type};
+		for (size_t i = 0; i < w->nothers; i++)
+			keys[nk++] = (struct dnsfollow_rrkey){w->fqdn, w->others[i]};
 		keys[nk++] = (struct dnsfollow_rrkey){w->txt_name, DNSFOLLOW_TYPE_TXT};
 	}
 	return nk;
@@ -82,10 +81,10 @@ static void plan_all(struct df_runtime *rt, struct df_job *j,
 			continue;
 		char why[1024] = "";
 		enum df_rec_state s = df_plan_record(w, db, plan, why, sizeof why);
-		j->out[k] = s == DF_REC_FOREIGN ? DF_OUT_PERM
+		j->out[k] = s == DF_REC_FOREIGN || s == DF_REC_BAD ? DF_OUT_PERM
 			    : s == DF_REC_CHANGE && rt->dry_run ? DF_OUT_PLANNED
 								: DF_OUT_OK;
-		if (s == DF_REC_FOREIGN)
+		if (s == DF_REC_FOREIGN || s == DF_REC_BAD)
 			df_log(DNSFOLLOW_LOG_ERROR, in->host->who, "zone %s: %s",
 			       g->zone, why);
 		else if (s == DF_REC_KEPT)
@@ -97,24 +96,123 @@ static void plan_all(struct df_runtime *rt, struct df_job *j,
 	sp->first[g->nrecs] = plan->n;
 }
 
-/* Log what a batch did, after it did it. */
+/* Log what a batch did, after it did it (a result the provider wrote
+ * for a change beats the batch's return code). */
 static void log_changes(struct df_runtime *rt, struct df_job *j,
 			const struct df_group *g, const struct dnsfollow_change *c,
-			size_t n, int rc)
+			size_t n, int rc, const int *res)
 {
 	struct df_inst *in = &rt->providers[g->provider];
 	char line[2048];
 	for (size_t i = 0; i < n; i++) {
+		int r = res && res[i] != DNSFOLLOW_RESULT_UNKNOWN ? res[i] : rc;
 		df_change_format(&c[i], line, sizeof line);
 		if (rt->dry_run)
 			plan_text(j, "%s %s: %s", in->cfg->name, g->zone, line);
-		else if (rc == 0)
+		else if (r == 0)
 			df_log(DNSFOLLOW_LOG_INFO, in->host->who, "zone %s: %s",
 			       g->zone, line);
 		else
 			df_log(DNSFOLLOW_LOG_INFO, in->host->who,
 			       "zone %s: not applied: %s", g->zone, line);
 	}
+}
+
+
+/* One apply() of the changes of the records `recs[0..nrecs)`, through
+ * a changeset carrying each change's group (its record), its record's
+ * provider options and a result slot. */
+struct batch {
+	struct dnsfollow_change *ch;
+	uint32_t *grp;
+	struct dnsfollow_options *opt;
+	int *res;
+	size_t n;
+};
+
+static void batch_make(struct df_runtime *rt, const struct df_group *g,
+		       const struct df_plan *plan, const struct span *sp,
+		       const size_t *recs, size_t nrecs, struct batch *b)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < nrecs; i++)
+		n += sp->first[recs[i] + 1] - sp->first[recs[i]];
+	b->ch = df_xcalloc(n + 1, sizeof *b->ch);
+	b->grp = df_xcalloc(n + 1, sizeof *b->grp);
+	b->opt = df_xcalloc(n + 1, sizeof *b->opt);
+	b->res = df_xcalloc(n + 1, sizeof *b->res);
+	b->n = 0;
+	for (size_t i = 0; i < nrecs; i++) {
+		const struct df_record_cfg *rc = rt->recs[g->recs[recs[i]]].cfg;
+		for (size_t c = sp->first[recs[i]]; c < sp->first[recs[i] + 1]; c++) {
+			b->ch[b->n] = plan->v[c];
+			b->grp[b->n] = (uint32_t)recs[i];
+			b->opt[b->n] = (struct dnsfollow_options){rc->pkv, rc->npkv};
+			b->res[b->n++] = DNSFOLLOW_RESULT_UNKNOWN;
+		}
+	}
+}
+
+static void batch_free(struct batch *b)
+{
+	free(b->ch);
+	free(b->grp);
+	free(b->opt);
+	free(b->res);
+}
+
+static int apply_records(struct df_runtime *rt, struct df_job *j,
+			 const struct df_group *g, const struct df_plan *plan,
+			 const struct span *sp, size_t *recs, size_t nrecs);
+
+/* The provider named the changes it refused: their records fail alone
+ * (reported), the others go in again without them. */
+static int retry_without(struct df_runtime *rt, struct df_job *j,
+			 const struct df_group *g, const struct df_plan *plan,
+			 const struct span *sp, size_t *recs, size_t nrecs,
+			 const struct batch *b, const char *err)
+{
+	struct df_inst *in = &rt->providers[g->provider];
+	size_t keep = 0;
+	for (size_t i = 0; i < nrecs; i++) {
+		int bad = 0;
+		for (size_t c = 0; c < b->n; c++)
+			if (b->grp[c] == recs[i] && b->res[c] < 0 && !bad) {
+				bad = b->res[c];
+				df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
+				       "zone %s: %s refused: %s (the zone's other records go on)",
+				       g->zone, j->wants[recs[i]].fqdn, err);
+			}
+		if (bad)
+			j->out[recs[i]] = dnsfollow_err_is_temporary(bad) ? DF_OUT_TEMP : DF_OUT_PERM;
+		else
+			recs[keep++] = recs[i];
+	}
+	return apply_records(rt, j, g, plan, sp, recs, keep);
+}
+
+/* A refusal without results: halve and try again, so the offending
+ * records are found in O(log n) calls each; they alone fail. */
+static int bisect(struct df_runtime *rt, struct df_job *j, const struct df_group *g,
+		  const struct df_plan *plan, const struct span *sp, size_t *recs,
+		  size_t nrecs, int rc, const char *err)
+{
+	struct df_inst *in = &rt->providers[g->provider];
+	if (nrecs > 1) {
+		df_log(DNSFOLLOW_LOG_WARN, in->host->who,
+		       "zone %s: a batch of %zu record(s) was refused (%s); trying them in smaller batches",
+		       g->zone, nrecs, err);
+		size_t mid = nrecs / 2;
+		int r1 = apply_records(rt, j, g, plan, sp, recs, mid);
+		int r2 = apply_records(rt, j, g, plan, sp, recs + mid, nrecs - mid);
+		return r1 ? r1 : r2;
+	}
+	df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
+	       "zone %s: %s refused: %s (permanent; the zone's other records go on)",
+	       g->zone, j->wants[recs[0]].fqdn, err);
+	j->out[recs[0]] = DF_OUT_PERM;
+	(void)rc;
+	return 0;
 }
 
 /* Errors that concern the zone or the credentials, not one change:
@@ -125,53 +223,49 @@ static int zone_wide(int rc)
 	       rc == -ENOENT || rc == -ENOTSUP || rc == -ECANCELED;
 }
 
-/* Apply the changes of records [lo, hi). On a refusal of several
- * records, halve and try again, so the offending ones are found in
- * O(log n) calls each; they alone fail. Returns 0 when all went in. */
-static int apply_span(struct df_runtime *rt, struct df_job *j,
-		      const struct df_group *g, const struct df_plan *plan,
-		      const struct span *sp, size_t lo, size_t hi)
+static int apply_records(struct df_runtime *rt, struct df_job *j,
+			 const struct df_group *g, const struct df_plan *plan,
+			 const struct span *sp, size_t *recs, size_t nrecs)
 {
 	struct df_inst *in = &rt->providers[g->provider];
 	const struct dnsfollow_provider_ops *ops = in->plugin->ops;
-	size_t a = sp->first[lo], n = sp->first[hi] - a;
-	if (n == 0)
-		return 0;
-	if (df_stopping())
-		return -ECANCELED; /* no new write after SIGTERM */
+	struct batch b;
+	batch_make(rt, g, plan, sp, recs, nrecs, &b);
+	if (b.n == 0 || df_stopping()) {
+		batch_free(&b);
+		return b.n ? -ECANCELED : 0; /* no new write after SIGTERM */
+	}
+	struct dnsfollow_changeset cs = {
+		.struct_size = sizeof cs, .zone = g->zone, .changes = b.ch,
+		.n = b.n, .results = b.res, .groups = b.grp, .options = b.opt,
+	};
 	df_host_reset(in->host);
 	__atomic_add_fetch(&rt->apply_calls, 1, __ATOMIC_RELAXED);
-	int rc = ops->apply(in->self, g->zone, plan->v + a, n);
-	if (rc == 0) {
-		log_changes(rt, j, g, plan->v + a, n, 0);
-		j->changes += n;
-		return 0;
-	}
+	int rc = ops->apply(in->self, &cs);
 	char err[1024];
 	df_host_error_text(in->host, err, sizeof err);
-	if (hi - lo > 1 && !zone_wide(rc)) {
-		df_log(DNSFOLLOW_LOG_WARN, in->host->who,
-		       "zone %s: a batch of %zu record(s) was refused (%s); trying them in smaller batches",
-		       g->zone, hi - lo, err[0] ? err : strerror(-rc));
-		size_t mid = lo + (hi - lo) / 2;
-		int r1 = apply_span(rt, j, g, plan, sp, lo, mid);
-		int r2 = apply_span(rt, j, g, plan, sp, mid, hi);
-		return r1 ? r1 : r2;
+	if (!err[0] && rc)
+		snprintf(err, sizeof err, "%s", strerror(-rc));
+	log_changes(rt, j, g, b.ch, b.n, rc, b.res);
+	if (rc == 0) {
+		j->changes += b.n;
+	} else {
+		int named = 0;
+		for (size_t c = 0; c < b.n; c++)
+			named |= b.res[c] < 0;
+		if (named && !zone_wide(rc))
+			rc = retry_without(rt, j, g, plan, sp, recs, nrecs, &b, err);
+		else if (!zone_wide(rc))
+			rc = bisect(rt, j, g, plan, sp, recs, nrecs, rc, err);
+		else {
+			for (size_t i = 0; i < nrecs; i++)
+				if (sp->first[recs[i] + 1] > sp->first[recs[i]])
+					j->out[recs[i]] = DF_OUT_NONE; /* from j->rc */
+			snprintf(j->err, sizeof j->err, "%s", err);
+			j->retry_after = df_host_take_retry_after(in->host);
+		}
 	}
-	log_changes(rt, j, g, plan->v + a, n, rc);
-	if (hi - lo == 1 && !zone_wide(rc)) {
-		/* One record refused for good: it fails alone. */
-		df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
-		       "zone %s: %s refused: %s (permanent; the zone's other records go on)",
-		       g->zone, j->wants[lo].fqdn, err[0] ? err : strerror(-rc));
-		j->out[lo] = DF_OUT_PERM;
-		return 0;
-	}
-	for (size_t k = lo; k < hi; k++)
-		if (sp->first[k + 1] > sp->first[k])
-			j->out[k] = DF_OUT_NONE; /* set from j->rc by the caller */
-	snprintf(j->err, sizeof j->err, "%s", err);
-	j->retry_after = df_host_take_retry_after(in->host);
+	batch_free(&b);
 	return rc;
 }
 
@@ -180,7 +274,8 @@ static int read_zone(struct df_runtime *rt, struct df_job *j,
 {
 	struct df_inst *in = &rt->providers[g->provider];
 	const struct dnsfollow_provider_ops *ops = in->plugin->ops;
-	struct dnsfollow_rrkey *keys = df_xcalloc(g->nrecs * 4 + 1, sizeof *keys);
+	struct dnsfollow_rrkey *keys =
+		df_xcalloc(g->nrecs * (DF_MAX_TYPES + 16 + 1) + 1, sizeof *keys);
 	size_t nkeys = read_keys(j, g->nrecs, keys);
 	int rc = 0;
 	if (nkeys) {
@@ -209,10 +304,14 @@ void df_job_run(struct df_runtime *rt, struct df_job *j)
 		plan_all(rt, j, g, &db, &plan, &sp);
 		j->op = "update";
 		if (rt->dry_run) {
-			log_changes(rt, j, g, plan.v, plan.n, 0);
+			log_changes(rt, j, g, plan.v, plan.n, 0, NULL);
 			j->changes = plan.n;
 		} else {
-			rc = apply_span(rt, j, g, &plan, &sp, 0, g->nrecs);
+			size_t *recs = df_xcalloc(g->nrecs + 1, sizeof *recs);
+			for (size_t k = 0; k < g->nrecs; k++)
+				recs[k] = k;
+			rc = apply_records(rt, j, g, &plan, &sp, recs, g->nrecs);
+			free(recs);
 		}
 	}
 	j->rc = rc > 0 ? 0 : rc;

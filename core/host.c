@@ -10,6 +10,7 @@
 #include "file.h"
 #include "http.h"
 #include "log.h"
+#include "sdk.h"
 
 uint64_t df_now_ms(void)
 {
@@ -173,6 +174,7 @@ struct df_host *df_host_new(const char *kind, const char *instance)
 	h->pub.stopping = host_stopping;
 	h->pub.error_text = host_error_text;
 	h->pub.dry_run = host_dry_run;
+	df_sdk_fill(&h->pub);
 	return h;
 }
 

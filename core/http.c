@@ -410,8 +410,21 @@ int df_http(const struct dnsfollow_http_request *req,
 {
 	memset(resp, 0, sizeof *resp);
 	resp->struct_size = sizeof *resp;
-	if (!req || !req->url || req->struct_size < sizeof *req) {
-		snprintf(err, errlen, "invalid HTTP request");
+	if (!req || req->struct_size < DF_HTTP_REQUEST_MIN_SIZE) {
+		snprintf(err, errlen, "invalid HTTP request (struct_size %zu, "
+			 "at least %zu)", req ? req->struct_size : 0,
+			 (size_t)DF_HTTP_REQUEST_MIN_SIZE);
+		return -EINVAL;
+	}
+	/* An older, smaller request is read only up to its own size; the
+	 * rest of ours stays zero (abi.h). */
+	struct dnsfollow_http_request local = {0};
+	memcpy(&local, req, req->struct_size < sizeof local ? req->struct_size
+							    : sizeof local);
+	local.struct_size = sizeof local;
+	req = &local;
+	if (!req->url) {
+		snprintf(err, errlen, "invalid HTTP request: no URL");
 		return -EINVAL;
 	}
 	if (!scheme_ok(req->url)) {

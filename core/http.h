@@ -10,6 +10,15 @@
 int df_http_global_init(void);
 void df_http_global_cleanup(void);
 
+/* The smallest request df_http() takes: the members through max_body.
+ * A request with a smaller struct_size (older headers) is copied into a
+ * zeroed one, so the members it lacks (on_data, cancelled, ctx, and any
+ * appended later) count as zero; only a size below this minimum, which
+ * no released header ever had, is refused with -EINVAL. */
+#define DF_HTTP_REQUEST_MIN_SIZE                                   \
+	(offsetof(struct dnsfollow_http_request, max_body) +        \
+	 sizeof(((struct dnsfollow_http_request *)0)->max_body))
+
 /** Perform `req`. Returns 0 when an answer arrived (resp filled, any
  *  status but 3xx), else a negative code with one line in err[errlen]
  *  (resp then needs no release) that names the cause: -EPROTO for a

@@ -4,12 +4,14 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "util.h"
 
 #ifndef DNSFOLLOW_PLUGINDIR
@@ -67,23 +69,55 @@ static int valid_plugin_name(const char *s)
 	return 1;
 }
 
+/* A 0-terminated type list longer than this is a missing terminator. */
+#define MAX_TYPES 64
+
+/* The provider's type list: present, terminated, and holding TXT, which
+ * every ownership marker needs. */
+static int check_types(const struct dnsfollow_provider_ops *o, char *err,
+		       size_t len)
+{
+	int txt = 0;
+	size_t i = 0;
+	if (!o->types) {
+		snprintf(err, len, "provider ops list no types (.types is NULL)");
+		return -1;
+	}
+	for (; o->types[i] && i < MAX_TYPES; i++)
+		txt |= o->types[i] == DNSFOLLOW_TYPE_TXT;
+	if (i == MAX_TYPES) {
+		snprintf(err, len, "provider types list has no 0 terminator within %d entries",
+			 MAX_TYPES);
+		return -1;
+	}
+	if (!txt) {
+		snprintf(err, len, "provider types list lacks TXT, which ownership markers need");
+		return -1;
+	}
+	return 0;
+}
+
+static int check_provider_ops(const struct dnsfollow_provider_ops *o,
+			      char *err, size_t len)
+{
+	if (o->struct_size < offsetof(struct dnsfollow_provider_ops, apply) +
+				     sizeof o->apply) {
+		snprintf(err, len, "provider ops table too small (%zu bytes)",
+			 o->struct_size);
+		return -1;
+	}
+	if (!o->read || !o->apply) {
+		snprintf(err, len, "mandatory op %s is NULL",
+			 !o->read ? "read" : "apply");
+		return -1;
+	}
+	return check_types(o, err, len);
+}
+
 static int check_ops(const struct dnsfollow_plugin *p, char *err, size_t len)
 {
-	if (p->kind == DNSFOLLOW_KIND_PROVIDER) {
-		const struct dnsfollow_provider_ops *o = p->ops;
-		if (o->struct_size < offsetof(struct dnsfollow_provider_ops,
-					      apply) + sizeof o->apply) {
-			snprintf(err, len, "provider ops table too small (%zu bytes)",
-				 o->struct_size);
-			return -1;
-		}
-		if (!o->read || !o->apply) {
-			snprintf(err, len, "mandatory op %s is NULL",
-				 !o->read ? "read" : "apply");
-			return -1;
-		}
-		return 0;
-	}
+	if (p->kind == DNSFOLLOW_KIND_PROVIDER)
+		return check_provider_ops(p->ops, err, len);
 	const struct dnsfollow_backend_ops *o = p->ops;
 	if (o->struct_size < offsetof(struct dnsfollow_backend_ops, resolve) +
 				     sizeof o->resolve) {
@@ -98,12 +132,32 @@ static int check_ops(const struct dnsfollow_plugin *p, char *err, size_t len)
 	return 0;
 }
 
+/* abi_version is the first member in every ABI: readable in any
+ * descriptor, and read before anything else. */
+static int check_version(const struct dnsfollow_plugin *p, char *err,
+			 size_t len)
+{
+	if (p->abi_version >= DNSFOLLOW_ABI_MIN_VERSION &&
+	    p->abi_version <= DNSFOLLOW_ABI_VERSION)
+		return 0;
+	snprintf(err, len,
+		 "built for plugin ABI %u; this dnsfollow loads ABI %u to %u: rebuild it against the installed headers (pkg-config --cflags dnsfollow)",
+		 p->abi_version, DNSFOLLOW_ABI_MIN_VERSION, DNSFOLLOW_ABI_VERSION);
+	return -1;
+}
+
+/* Every member ABI 2 defines, through `ops`. */
+#define DESC_ABI2_SIZE \
+	(offsetof(struct dnsfollow_plugin, ops) + sizeof(((struct dnsfollow_plugin *)0)->ops))
+
 int df_plugin_check(const struct dnsfollow_plugin *p, const char *name,
 		    unsigned kind, char *err, size_t len)
 {
-	if (p->abi_version != DNSFOLLOW_ABI_VERSION) {
-		snprintf(err, len, "ABI version %u, this dnsfollow speaks %u",
-			 p->abi_version, DNSFOLLOW_ABI_VERSION);
+	if (check_version(p, err, len) != 0)
+		return -1;
+	if (p->struct_size < DESC_ABI2_SIZE) {
+		snprintf(err, len, "descriptor too small (struct_size %u, ABI %u needs %zu): declare it with DNSFOLLOW_PROVIDER() or DNSFOLLOW_BACKEND()",
+			 p->struct_size, p->abi_version, (size_t)DESC_ABI2_SIZE);
 		return -1;
 	}
 	if (p->kind != kind) {
@@ -121,7 +175,46 @@ int df_plugin_check(const struct dnsfollow_plugin *p, const char *name,
 			 !p->create ? "create" : !p->destroy ? "destroy" : "ops");
 		return -1;
 	}
-	return check_ops(p, err, len);
+	if (check_ops(p, err, len) != 0)
+		return -1;
+	/* A bad declaration (a default its own type refuses) is the
+	 * plugin's bug: said now, naming the file, not at each config. */
+	if (df_keys_check(p->config_keys, "config key", err, len) != 0 ||
+	    df_keys_check(p->record_keys, "record key", err, len) != 0)
+		return -1;
+	return 0;
+}
+
+/* The size of the descriptor symbol as the ELF file gives it, or
+ * SIZE_MAX when unknown: a descriptor smaller than it claims would be
+ * read past its end. */
+static size_t symbol_size(const void *sym)
+{
+	Dl_info info;
+	const ElfW(Sym) *es = NULL;
+	if (!dladdr1(sym, &info, (void **)&es, RTLD_DL_SYMENT) || !es ||
+	    !es->st_size)
+		return SIZE_MAX;
+	return es->st_size;
+}
+
+/* What can be read of `p` before df_plugin_check reads the rest. */
+static int check_extent(const struct dnsfollow_plugin *p, char *err,
+			size_t len)
+{
+	size_t have = symbol_size(p);
+	if (have < sizeof p->abi_version) {
+		snprintf(err, len, "descriptor is only %zu bytes", have);
+		return -1;
+	}
+	if (check_version(p, err, len) != 0)
+		return -1;
+	if (have < offsetof(struct dnsfollow_plugin, kind) || have < p->struct_size) {
+		snprintf(err, len, "descriptor is %zu bytes but its struct_size says %u",
+			 have, have < offsetof(struct dnsfollow_plugin, kind) ? 0 : p->struct_size);
+		return -1;
+	}
+	return 0;
 }
 
 static void *open_checked(const char *path, const char *name, unsigned kind,
@@ -144,7 +237,8 @@ static void *open_checked(const char *path, const char *name, unsigned kind,
 		dlclose(h);
 		return NULL;
 	}
-	if (df_plugin_check(p, name, kind, why, sizeof why) != 0) {
+	if (check_extent(p, why, sizeof why) != 0 ||
+	    df_plugin_check(p, name, kind, why, sizeof why) != 0) {
 		snprintf(err, len, "%s: refused: %s", path, why);
 		dlclose(h);
 		return NULL;
@@ -215,12 +309,26 @@ const char *df_default_plugin_dir(void)
 static void print_keys(FILE *out, const char *what,
 		       const struct dnsfollow_key *k)
 {
-	for (; k && k->name; k++)
-		fprintf(out, "    %s %-16s%s%s%s  %s\n", what, k->name,
-			(k->flags & DNSFOLLOW_KEY_REQUIRED) ? " required" : "",
-			(k->flags & DNSFOLLOW_KEY_SECRET) ? " secret" : "",
-			(k->flags & DNSFOLLOW_KEY_PATH) ? " path" : "",
-			k->help ? k->help : "");
+	char type[256];
+	for (; k && k->name; k++) {
+		df_key_describe(k, type, sizeof type);
+		if (k->help)
+			fprintf(out, "    %s %-16s %-28s  %s\n", what, k->name, type, k->help);
+		else
+			fprintf(out, "    %s %-16s %s\n", what, k->name, type);
+	}
+}
+
+/* "types A, AAAA, TXT" */
+static void print_types(FILE *out, const struct dnsfollow_plugin *d)
+{
+	if (d->kind != DNSFOLLOW_KIND_PROVIDER)
+		return;
+	const struct dnsfollow_provider_ops *o = d->ops;
+	fprintf(out, "    types ");
+	for (size_t i = 0; o->types[i]; i++)
+		fprintf(out, "%s%s", i ? ", " : "", df_type_name(o->types[i]));
+	fprintf(out, "%s\n", (o->caps & DNSFOLLOW_CAP_ATOMIC) ? " (atomic)" : "");
 }
 
 static int so_name(const struct dirent *d)
@@ -245,23 +353,30 @@ int df_plugins_list(const char *dir, FILE *out)
 			 ents[i]->d_name);
 		snprintf(path, sizeof path, "%s/%s", dir, ents[i]->d_name);
 		free(ents[i]);
-		/* Peek at the kind first, then check it like a real load. */
+		/* Peek at the kind (only where the descriptor can be read),
+		 * then check it like a real load, which says why not. */
 		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 		const struct dnsfollow_plugin *p =
 			h ? dlsym(h, DNSFOLLOW_PLUGIN_SYMBOL) : NULL;
-		unsigned kind = p ? p->kind : 0;
+		unsigned kind = p && check_extent(p, err, sizeof err) == 0 &&
+					p->kind == DNSFOLLOW_KIND_BACKEND
+				? DNSFOLLOW_KIND_BACKEND
+				: DNSFOLLOW_KIND_PROVIDER;
 		if (h)
 			dlclose(h);
 		const struct dnsfollow_plugin *d = NULL;
-		h = kind ? open_checked(path, name, kind, &d, err, sizeof err) : NULL;
+		h = open_checked(path, name, kind, &d, err, sizeof err);
 		if (!h) {
-			if (!kind)
-				snprintf(err, sizeof err, "%s: not a dnsfollow plugin", path);
-			fprintf(out, "  %-10s refused: %s\n", name, err);
+			size_t pl = strlen(path);
+			const char *why = strncmp(err, path, pl) == 0 && err[pl] == ':'
+						  ? err + pl + 2
+						  : err;
+			fprintf(out, "  %-10s %s\n", name, why);
 			continue;
 		}
 		fprintf(out, "  %-10s %s, version %s\n", name, df_kind_name(kind),
 			d->version ? d->version : "?");
+		print_types(out, d);
 		print_keys(out, "key   ", d->config_keys);
 		print_keys(out, "record", d->record_keys);
 		dlclose(h);

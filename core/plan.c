@@ -56,6 +56,11 @@ size_t df_addr_sort_unique(char **v, size_t n)
 	return sort_unique(v, n, addr_cmp, 1);
 }
 
+size_t df_str_sort_unique(char **v, size_t n)
+{
+	return sort_unique(v, n, str_cmp, 1);
+}
+
 /* ---- the read side --------------------------------------------------------- */
 
 /* The size of one copied datum, or 0 when an address datum is invalid. */
@@ -91,11 +96,19 @@ int df_rrdb_add(struct df_rrdb *db, const struct dnsfollow_rrset *rr)
 	size_t nl = strlen(name);
 	if (nl && name[nl - 1] == '.')
 		name[nl - 1] = '\0';
+	/* Names in data compare as the core writes them (lower-case, no
+	 * trailing dot), whatever form the provider reads them in. */
+	int is_name = rr->type == DNSFOLLOW_TYPE_CNAME || rr->type == DNSFOLLOW_TYPE_NS;
 	for (size_t i = 0; i < rr->count; i++) {
 		if (is_addr)
 			df_addr_canon(rr->rdata[i], canon);
 		data[i] = p;
 		p = stpcpy(p, is_addr ? canon : rr->rdata[i]) + 1;
+		size_t dl = strlen(data[i]);
+		if (is_name && dl > 1 && data[i][dl - 1] == '.')
+			data[i][dl - 1] = '\0';
+		if (is_name)
+			df_lower(data[i]);
 	}
 	size_t n = sort_unique(data, rr->count, is_addr ? addr_cmp : str_cmp, 0);
 	int dups = n != rr->count;
@@ -249,43 +262,51 @@ static int ownership(const struct df_want *w, const struct df_rr *txt,
 	return -1;
 }
 
-/* Plan one address type; returns 1 when it added a change. `keep` says
- * the service runs nowhere and on_empty = keep: an empty type keeps its
- * value. When it runs somewhere, an empty type is stale (a dual-stack
- * service moved to an IPv4-only node must lose its old AAAA) and goes. */
-static int plan_type(const struct df_want *w, const struct df_rrdb *cur,
-		     uint16_t type, const char *const *v, size_t n, int keep,
-		     struct df_plan *plan)
+/* Plan one type of the record; returns 1 when it added a change. `keep`
+ * says the service runs nowhere and on_empty = keep: an empty type keeps
+ * its value. When it runs somewhere, an empty type is stale (a
+ * dual-stack service moved to an IPv4-only node must lose its old AAAA)
+ * and goes. */
+static int plan_set(const struct df_want *w, const struct df_rrdb *cur,
+		    const struct df_want_set *ws, int keep, struct df_plan *plan)
 {
-	const struct df_rr *old = df_rrdb_find(cur, w->fqdn, type);
-	if (n == 0) {
+	const struct df_rr *old = df_rrdb_find(cur, w->fqdn, ws->type);
+	if (ws->n == 0) {
 		if (keep || !old)
 			return 0;
-		plan_add(plan, DNSFOLLOW_CHANGE_DELETE, w->fqdn, type, old);
+		plan_add(plan, DNSFOLLOW_CHANGE_DELETE, w->fqdn, ws->type, old);
 		return 1;
 	}
-	if (same_rrset(old, w->ttl, v, n))
+	if (same_rrset(old, w->ttl, ws->v, ws->n))
 		return 0;
 	struct dnsfollow_change *c =
-		plan_add(plan, DNSFOLLOW_CHANGE_SET, w->fqdn, type, old);
+		plan_add(plan, DNSFOLLOW_CHANGE_SET, w->fqdn, ws->type, old);
 	c->rrset.ttl = w->ttl;
-	c->rrset.count = n;
-	c->rrset.rdata = v;
+	c->rrset.count = ws->n;
+	c->rrset.rdata = ws->v;
 	return 1;
 }
 
-/* A CNAME at the name cannot live beside the A/AAAA dnsfollow writes
- * (RFC 1034 3.6.2): it is foreign whoever owns the marker, since
- * dnsfollow never writes one there. Returns 1 when it blocks. */
-static int cname_conflict(const struct df_want *w, const struct df_rr *cname,
-			  char *why, size_t whylen)
+/* The first RRset at the name that may not sit beside what dnsfollow
+ * writes there (see rtypes.h), or NULL. Under our marker, a type
+ * dnsfollow writes itself is ours (a record whose type went from A to
+ * CNAME); any other type is foreign whoever owns the marker. */
+static const struct df_rr *conflict(const struct df_want *w,
+				    const struct df_rrdb *cur, int ours,
+				    char *why, size_t whylen)
 {
-	if (!cname)
-		return 0;
-	snprintf(why, whylen,
-		 "%s has a CNAME (to %s) that dnsfollow did not write, and A/AAAA records cannot sit beside it; set adopt = yes in [record %s] to replace it",
-		 w->fqdn, cname->pub.count ? cname->pub.rdata[0] : "?", w->fqdn);
-	return 1;
+	for (size_t i = 0; i < w->nothers; i++) {
+		const struct df_rr *r = df_rrdb_find(cur, w->fqdn, w->others[i]);
+		if (!r || (ours && df_rtype(w->others[i])))
+			continue;
+		snprintf(why, whylen,
+			 "%s has a %s record (%s) that dnsfollow did not write, which cannot sit beside its %s; set adopt = yes in [record %s] to replace it",
+			 w->fqdn, df_type_name(w->others[i]),
+			 r->pub.count ? r->pub.rdata[0] : "?",
+			 df_type_name(w->sets[0].type), w->fqdn);
+		return r;
+	}
+	return NULL;
 }
 
 /* Put the ownership marker SET first among the record's changes: a
@@ -304,18 +325,50 @@ static void plan_claim(const struct df_want *w, const struct df_rr *txt,
 	plan->v[before].rrset.rdata = plan->marker_v;
 }
 
+/* Does any wanted type already exist at the name? */
+static int any_exists(const struct df_want *w, const struct df_rrdb *cur)
+{
+	for (size_t i = 0; i < w->nsets; i++)
+		if (df_rrdb_find(cur, w->fqdn, w->sets[i].type))
+			return 1;
+	return 0;
+}
+
+static size_t wanted_count(const struct df_want *w)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < w->nsets; i++)
+		n += w->sets[i].n;
+	return n;
+}
+
+/* Adopting: remove what may not sit beside the new records. */
+static int plan_clear_conflicts(const struct df_want *w, const struct df_rrdb *cur,
+				struct df_plan *plan)
+{
+	int changed = 0;
+	for (size_t i = 0; i < w->nothers; i++) {
+		const struct df_rr *r = df_rrdb_find(cur, w->fqdn, w->others[i]);
+		if (r) {
+			plan_add(plan, DNSFOLLOW_CHANGE_DELETE, w->fqdn, w->others[i], r);
+			changed = 1;
+		}
+	}
+	return changed;
+}
+
 enum df_rec_state df_plan_record(const struct df_want *w,
 				 const struct df_rrdb *cur,
 				 struct df_plan *plan, char *why, size_t whylen)
 {
+	if (w->error) {
+		snprintf(why, whylen, "%s: %s", w->fqdn, w->error);
+		return DF_REC_BAD;
+	}
 	const char *marker = plan->marker_v[0];
 	const struct df_rr *txt = df_rrdb_find(cur, w->txt_name, DNSFOLLOW_TYPE_TXT);
-	const struct df_rr *a = df_rrdb_find(cur, w->fqdn, DNSFOLLOW_TYPE_A);
-	const struct df_rr *aaaa = df_rrdb_find(cur, w->fqdn, DNSFOLLOW_TYPE_AAAA);
-	const struct df_rr *cname = df_rrdb_find(cur, w->fqdn, DF_CONFLICT_TYPE);
 	int own = ownership(w, txt, marker, why, whylen);
-	int exists = ((w->types & DF_REC_A) && a) ||
-		     ((w->types & DF_REC_AAAA) && aaaa);
+	int exists = any_exists(w, cur);
 	if (own == 0 && exists)
 		snprintf(why, whylen,
 			 "%s already exists and is not owned by dnsfollow (no %s TXT marker); set adopt = yes in [record %s] to take it over",
@@ -323,21 +376,16 @@ enum df_rec_state df_plan_record(const struct df_want *w,
 	if ((own < 0 || (own == 0 && exists)) && !w->adopt)
 		return DF_REC_FOREIGN;
 
-	size_t wanted = ((w->types & DF_REC_A) ? w->n4 : 0) +
-			((w->types & DF_REC_AAAA) ? w->n6 : 0);
+	size_t wanted = wanted_count(w);
 	int keep = wanted == 0 && !w->on_empty_delete;
-	if (!keep && wanted && cname_conflict(w, cname, why, whylen) && !w->adopt)
+	if (!keep && wanted && conflict(w, cur, own == 1, why, whylen) && !w->adopt)
 		return DF_REC_FOREIGN;
 	size_t before = plan->n;
 	int changed = 0;
-	if (!keep && wanted && cname) {
-		plan_add(plan, DNSFOLLOW_CHANGE_DELETE, w->fqdn, DF_CONFLICT_TYPE, cname);
-		changed = 1;
-	}
-	if (w->types & DF_REC_A)
-		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_A, w->v4, w->n4, keep, plan);
-	if (w->types & DF_REC_AAAA)
-		changed |= plan_type(w, cur, DNSFOLLOW_TYPE_AAAA, w->v6, w->n6, keep, plan);
+	if (!keep && wanted)
+		changed |= plan_clear_conflicts(w, cur, plan);
+	for (size_t i = 0; i < w->nsets; i++)
+		changed |= plan_set(w, cur, &w->sets[i], keep, plan);
 	/* Claim the name with the same batch that writes it, or when adopting
 	 * an existing record that already has the right value; a marker
 	 * written twice by two racing daemons is written again, once. */

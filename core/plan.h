@@ -11,6 +11,8 @@
 
 #include <dnsfollow/provider.h>
 
+#include "rtypes.h"
+
 /** An RRset the core owns (copied from a provider's read). */
 struct df_rr {
 	struct dnsfollow_rrset pub; /* handed to apply() as change->old */
@@ -38,20 +40,30 @@ const struct df_rr *df_rrdb_find(const struct df_rrdb *db, const char *name,
 				 uint16_t type);
 void df_rrdb_free(struct df_rrdb *db);
 
+/** The records one type of a record should hold. */
+struct df_want_set {
+	uint16_t type;
+	const char *const *v; /* canonical, sorted, unique */
+	size_t n;
+};
+
 /** What a record should be, as the core learned it this pass. */
 struct df_want {
 	const char *fqdn;
 	const char *txt_name; /* "_dnsfollow.<fqdn>" */
-	unsigned types;       /* DF_REC_A | DF_REC_AAAA */
+	struct df_want_set sets[DF_MAX_TYPES];
+	size_t nsets;
+	/* Other types read at the name that may not sit beside the wanted
+	 * ones (a CNAME beside an A, anything beside a CNAME). */
+	uint16_t others[16];
+	size_t nothers;
 	uint32_t ttl;
 	int adopt;
 	int on_empty_delete; /* the empty answer has settled (on_empty =
 				delete, held for on_empty_grace across two
 				resolutions): delete now */
-	const char *const *v4; /* canonical, sorted, unique */
-	size_t n4;
-	const char *const *v6;
-	size_t n6;
+	const char *error;   /* the answer cannot make this record (a CNAME
+				with two targets): refuse it with this */
 };
 
 /** Outcome of planning one record. */
@@ -60,11 +72,10 @@ enum df_rec_state {
 	DF_REC_CHANGE = 1,   /* changes were added to the plan */
 	DF_REC_KEPT = 2,     /* no address, on_empty = keep: left as is */
 	DF_REC_FOREIGN = 3,  /* exists, not ours, no adopt: left alone */
+	DF_REC_BAD = 4,      /* the answer cannot make it (want.error) */
 };
 
-/** The types the core reads at a record's name besides the ones it
- *  writes: anything that cannot coexist with them (a CNAME). */
-#define DF_CONFLICT_TYPE DNSFOLLOW_TYPE_CNAME
+
 
 /** The changes for one zone. Change data points into the wants, the
  *  rrdb and the marker: they must outlive the plan's use. */
@@ -91,5 +102,7 @@ void df_change_format(const struct dnsfollow_change *c, char *buf, size_t len);
 /** Sort and de-duplicate canonical address strings in place; returns the
  *  new count. */
 size_t df_addr_sort_unique(char **v, size_t n);
+/** The same for strings (malloc'ed each) in byte order. */
+size_t df_str_sort_unique(char **v, size_t n);
 
 #endif

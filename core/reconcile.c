@@ -66,6 +66,76 @@ static int empty_settled(struct df_runtime *rt, struct df_rec *r,
 	return 0;
 }
 
+/* The answer's records for one type, by where the type takes them. */
+static void want_set(const struct df_answer *a, uint16_t type,
+		     struct df_want_set *ws)
+{
+	const struct df_rtype *rt = df_rtype(type);
+	ws->type = type;
+	switch (rt->src) {
+	case DF_SRC_ADDR4:
+		ws->v = (const char *const *)a->v4, ws->n = a->n4;
+		break;
+	case DF_SRC_ADDR6:
+		ws->v = (const char *const *)a->v6, ws->n = a->n6;
+		break;
+	case DF_SRC_TARGET:
+		ws->v = (const char *const *)a->targets, ws->n = a->ntargets;
+		break;
+	}
+}
+
+static int has_type(const uint16_t *v, size_t n, uint16_t t)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == t)
+			return 1;
+	return 0;
+}
+
+/* What may not sit beside the record's types at its name: beside a
+ * type that stands alone, every other type the provider manages; beside
+ * the others, the types that stand alone. */
+static void want_others(const struct df_runtime *rt, const struct df_group *g,
+			const struct df_record_cfg *rc, struct df_want *w)
+{
+	const struct dnsfollow_provider_ops *ops = rt->providers[g->provider].plugin->ops;
+	int alone = 0;
+	for (size_t i = 0; i < rc->ntypes; i++)
+		alone |= df_rtype(rc->types[i])->alone;
+	for (const uint16_t *t = ops->types; t && *t && w->nothers < 16; t++) {
+		if (has_type(rc->types, rc->ntypes, *t))
+			continue;
+		const struct df_rtype *r = df_rtype(*t);
+		if (alone || (r && r->alone))
+			w->others[w->nothers++] = *t;
+	}
+}
+
+/* An answer that cannot make the record: too many targets for a type
+ * that holds one, or a placement without the DNS name it needs. */
+static void want_check(struct df_runtime *rt, struct df_rec *rec,
+		       const struct df_answer *a, struct df_want *w)
+{
+	char msg[512];
+	for (size_t i = 0; i < w->nsets; i++) {
+		const struct df_rtype *r = df_rtype(w->sets[i].type);
+		if (r->max && w->sets[i].n > r->max) {
+			snprintf(msg, sizeof msg,
+				 "a %s holds one target, but service %s runs on %zu nodes (%s, %s%s)",
+				 df_type_name(r->code), rec->cfg->service, w->sets[i].n,
+				 w->sets[i].v[0], w->sets[i].v[1], w->sets[i].n > 2 ? ", ..." : "");
+			w->error = df_strdup(msg); /* freed with the job */
+		} else if (r->src == DF_SRC_TARGET && !w->sets[i].n && a->n4 + a->n6) {
+			snprintf(msg, sizeof msg,
+				 "service %s runs on a node whose DNS name %s does not know (a %s needs it: a node label or `hostname =`)",
+				 rec->cfg->service, rt->backends[rec->cfg->backend_idx].cfg->name,
+				 df_type_name(r->code));
+			w->error = df_strdup(msg);
+		}
+	}
+}
+
 static void make_want(struct df_runtime *rt, struct df_group *g, size_t r,
 		      const struct df_answer *a, uint64_t now, struct df_want *w)
 {
@@ -76,17 +146,20 @@ static void make_want(struct df_runtime *rt, struct df_group *g, size_t r,
 		rec->empty_seen = 0; /* knowledge broke off: start again */
 		return;
 	}
-	*w = (struct df_want){
-		.fqdn = rec->fqdn, .txt_name = rec->txt_name,
-		.types = rc->types, .ttl = rc->ttl, .adopt = rc->adopt,
-		.v4 = (const char *const *)a->v4, .n4 = a->n4,
-		.v6 = (const char *const *)a->v6, .n6 = a->n6,
-	};
-	size_t wanted = ((rc->types & DF_REC_A) ? a->n4 : 0) +
-			((rc->types & DF_REC_AAAA) ? a->n6 : 0);
+	w->fqdn = rec->fqdn;
+	w->txt_name = rec->txt_name;
+	w->ttl = rc->ttl;
+	w->adopt = rc->adopt;
+	size_t wanted = 0;
+	for (size_t i = 0; i < rc->ntypes; i++) {
+		want_set(a, rc->types[i], &w->sets[w->nsets]);
+		wanted += w->sets[w->nsets++].n;
+	}
+	want_others(rt, g, rc, w);
+	want_check(rt, rec, a, w);
 	if (wanted)
 		rec->empty_seen = 0;
-	else
+	else if (!w->error)
 		w->on_empty_delete = empty_settled(rt, rec, g, now);
 }
 
@@ -99,6 +172,7 @@ static struct df_job *make_job(struct df_runtime *rt, size_t gi,
 	j->ans = ans;
 	ans->refs++;
 	j->wants = df_xcalloc(g->nrecs + 1, sizeof *j->wants);
+	j->nwants = g->nrecs;
 	j->out = df_xcalloc(g->nrecs + 1, sizeof *j->out);
 	g->grace_ms = 0;
 	for (size_t k = 0; k < g->nrecs; k++) {
@@ -110,6 +184,8 @@ static struct df_job *make_job(struct df_runtime *rt, size_t gi,
 
 void df_job_free(struct df_job *j)
 {
+	for (size_t k = 0; k < j->nwants; k++)
+		free((char *)j->wants[k].error);
 	df_answers_unref(j->ans);
 	free(j->wants);
 	free(j->out);

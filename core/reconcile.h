@@ -160,6 +160,8 @@ struct df_answer {
 	int rc;
 	char **v4, **v6;
 	size_t n4, n6;
+	char **targets; /* the placements' DNS names, normalised, unique */
+	size_t ntargets;
 };
 
 /** The answers of one pass, shared by its jobs (refcounted on the main
@@ -182,6 +184,7 @@ struct df_job {
 	struct df_answers *ans;
 	struct df_want *wants; /* per record of the group; NULL entries'
 				  fqdn mean "backend failed: skip" */
+	size_t nwants;
 	/* results, written by the worker */
 	enum df_outcome *out;  /* per record of the group */
 	int rc;                /* 0, or the failure of the whole group */

@@ -26,9 +26,28 @@ static void bad_address(struct collect *c, const struct dnsfollow_placement *p,
 		 node ? "node " : "", node ? node : "", node ? "" : "it", addr, why);
 }
 
+/* The node's DNS name, for CNAME records. */
+static int add_target(struct collect *c, const struct dnsfollow_placement *p)
+{
+	if (!DNSFOLLOW_HAS(p, struct dnsfollow_placement, dns_name))
+		return 0;
+	char *n = NULL;
+	if (df_name_normalise(p->dns_name, &n) != 0) {
+		free(n);
+		bad_address(c, p, p->dns_name, "which is no DNS name");
+		return -EPROTO;
+	}
+	c->a->targets = df_xrealloc(c->a->targets, c->a->ntargets + 1,
+				    sizeof *c->a->targets);
+	c->a->targets[c->a->ntargets++] = n;
+	return 0;
+}
+
 static int on_placement(void *ctx, const struct dnsfollow_placement *p)
 {
 	struct collect *c = ctx;
+	if (p && add_target(c, p) != 0)
+		return -EPROTO;
 	for (size_t i = 0; p && i < p->naddrs; i++) {
 		char canon[46];
 		const char *addr = p->addrs[i] ? p->addrs[i] : "(null)";
@@ -53,8 +72,11 @@ static void answer_free(struct df_answer *a)
 		free(a->v4[i]);
 	for (size_t i = 0; i < a->n6; i++)
 		free(a->v6[i]);
+	for (size_t i = 0; i < a->ntargets; i++)
+		free(a->targets[i]);
 	free(a->v4);
 	free(a->v6);
+	free(a->targets);
 }
 
 static void resolve_one(struct df_runtime *rt, const struct df_record_cfg *r,
@@ -84,6 +106,7 @@ static void resolve_one(struct df_runtime *rt, const struct df_record_cfg *r,
 	}
 	a->n4 = df_addr_sort_unique(a->v4, a->n4);
 	a->n6 = df_addr_sort_unique(a->v6, a->n6);
+	a->ntargets = df_str_sort_unique(a->targets, a->ntargets);
 }
 
 struct df_answers *df_resolve(struct df_runtime *rt, const char *due)

@@ -205,6 +205,44 @@ static int check_queries(struct df_runtime *rt)
 	return bad;
 }
 
+/* A watching backend is told every query the config asks it, so it
+ * follows exactly those services (ABI 2 watch_set). */
+static void tell_watch_set(struct df_runtime *rt)
+{
+	size_t n = rt->cfg->nrecords;
+	struct dnsfollow_query *q = df_xcalloc(n + 1, sizeof *q);
+	const struct dnsfollow_query **qs = df_xcalloc(n + 1, sizeof *qs);
+	for (size_t b = 0; b < rt->cfg->nbackends; b++) {
+		struct df_inst *in = &rt->backends[b];
+		const struct dnsfollow_backend_ops *ops = in->plugin->ops;
+		if (!in->self || !DNSFOLLOW_HAS(ops, struct dnsfollow_backend_ops, watch_set))
+			continue;
+		size_t nq = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct df_rec *r = &rt->recs[i];
+			if (r->cfg->backend_idx != b || r->question != i)
+				continue; /* another backend's, or asked already */
+			q[nq] = (struct dnsfollow_query){.struct_size = sizeof *q,
+							 .service = r->cfg->service,
+							 .options = r->cfg->kv,
+							 .noptions = r->cfg->nkv};
+			qs[nq] = &q[nq];
+			nq++;
+		}
+		df_host_reset(in->host);
+		int rc = ops->watch_set(in->self, qs, nq);
+		if (rc != 0) {
+			char err[1024];
+			df_host_error_text(in->host, err, sizeof err);
+			df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
+			       "cannot watch the %zu service(s) of the config: %s; relying on the resync interval",
+			       nq, err[0] ? err : strerror(-rc));
+		}
+	}
+	free(qs);
+	free(q);
+}
+
 static size_t pool_size(const struct df_runtime *rt)
 {
 	size_t n = rt->cfg->workers ? rt->cfg->workers : 4;
@@ -234,6 +272,8 @@ struct df_runtime *df_runtime_new(struct df_config *cfg,
 	make_groups(rt);
 	make_records(rt);
 	failed |= check_queries(rt);
+	if (!failed && watch)
+		tell_watch_set(rt);
 	if (!failed && !(flags & DF_RT_CHECK) && pool_size(rt))
 		rt->pool = df_pool_new(rt, pool_size(rt));
 	if (failed) {

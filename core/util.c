@@ -201,31 +201,6 @@ char *df_path_resolve(const char *dir, const char *path)
 	return p;
 }
 
-static const struct {
-	uint16_t code;
-	const char *name;
-} types[] = {
-	{DNSFOLLOW_TYPE_A, "A"},         {DNSFOLLOW_TYPE_NS, "NS"},
-	{DNSFOLLOW_TYPE_CNAME, "CNAME"}, {DNSFOLLOW_TYPE_SOA, "SOA"},
-	{DNSFOLLOW_TYPE_TXT, "TXT"},     {DNSFOLLOW_TYPE_AAAA, "AAAA"},
-};
-
-const char *df_type_name(uint16_t type)
-{
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (types[i].code == type)
-			return types[i].name;
-	return "?";
-}
-
-uint16_t df_type_code(const char *name)
-{
-	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-		if (strcasecmp(types[i].name, name) == 0)
-			return types[i].code;
-	return 0;
-}
-
 /* IPv4 policy on the address in network order; NULL when publishable. */
 static const char *v4_unusable(const unsigned char *b, int allow_loopback)
 {

@@ -50,8 +50,8 @@ const char *df_addr_unusable(const char *canon, int allow_loopback);
 /** `path` made absolute against `dir` (copy). */
 char *df_path_resolve(const char *dir, const char *path);
 
-/** DNS type code ↔ name ("A", "AAAA", "TXT", "CNAME", "NS", "SOA"). */
-const char *df_type_name(uint16_t type);
-uint16_t df_type_code(const char *name);
+/* DNS type code <-> name: df_type_name() and df_type_code() live in
+ * sdk.h, the one table shared with plugins (host->type_name). */
+#include "sdk.h"
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * The placements file parser. Written by hand rather than with inih: the
- * format is small (sections, one `addresses` key, comments, indented
+ * format is small (sections, an `addresses` and a `hostname` key,
+ * comments, indented
  * continuation lines as inih reads them), and inih's fixed buffers cut
  * long section names and split long lines, which shifted line numbers
  * and lost keys. Every mistake is one line, "FILE:LINE: message", and a
@@ -22,6 +23,7 @@ struct ps {
 	int line;
 	long cur;  /* index of the current section, -1 before the first */
 	int cont;  /* an indented line continues the addresses above */
+	sb_name_fn norm;
 };
 
 static int fail(struct ps *p, int rc, const char *fmt, ...)
@@ -146,20 +148,41 @@ static int on_header(struct ps *p, char *s)
 	return push_section(p, name);
 }
 
+/* `hostname = NAME`: the node's DNS name, the target of CNAME records. */
+static int set_hostname(struct ps *p, struct sb_section *sec, const char *value)
+{
+	char b1[80], b2[80], norm[256];
+	if (sec->host_line)
+		return fail(p, -EINVAL, "[%s]: duplicate key 'hostname' (first at line %d)",
+			    shown(sec->name, b1, sizeof b1), sec->host_line);
+	sec->host_line = p->line;
+	p->cont = 0;
+	/* The root ("" or ".") is a valid name but no host's. */
+	if (p->norm(value, norm, sizeof norm) != 0 || !norm[0])
+		return fail(p, -EINVAL, "[%s]: hostname '%s' is not a DNS name",
+			    shown(sec->name, b1, sizeof b1), shown(value, b2, sizeof b2));
+	if (!(sec->hostname = strdup(norm)))
+		return fail(p, -ENOMEM, "out of memory");
+	return 0;
+}
+
 static int on_key(struct ps *p, char *s)
 {
 	char b1[80], b2[80];
 	char *sep = s + strcspn(s, "=:");
 	if (!*sep)
-		return fail(p, -EINVAL, "syntax error: expected [SERVICE] or addresses = LIST");
+		return fail(p, -EINVAL,
+			    "syntax error: expected [SERVICE], addresses = LIST or hostname = NAME");
 	*sep = '\0';
 	char *key = trim(s), *value = trim(sep + 1);
 	if (p->cur < 0)
 		return fail(p, -EINVAL, "'%s' before any [SERVICE] section",
 			    shown(key, b1, sizeof b1));
 	struct sb_section *sec = &p->t->sec[p->cur];
+	if (strcmp(key, "hostname") == 0)
+		return set_hostname(p, sec, value);
 	if (strcmp(key, "addresses") != 0)
-		return fail(p, -EINVAL, "[%s]: unknown key '%s' (allowed: addresses)",
+		return fail(p, -EINVAL, "[%s]: unknown key '%s' (allowed: addresses, hostname)",
 			    shown(sec->name, b1, sizeof b1), shown(key, b2, sizeof b2));
 	if (sec->key_line)
 		return fail(p, -EINVAL, "[%s]: duplicate key 'addresses' (first at line %d)",
@@ -195,8 +218,8 @@ static int by_name(const void *a, const void *b)
 	return c ? c : (x->line > y->line) - (x->line < y->line);
 }
 
-/* Sort the sections; refuse duplicates and sections without addresses,
- * reporting the earliest offending line. */
+/* Sort the sections; refuse duplicates and sections with neither
+ * addresses nor hostname, reporting the earliest offending line. */
 static int finish(struct ps *p)
 {
 	struct sb_table *t = p->t;
@@ -213,7 +236,8 @@ static int finish(struct ps *p)
 		} else {
 			run = i;
 		}
-		if (!t->sec[i].key_line && (!bare || t->sec[i].line < bare->line))
+		if (!t->sec[i].key_line && !t->sec[i].host_line &&
+		    (!bare || t->sec[i].line < bare->line))
 			bare = &t->sec[i];
 	}
 	if (dup) {
@@ -224,15 +248,17 @@ static int finish(struct ps *p)
 	if (bare) {
 		p->line = bare->line;
 		return fail(p, -EINVAL,
-			    "[%s] has no addresses line (write 'addresses =' for a service that runs nowhere)",
+			    "[%s] has no addresses or hostname line (write 'addresses =' for a "
+			    "service that runs nowhere)",
 			    shown(bare->name, b, sizeof b));
 	}
 	return 0;
 }
 
-int sb_parse(struct sb_table *t, const char *file, const char *data, size_t len)
+int sb_parse(struct sb_table *t, const char *file, const char *data, size_t len,
+	     sb_name_fn norm)
 {
-	struct ps p = {.t = t, .file = file, .cur = -1};
+	struct ps p = {.t = t, .file = file, .cur = -1, .norm = norm};
 	/* No line is longer than the file, nor than the limit. */
 	char *buf = malloc((len < SB_MAX_LINE ? len : SB_MAX_LINE) + 1);
 	if (!buf)
@@ -275,8 +301,10 @@ const struct sb_section *sb_find(const struct sb_table *t, const char *service)
 
 void sb_clear(struct sb_table *t)
 {
-	for (size_t i = 0; i < t->nsec; i++)
+	for (size_t i = 0; i < t->nsec; i++) {
 		free(t->sec[i].name);
+		free(t->sec[i].hostname);
+	}
 	for (size_t i = 0; i < t->naddrs; i++)
 		free(t->addrs[i]);
 	free(t->sec);

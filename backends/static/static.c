@@ -3,6 +3,7 @@
  *
  *   [gogs]
  *   addresses = 192.0.2.10, 2001:db8::10
+ *   hostname = node1.example.net     ; optional: target of CNAME records
  *
  * parsed whole once per version of the file (device, inode, size and
  * time stamps tell a new version), so a pass resolving many services
@@ -48,9 +49,10 @@ struct stat_backend {
 };
 
 static const struct dnsfollow_key keys[] = {
-	{"file", DNSFOLLOW_KEY_REQUIRED | DNSFOLLOW_KEY_PATH,
-	 "placements file: [SERVICE] sections with addresses = A, B"},
-	{NULL, 0, NULL},
+	DNSFOLLOW_KEY_PATH_("file", DNSFOLLOW_KEY_REQUIRED,
+			    "placements file: [SERVICE] sections with addresses = A, B "
+			    "and/or hostname = NAME"),
+	DNSFOLLOW_KEY_END,
 };
 
 static void table_clear(struct table *t)
@@ -111,8 +113,8 @@ static int st_create(const struct dnsfollow_host *h,
 	const char *file = dnsfollow_kv_get(cfg, n, "file");
 	if (!file || !*file)
 		return h->error(h, -EINVAL, "file = PATH is required");
-	if (!DNSFOLLOW_HOST_HAS(h, read_file))
-		return h->error(h, -ENOTSUP, "this dnsfollow is too old for the static backend (no read_file)");
+	if (!DNSFOLLOW_HOST_HAS(h, read_file) || !DNSFOLLOW_HOST_HAS(h, name_normalise))
+		return h->error(h, -ENOTSUP, "this dnsfollow is too old for the static backend");
 	struct stat_backend *b = calloc(1, sizeof *b);
 	if (!b || !(b->file = strdup(file))) {
 		free(b);
@@ -184,7 +186,7 @@ static void load(struct stat_backend *b)
 	if (read_settled(b, &data, &len, &st) != 0)
 		return;
 	t->parsed_at = time(NULL);
-	int rc = sb_parse(&t->p, b->file, data, len);
+	int rc = sb_parse(&t->p, b->file, data, len, b->h->name_normalise);
 	free(data);
 	if (rc) {
 		set_error(t, rc, t->p.err);
@@ -192,6 +194,36 @@ static void load(struct stat_backend *b)
 	}
 	t->st = st;
 	t->valid = rc != -ENOMEM;
+}
+
+/* A section with a hostname is one node: that name (the target of CNAME
+ * records) with every address of the section (none is fine). */
+static int emit_node(const struct sb_section *s, const struct sb_table *p,
+		     dnsfollow_placement_cb emit, void *ctx)
+{
+	struct dnsfollow_placement pl = {
+		.struct_size = sizeof pl, .node_id = s->hostname,
+		.node_name = s->hostname, .state = "static", .naddrs = s->count,
+		.addrs = s->count ? (const char *const *)p->addrs + s->first : NULL,
+		.dns_name = s->hostname};
+	return emit(ctx, &pl);
+}
+
+/* Without a hostname, each address is a node of its own. */
+static int emit_each(const struct sb_section *s, const struct sb_table *p,
+		     dnsfollow_placement_cb emit, void *ctx)
+{
+	for (size_t i = s->first; i < s->first + s->count; i++) {
+		const char *one[1] = {p->addrs[i]};
+		struct dnsfollow_placement pl = {
+			.struct_size = sizeof pl, .node_id = one[0],
+			.node_name = one[0], .state = "static",
+			.naddrs = 1, .addrs = one};
+		int rc = emit(ctx, &pl);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 static int st_resolve(void *self, const struct dnsfollow_query *q,
@@ -206,17 +238,7 @@ static int st_resolve(void *self, const struct dnsfollow_query *q,
 	if (!s)
 		return b->h->error(b->h, -ENOENT, "service '%s' has no [%s] section in %s",
 				   q->service, q->service, b->file);
-	for (size_t i = s->first; i < s->first + s->count; i++) {
-		const char *one[1] = {t->p.addrs[i]};
-		struct dnsfollow_placement pl = {
-			.struct_size = sizeof pl, .node_id = one[0],
-			.node_name = one[0], .state = "static",
-			.naddrs = 1, .addrs = one};
-		int rc = emit(ctx, &pl);
-		if (rc)
-			return rc;
-	}
-	return 0;
+	return s->hostname ? emit_node(s, &t->p, emit, ctx) : emit_each(s, &t->p, emit, ctx);
 }
 
 static int st_watch_fd(void *self)
@@ -250,13 +272,4 @@ static const struct dnsfollow_backend_ops ops = {
 	.watch_ack = st_watch_ack,
 };
 
-DNSFOLLOW_PLUGIN_EXPORT const struct dnsfollow_plugin dnsfollow_plugin = {
-	.abi_version = DNSFOLLOW_ABI_VERSION,
-	.kind = DNSFOLLOW_KIND_BACKEND,
-	.name = "static",
-	.version = "1.0",
-	.config_keys = keys,
-	.create = st_create,
-	.destroy = st_destroy,
-	.ops = &ops,
-};
+DNSFOLLOW_BACKEND("static", "2.0", keys, NULL, st_create, st_destroy, &ops);

@@ -15,10 +15,16 @@
 /* One [SERVICE] section; its addresses are addrs[first .. first+count). */
 struct sb_section {
 	char *name;
-	int line;     /* of the [header] */
-	int key_line; /* of its `addresses =` line, 0 when none yet */
+	int line;      /* of the [header] */
+	int key_line;  /* of its `addresses =` line, 0 when none yet */
+	int host_line; /* of its `hostname =` line, 0 when none yet */
+	char *hostname; /* the node's DNS name (normalised), or NULL */
 	size_t first, count;
 };
+
+/* Checks and normalises a DNS name (host->name_normalise's contract):
+ * 0, or a negative code for an invalid name. */
+typedef int (*sb_name_fn)(const char *in, char *out, size_t cap);
 
 /* A parsed file: sections sorted by name, addresses in file order. */
 struct sb_table {
@@ -30,10 +36,11 @@ struct sb_table {
 };
 
 /* Parse `len` bytes of `data` (`file` only names it in messages) into an
- * empty `t`. Returns 0, or -EINVAL / -ENOMEM with t->err set; the table
- * then holds whatever was parsed and must still be cleared. */
+ * empty `t`; `norm` checks `hostname =` values. Returns 0, or -EINVAL /
+ * -ENOMEM with t->err set; the table then holds whatever was parsed and
+ * must still be cleared. */
 int sb_parse(struct sb_table *t, const char *file, const char *data,
-	     size_t len);
+	     size_t len, sb_name_fn norm);
 
 /* The section of `service`, or NULL (sb_parse() succeeded on `t`). */
 const struct sb_section *sb_find(const struct sb_table *t,

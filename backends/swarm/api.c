@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,31 +24,9 @@
  * not changed across them. */
 #define MAX_API 1052
 
-char *swarm_urlencode(const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s);
-	char *out = malloc(3 * n + 1), *o = out;
-	if (!out)
-		return NULL;
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || strchr("-._~", c)) {
-			*o++ = (char)c;
-		} else {
-			*o++ = '%';
-			*o++ = hex[c >> 4];
-			*o++ = hex[c & 15];
-		}
-	}
-	*o = '\0';
-	return out;
-}
-
 /* "PREFIX?filters=" + URL-encoded {"KEY":[values...]}. */
-static char *filter_path(const char *prefix, const char *key,
-			 const char *const *vals, size_t nvals)
+static char *filter_path(const struct dnsfollow_host *h, const char *prefix,
+			 const char *key, const char *const *vals, size_t nvals)
 {
 	json_t *arr = json_array(), *obj = json_object();
 	char *js = NULL, *enc = NULL, *out = NULL;
@@ -61,7 +38,7 @@ static char *filter_path(const char *prefix, const char *key,
 	if (json_object_set(obj, key, arr))
 		goto done;
 	js = json_dumps(obj, JSON_COMPACT);
-	enc = js ? swarm_urlencode(js) : NULL;
+	enc = js ? h->url_escape(js) : NULL;
 	if (enc) {
 		size_t n = strlen(prefix) + strlen(enc) + 16;
 		out = malloc(n);
@@ -76,18 +53,18 @@ done:
 	return out;
 }
 
-char *swarm_tasks_path(const char *service)
+char *swarm_tasks_path(const struct dnsfollow_host *h, const char *service)
 {
 	/* Every desired state on purpose: the watcher needs to see tasks on
 	 * their way up ("ready", "starting") and down to know when a move is
 	 * over; resolution picks the running ones itself. */
-	return filter_path("/tasks", "service", &service, 1);
+	return filter_path(h, "/tasks", "service", &service, 1);
 }
 
-char *swarm_events_path(void)
+char *swarm_events_path(const struct dnsfollow_host *h)
 {
 	static const char *const types[] = {"service", "node"};
-	return filter_path("/events", "type", types, 2);
+	return filter_path(h, "/events", "type", types, 2);
 }
 
 static const char *where(const struct swarm *sw)
@@ -270,17 +247,10 @@ static int engine_version(struct swarm *sw, char *err, size_t errlen)
 	int rc = do_get(sw, "/_ping", 0, &resp, err, errlen);
 	if (rc)
 		return rc;
-	int v = -1;
-	for (char *l = resp.headers; l && *l;) {
-		char *e = strchr(l, '\n');
-		if (strncasecmp(l, "Api-Version:", 12) == 0) {
-			char tmp[32];
-			size_t k = e ? (size_t)(e - l - 12) : strlen(l + 12);
-			snprintf(tmp, sizeof tmp, "%.*s", (int)(k < 31 ? k : 31), l + 12);
-			v = swarm_parse_api_version(tmp + strspn(tmp, " \t"));
-		}
-		l = e ? e + 1 : NULL;
-	}
+	char hv[32];
+	int v = sw->host->http_header(&resp, "Api-Version", hv, sizeof hv) == 0
+			? swarm_parse_api_version(hv + strspn(hv, " \t"))
+			: -1;
 	rc = swarm_api_status(resp.status, resp.body, resp.body_len, "GET /_ping",
 			      err, errlen);
 	sw->host->http_free(sw->host, &resp);

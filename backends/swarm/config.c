@@ -1,9 +1,10 @@
-/* Configuration keys → struct swarm_cfg. Every bad value is one clear
- * line; nothing here talks to the engine. */
+/* Configuration keys → struct swarm_cfg. The core has checked every
+ * typed value (numbers, switches, paths); what is left are the checks
+ * types cannot express (host URLs, the node map), one clear line each.
+ * Nothing here talks to the engine. */
 #include "swarm.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,33 +23,6 @@ static int fail(char *err, size_t errlen, const char *fmt, const char *a,
 	return -EINVAL;
 }
 
-static int parse_bool(const char *v, int *out)
-{
-	static const char *yes[] = {"yes", "true", "on", "1"};
-	static const char *no[] = {"no", "false", "off", "0"};
-	for (size_t i = 0; i < 4; i++) {
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = 1, 0;
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = 0, 0;
-	}
-	return -1;
-}
-
-static int parse_ulong(const char *v, unsigned long lo, unsigned long hi,
-		       unsigned long *out)
-{
-	char *end;
-	if (!isdigit((unsigned char)*v))
-		return -1;
-	errno = 0;
-	unsigned long x = strtoul(v, &end, 10);
-	if (errno || *end || x < lo || x > hi)
-		return -1;
-	*out = x;
-	return 0;
-}
-
 static int addr_family(const char *a)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
@@ -59,31 +33,45 @@ static int addr_family(const char *a)
 	return 0;
 }
 
-/* `node.HOSTNAME = ADDRESS`: the address of one node, by host name. */
+/* A value that looks like an address (digits and dots only, or a
+ * colon) but is none is a typo, not a DNS name. */
+static int looks_like_addr(const char *v)
+{
+	return strchr(v, ':') || (*v && strspn(v, "0123456789.") == strlen(v));
+}
+
+/* `node.HOSTNAME = ADDRESS` (one IPv4 and one IPv6 per node) or
+ * `node.HOSTNAME = DNS-NAME` (one per node, the CNAME target). */
 static int add_map(struct swarm_cfg *c, const char *key, const char *v,
-		   char *err, size_t errlen)
+		   swarm_normalise_fn normalise, char *err, size_t errlen)
 {
 	const char *host = key + 5; /* after "node." */
 	size_t hl = strlen(host);
 	if (hl == 0 || hl >= SWARM_HOST_MAX)
 		return fail(err, errlen, "%s: bad host name%s", key, "");
-	char addr[INET6_ADDRSTRLEN + 8];
-	snprintf(addr, sizeof addr, "%s", v);
-	int fam = addr_family(addr);
-	if (!fam || strlen(v) >= sizeof addr)
+	char val[SWARM_HOST_MAX];
+	int fam = strlen(v) < sizeof val ? addr_family(v) : 0;
+	if (fam)
+		snprintf(val, sizeof val, "%s", v);
+	else if (looks_like_addr(v) || !*v)
 		return fail(err, errlen, "%s: '%s' is not an IPv4 or IPv6 address",
 			    key, v);
+	else if (swarm_dns_name(normalise, v, val, sizeof val))
+		return fail(err, errlen,
+			    "%s: '%.300s' is neither an IP address nor a DNS name with a "
+			    "dot (the node's name for CNAME records)", key, v);
+	static const char *const what[] = {"DNS name", "IPv4 address", "IPv6 address"};
+	const char *w = what[fam == AF_INET ? 1 : fam == AF_INET6 ? 2 : 0];
 	for (size_t i = 0; i < c->nmap; i++)
 		if (c->map[i].family == fam && strcasecmp(c->map[i].host, host) == 0)
-			return fail(err, errlen, "%s: a second %s address for this node",
-				    key, fam == AF_INET ? "IPv4" : "IPv6");
+			return fail(err, errlen, "%s: a second %s for this node", key, w);
 	struct swarm_map *m = realloc(c->map, (c->nmap + 1) * sizeof *m);
 	if (!m)
 		return -ENOMEM;
 	c->map = m;
 	m[c->nmap].host = strdup(host);
-	m[c->nmap].addr = strdup(addr);
-	m[c->nmap].family = fam;
+	m[c->nmap].addr = strdup(val);
+	m[c->nmap].family = fam ? fam : AF_UNSPEC;
 	c->nmap++;
 	if (!m[c->nmap - 1].host || !m[c->nmap - 1].addr)
 		return -ENOMEM;
@@ -196,59 +184,37 @@ static int dup_label(char **dst, const struct dnsfollow_kv *kv, size_t n,
 	return *dst ? 0 : -ENOMEM;
 }
 
-static int parse_numbers(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
-			 size_t n, char *err, size_t errlen)
+/* Numbers and switches: typed keys, validated and defaulted by the
+ * core (the defaults here only serve a kv array without them). */
+static void take_numbers(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
+			 size_t n)
 {
-	const char *v;
-	unsigned long x;
-	c->poll_ms = 5000;
-	c->timeout_ms = 5000;
-	if ((v = dnsfollow_kv_get(kv, n, "poll_interval"))) {
-		if (parse_ulong(v, 1, 86400, &x))
-			return fail(err, errlen,
-				    "poll_interval: '%s' is not a number of seconds (1-86400)%s",
-				    v, "");
-		c->poll_ms = (unsigned)x * 1000u;
-	}
-	if ((v = dnsfollow_kv_get(kv, n, "timeout_ms"))) {
-		if (parse_ulong(v, 100, 600000, &x))
-			return fail(err, errlen,
-				    "timeout_ms: '%s' is not a number of milliseconds (100-600000)%s",
-				    v, "");
-		c->timeout_ms = (long)x;
-	}
-	c->settle_max_ms = SWARM_SETTLE_MAX_MS;
-	if ((v = dnsfollow_kv_get(kv, n, "settle_max_ms"))) {
-		if (parse_ulong(v, 1000, 600000, &x))
-			return fail(err, errlen,
-				    "settle_max_ms: '%s' is not a number of milliseconds (1000-600000)%s",
-				    v, "");
-		c->settle_max_ms = (unsigned)x;
-	}
-	c->events = 1;
-	if ((v = dnsfollow_kv_get(kv, n, "events")) && parse_bool(v, &c->events))
-		return fail(err, errlen, "events: '%s' is not yes or no%s", v, "");
-	if ((v = dnsfollow_kv_get(kv, n, "allow_loopback")) &&
-	    parse_bool(v, &c->allow_loopback))
-		return fail(err, errlen, "allow_loopback: '%s' is not yes or no%s",
-			    v, "");
-	return 0;
+	c->poll_ms = (unsigned)dnsfollow_kv_num(kv, n, "poll_interval", 5000);
+	c->timeout_ms = (long)dnsfollow_kv_num(kv, n, "timeout_ms", 5000);
+	c->settle_max_ms = (unsigned)dnsfollow_kv_num(kv, n, "settle_max_ms",
+						      SWARM_SETTLE_MAX_MS);
+	c->events = dnsfollow_kv_num(kv, n, "events", 1) != 0;
+	c->allow_loopback = dnsfollow_kv_num(kv, n, "allow_loopback", 0) != 0;
 }
 
 int swarm_cfg_parse(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
-		    size_t n, char *err, size_t errlen)
+		    size_t n, swarm_normalise_fn normalise, char *err,
+		    size_t errlen)
 {
 	memset(c, 0, sizeof *c);
-	int rc = parse_numbers(c, kv, n, err, errlen);
-	if (!rc)
-		rc = parse_host(c, kv, n, err, errlen);
+	c->normalise = normalise;
+	take_numbers(c, kv, n);
+	int rc = parse_host(c, kv, n, err, errlen);
 	if (!rc)
 		rc = dup_label(&c->label4, kv, n, "address_label", "dnsfollow.ipv4");
 	if (!rc)
 		rc = dup_label(&c->label6, kv, n, "address6_label", "dnsfollow.ipv6");
+	if (!rc)
+		rc = dup_label(&c->label_name, kv, n, "hostname_label",
+			       "dnsfollow.hostname");
 	for (size_t i = 0; !rc && i < n; i++)
 		if (strncmp(kv[i].key, "node.", 5) == 0)
-			rc = add_map(c, kv[i].key, kv[i].value, err, errlen);
+			rc = add_map(c, kv[i].key, kv[i].value, normalise, err, errlen);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
 	if (rc)
@@ -265,6 +231,7 @@ void swarm_cfg_free(struct swarm_cfg *c)
 	free(c->tls_key);
 	free(c->label4);
 	free(c->label6);
+	free(c->label_name);
 	for (size_t i = 0; i < c->nmap; i++) {
 		free(c->map[i].host);
 		free(c->map[i].addr);
@@ -280,4 +247,6 @@ void swarm_addrcfg_of(const struct swarm_cfg *c, struct swarm_addrcfg *ac)
 	ac->map = c->map;
 	ac->nmap = c->nmap;
 	ac->allow_loopback = c->allow_loopback;
+	ac->label_name = c->label_name;
+	ac->normalise = c->normalise;
 }

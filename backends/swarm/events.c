@@ -42,12 +42,29 @@ void swarm_linebuf_feed(struct swarm_linebuf *lb, const char *data, size_t n,
 	}
 }
 
+/* Which service a service event is about: its name and ID, when they
+ * are strings that fit (else left empty: the event then counts for
+ * every service). */
+static void actor_of(json_t *j, struct swarm_actor *a)
+{
+	json_t *act = json_object_get(j, "Actor");
+	json_t *id = json_object_get(act, "ID");
+	json_t *name = json_object_get(json_object_get(act, "Attributes"), "name");
+	a->service = 1;
+	if (json_is_string(id) && json_string_length(id) < sizeof a->id)
+		snprintf(a->id, sizeof a->id, "%s", json_string_value(id));
+	if (json_is_string(name) && json_string_length(name) < sizeof a->name)
+		snprintf(a->name, sizeof a->name, "%s", json_string_value(name));
+}
+
 /* A line of the stream: is it something that may move placements? */
 int swarm_parse_event(const char *line, size_t len, char *what,
-		      size_t whatlen)
+		      size_t whatlen, struct swarm_actor *actor)
 {
 	if (whatlen)
 		what[0] = '\0';
+	if (actor)
+		memset(actor, 0, sizeof *actor);
 	if (!line)
 		return SWARM_EV_GARBAGE; /* overlong line */
 	size_t i = 0;
@@ -66,9 +83,13 @@ int swarm_parse_event(const char *line, size_t len, char *what,
 	if (json_is_string(t) && (strcmp(json_string_value(t), "service") == 0 ||
 				  strcmp(json_string_value(t), "node") == 0)) {
 		rc = SWARM_EV_RELEVANT;
+		struct swarm_actor tmp = {0}, *who = actor ? actor : &tmp;
+		if (strcmp(json_string_value(t), "service") == 0)
+			actor_of(j, who);
 		if (whatlen)
-			snprintf(what, whatlen, "%.20s %.20s", json_string_value(t),
-				 json_is_string(a) ? json_string_value(a) : "?");
+			snprintf(what, whatlen, "%.20s %.20s%s%.60s", json_string_value(t),
+				 json_is_string(a) ? json_string_value(a) : "?",
+				 who->name[0] ? " " : "", who->name);
 	} else if (!t && json_is_string(json_object_get(j, "message"))) {
 		rc = SWARM_EV_ERROR; /* the engine (or a proxy) said no */
 		if (whatlen)

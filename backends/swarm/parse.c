@@ -195,6 +195,48 @@ void swarm_pick_addrs(const struct swarm_addrcfg *ac, struct swarm_node *nd,
 			 ac->label4 ? ac->label4 : "dnsfollow.ipv4");
 }
 
+int swarm_dns_name(swarm_normalise_fn normalise, const char *in, char *out,
+		   size_t cap)
+{
+	/* Host names only (letters, digits, '-', '_'): a CNAME to a name
+	 * with spaces or escapes is a mistake, not a node's name. */
+	if (!normalise || !in ||
+	    strspn(in, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		       "0123456789-_.") != strlen(in) ||
+	    normalise(in, out, cap) != 0)
+		return -1;
+	const char *last = strrchr(out, '.');
+	/* "node1" would become the TLD "node1.": a short host name given by
+	 * mistake, not a target; "10.0.0.300" is a mistyped address. */
+	if (!last || strspn(last + 1, "0123456789") == strlen(last + 1))
+		return -1;
+	return 0;
+}
+
+void swarm_pick_name(const struct swarm_addrcfg *ac, struct swarm_node *nd,
+		     const char *label_val)
+{
+	nd->dns[0] = '\0';
+	if (label_val) {
+		if (swarm_dns_name(ac->normalise, label_val, nd->dns, sizeof nd->dns)) {
+			nd->dns[0] = '\0';
+			if (!nd->problem[0])
+				snprintf(nd->problem, sizeof nd->problem,
+					 "node %.40s: label %.40s '%.60s' is not a DNS name with "
+					 "a dot", nd->host[0] ? nd->host : nd->id,
+					 ac->label_name, label_val);
+		}
+		return;
+	}
+	for (size_t i = 0; i < ac->nmap; i++)
+		if (ac->map[i].family == AF_UNSPEC &&
+		    strcasecmp(ac->map[i].host, nd->host) == 0) {
+			/* Checked when the configuration was read. */
+			snprintf(nd->dns, sizeof nd->dns, "%s", ac->map[i].addr);
+			return;
+		}
+}
+
 static const char *label_of(json_t *node, const char *label)
 {
 	if (!label)
@@ -237,6 +279,7 @@ static int parse_node(json_t *o, const struct swarm_addrcfg *ac,
 	swarm_pick_addrs(ac, nd, label_of(o, ac->label4), label_of(o, ac->label6),
 			 str_at(o, "ManagerStatus", "Addr"),
 			 str_at(o, "Status", "Addr"));
+	swarm_pick_name(ac, nd, label_of(o, ac->label_name));
 	return 0;
 }
 

@@ -6,41 +6,71 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Typed: the core checks every value (FILE:LINE, exit 78 at
+ * --check-config) and delivers the defaults, so nothing here parses a
+ * number or a switch. */
 static const struct dnsfollow_key config_keys[] = {
-	{"host", 0, "unix:///PATH or tcp://HOST:PORT (default $DOCKER_HOST, "
-		    "else unix:///var/run/docker.sock)"},
-	{"tls_ca", DNSFOLLOW_KEY_PATH, "CA bundle for tcp:// (mutual TLS)"},
-	{"tls_cert", DNSFOLLOW_KEY_PATH, "client certificate for tcp://"},
-	{"tls_key", DNSFOLLOW_KEY_PATH, "client key for tcp://"},
-	{"address_label", 0, "node label with the node's IPv4 "
-			     "(default dnsfollow.ipv4; empty: off)"},
-	{"address6_label", 0, "node label with the node's IPv6 "
-			      "(default dnsfollow.ipv6; empty: off)"},
-	{"node.*", DNSFOLLOW_KEY_MULTI, "node.HOSTNAME = ADDRESS: a node's address "
-				      "(one IPv4 and one IPv6 per node)"},
-	{"allow_loopback", 0, "yes: accept 127.0.0.0/8 and ::1 (never 0.0.0.0 or ::)"},
-	{"events", 0, "no: no event stream nor watcher, the core's resync "
-		       "interval only (default yes)"},
-	{"poll_interval", 0, "seconds between safety-net polls (default 5)"},
-	{"timeout_ms", 0, "per-request timeout (default 5000)"},
-	{"settle_max_ms", 0, "longest stretch of fast (100 ms) polling after an "
-			     "event or while a task moves (default 60000)"},
-	{NULL, 0, NULL},
+	DNSFOLLOW_KEY_STRING("host", 0, "unix:///PATH, tcp://HOST:PORT (mutual TLS) "
+			     "or http://HOST:PORT (default $DOCKER_HOST, else "
+			     "unix:///var/run/docker.sock)"),
+	DNSFOLLOW_KEY_PATH_("tls_ca", 0, "CA bundle for tcp:// (mutual TLS)"),
+	DNSFOLLOW_KEY_PATH_("tls_cert", 0, "client certificate for tcp://"),
+	DNSFOLLOW_KEY_PATH_("tls_key", 0, "client key for tcp://"),
+	{"address_label", DNSFOLLOW_T_STRING, 0,
+	 "node label with the node's IPv4 (empty: off)", "dnsfollow.ipv4", 0, 0, NULL},
+	{"address6_label", DNSFOLLOW_T_STRING, 0,
+	 "node label with the node's IPv6 (empty: off)", "dnsfollow.ipv6", 0, 0, NULL},
+	{"hostname_label", DNSFOLLOW_T_STRING, 0,
+	 "node label with the node's DNS name, the target of CNAME records "
+	 "(empty: off)", "dnsfollow.hostname", 0, 0, NULL},
+	DNSFOLLOW_KEY_STRING("node.*", DNSFOLLOW_KEY_MULTI,
+			     "node.HOSTNAME = ADDRESS or DNS name: a node's IPv4, "
+			     "IPv6 and CNAME target (one of each per node)"),
+	DNSFOLLOW_KEY_BOOL("allow_loopback", "no",
+			   "accept 127.0.0.0/8 and ::1 from the engine (never 0.0.0.0 or ::)"),
+	DNSFOLLOW_KEY_BOOL("events", "yes",
+			   "no: no event stream nor watcher, the core's resync interval only"),
+	DNSFOLLOW_KEY_DURATION("poll_interval", "5s", 1000, 86400000,
+			       "between safety-net polls of the watched services"),
+	DNSFOLLOW_KEY_UINT("timeout_ms", "5000", 100, 600000,
+			   "per-request timeout, milliseconds"),
+	DNSFOLLOW_KEY_UINT("settle_max_ms", "60000", 1000, 600000,
+			   "longest stretch of fast (100 ms) polling after an event "
+			   "or while a task moves, milliseconds"),
+	DNSFOLLOW_KEY_END,
 };
 
+/* Index = SWARM_TARGET_*. */
+static const char *const targets[] = {"tasks", "ready-nodes", NULL};
+
 static const struct dnsfollow_key record_keys[] = {
-	{"target", 0, "tasks (default: nodes running a task) | ready-nodes"},
-	{NULL, 0, NULL},
+	DNSFOLLOW_KEY_ENUM("target", "tasks", targets,
+			   "tasks: the nodes running a task; ready-nodes: every "
+			   "ready, active node"),
+	DNSFOLLOW_KEY_END,
 };
+
+/* The host helpers of ABI 2 this backend relies on. */
+static int host_ok(const struct dnsfollow_host *h)
+{
+	return DNSFOLLOW_HOST_HAS(h, url_escape) &&
+	       DNSFOLLOW_HOST_HAS(h, name_normalise) &&
+	       DNSFOLLOW_HOST_HAS(h, http_header);
+}
 
 static int sw_create(const struct dnsfollow_host *host,
 		     const struct dnsfollow_kv *cfg, size_t ncfg, void **self)
 {
 	char err[SWARM_ERRLEN] = "";
+	if (!host_ok(host))
+		return host->error(host, -EINVAL, "this dnsfollow's host table lacks "
+				   "url_escape, name_normalise or http_header: "
+				   "upgrade dnsfollow");
 	struct swarm *sw = calloc(1, sizeof *sw);
 	if (!sw)
 		return host->error(host, -ENOMEM, "out of memory");
-	int rc = swarm_cfg_parse(&sw->cfg, cfg, ncfg, err, sizeof err);
+	int rc = swarm_cfg_parse(&sw->cfg, cfg, ncfg, host->name_normalise, err,
+				 sizeof err);
 	if (rc) {
 		free(sw);
 		return host->error(host, rc, "%s", err);
@@ -63,26 +93,11 @@ static void sw_destroy(void *self)
 	if (!sw)
 		return;
 	swarm_watch_stop(sw);
-	for (size_t i = 0; i < sw->nwatched; i++) {
-		free(sw->watched[i].service);
-		free(sw->watched[i].fp);
-		free(sw->watched[i].announced);
-	}
+	swarm_wset_free(sw);
 	pthread_cond_destroy(&sw->cond);
 	pthread_mutex_destroy(&sw->mu);
 	swarm_cfg_free(&sw->cfg);
 	free(sw);
-}
-
-static int target_of(const struct dnsfollow_query *q, int *target)
-{
-	const char *t = dnsfollow_kv_get(q->options, q->noptions, "target");
-	*target = SWARM_TARGET_TASKS;
-	if (!t || strcmp(t, "tasks") == 0)
-		return 0;
-	if (strcmp(t, "ready-nodes") == 0)
-		return *target = SWARM_TARGET_READY_NODES, 0;
-	return -1;
 }
 
 static int emit_all(const struct swarm_result *r, int target,
@@ -103,6 +118,7 @@ static int emit_all(const struct swarm_result *r, int target,
 			.state = target == SWARM_TARGET_TASKS ? "running" : "ready",
 			.naddrs = na,
 			.addrs = addrs,
+			.dns_name = nd->dns[0] ? nd->dns : NULL,
 		};
 		int rc = emit(ctx, &p);
 		if (rc)
@@ -128,18 +144,30 @@ static void follow_closely(struct swarm *sw)
 	pthread_mutex_unlock(&sw->mu);
 }
 
-/* A record's options, checked before any pass (and again by resolve()):
- * no engine is asked anything. */
+/* A record's query, checked before any pass (and again by resolve()):
+ * what types cannot express. `target` is an ENUM the core checked; a
+ * service name with control characters or spaces is no Docker name or
+ * ID (the engine would only say "not found" at run time). No engine is
+ * asked anything. */
 static int check_target(struct swarm *sw, const struct dnsfollow_query *q,
 			int *target)
 {
 	if (!q || !q->service || !*q->service)
 		return sw->host->error(sw->host, -EINVAL, "no service given");
-	if (target_of(q, target)) {
-		const char *t = dnsfollow_kv_get(q->options, q->noptions, "target");
+	for (const char *c = q->service; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return sw->host->error(sw->host, -EINVAL,
+					       "service '%.100s': a Docker service name "
+					       "or ID has no spaces or control characters",
+					       q->service);
+	if (strlen(q->service) >= SWARM_HOST_MAX)
 		return sw->host->error(sw->host, -EINVAL,
-				       "target: '%.100s' is not tasks or ready-nodes", t);
-	}
+				       "service '%.60s...': longer than any Docker "
+				       "service name or ID", q->service);
+	*target = swarm_target_of(q);
+	if (*target < 0)
+		return sw->host->error(sw->host, -EINVAL,
+				       "target: not tasks or ready-nodes");
 	return 0;
 }
 
@@ -201,22 +229,29 @@ static int sw_watch_ack(void *self)
 	return woke;
 }
 
+/* The queries the configuration asks: exactly what the watcher follows
+ * and what service events are filtered on. */
+static int sw_watch_set(void *self, const struct dnsfollow_query *const *qs,
+			size_t n)
+{
+	struct swarm *sw = self;
+	char err[SWARM_ERRLEN] = "";
+	int rc = swarm_wset_replace(sw, qs, n, err, sizeof err);
+	if (rc)
+		return sw->host->error(sw->host, rc, "%s", err);
+	sw->host->log(sw->host, DNSFOLLOW_LOG_DEBUG, "watching %zu quer%s", n,
+		      n == 1 ? "y" : "ies");
+	return 0;
+}
+
 static const struct dnsfollow_backend_ops ops = {
 	.struct_size = sizeof ops,
 	.resolve = sw_resolve,
 	.watch_fd = sw_watch_fd,
 	.watch_ack = sw_watch_ack,
 	.check_query = sw_check_query,
+	.watch_set = sw_watch_set,
 };
 
-DNSFOLLOW_PLUGIN_EXPORT const struct dnsfollow_plugin dnsfollow_plugin = {
-	.abi_version = DNSFOLLOW_ABI_VERSION,
-	.kind = DNSFOLLOW_KIND_BACKEND,
-	.name = "swarm",
-	.version = "0.1.0",
-	.config_keys = config_keys,
-	.record_keys = record_keys,
-	.create = sw_create,
-	.destroy = sw_destroy,
-	.ops = &ops,
-};
+DNSFOLLOW_BACKEND("swarm", "0.2.0", config_keys, record_keys, sw_create,
+		  sw_destroy, &ops);

@@ -12,7 +12,7 @@
 static int get_tasks(struct swarm *sw, const char *service,
 		     struct swarm_tasks *ts, char *err, size_t errlen)
 {
-	char *path = swarm_tasks_path(service);
+	char *path = swarm_tasks_path(sw->host, service);
 	if (!path) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;

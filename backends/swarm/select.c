@@ -227,13 +227,13 @@ void swarm_result_free(struct swarm_result *r)
 char *swarm_result_fingerprint(const struct swarm_result *r)
 {
 	size_t cap = 1 + r->n * (SWARM_ID_MAX + INET_ADDRSTRLEN +
-				 INET6_ADDRSTRLEN + 4);
+				 INET6_ADDRSTRLEN + SWARM_HOST_MAX + 5);
 	char *s = malloc(cap), *p = s;
 	if (!s)
 		return NULL;
 	*p = '\0';
 	for (size_t i = 0; i < r->n; i++)
-		p += snprintf(p, cap - (size_t)(p - s), "%s=%s,%s;", r->v[i].id,
-			      r->v[i].addr4, r->v[i].addr6);
+		p += snprintf(p, cap - (size_t)(p - s), "%s=%s,%s,%s;", r->v[i].id,
+			      r->v[i].addr4, r->v[i].addr6, r->v[i].dns);
 	return s;
 }

@@ -1,14 +1,15 @@
 /*
  * Docker Swarm backend: names shared between the plugin's files.
  *
- *   config.c   keys → struct swarm_cfg (transport, address sources)
+ *   config.c   keys → struct swarm_cfg (transport, address and name sources)
  *   api.c      requests to the Docker Engine API, status → error code
  *   parse.c    task / node JSON → plain structs, address selection
  *   events.c   line buffering and parsing of the /events stream
  *   select.c   placement rules on parsed answers, fingerprint
  *   resolve.c  one resolution: fetch tasks + nodes, then select
  *   watch.c    the event-stream and watcher threads, the wake-up fd
- *   plugin.c   the descriptor and the ops
+ *   wset.c     the watch set: the queries the core said it asks
+ *   plugin.c   the descriptor, the key tables and the ops
  */
 #ifndef SWARM_H
 #define SWARM_H
@@ -32,20 +33,26 @@
  * thousands of replicas. Bigger answers are refused. */
 #define SWARM_MAX_BODY (32u << 20)
 
-/* One `node.HOSTNAME = ADDRESS` entry. */
+/* One `node.HOSTNAME = ADDRESS` or `node.HOSTNAME = DNS-NAME` entry. */
 struct swarm_map {
 	char *host;
-	char *addr;
-	int family; /* AF_INET or AF_INET6 */
+	char *addr; /* the address, or the DNS name (normalised) */
+	int family; /* AF_INET, AF_INET6, or AF_UNSPEC for a DNS name */
 };
 
-/* Where a node's address may come from, in this order. */
+/* host->name_normalise: lower-case, no trailing dot, or -EINVAL. */
+typedef int (*swarm_normalise_fn)(const char *in, char *out, size_t cap);
+
+/* Where a node's address and DNS name may come from, in this order:
+ * node label, then map, then (addresses only) what the engine reports. */
 struct swarm_addrcfg {
 	const char *label4; /* node label holding the IPv4, or NULL */
 	const char *label6;
 	const struct swarm_map *map;
 	size_t nmap;
 	int allow_loopback;
+	const char *label_name; /* node label holding its DNS name, or NULL */
+	swarm_normalise_fn normalise; /* checks DNS names; NULL: none taken */
 };
 
 struct swarm_cfg {
@@ -55,6 +62,8 @@ struct swarm_cfg {
 	char *label4, *label6;
 	struct swarm_map *map;
 	size_t nmap;
+	char *label_name;
+	swarm_normalise_fn normalise;
 	int allow_loopback;
 	int events; /* 0: no stream, no watcher (core's interval only) */
 	unsigned poll_ms;
@@ -62,8 +71,15 @@ struct swarm_cfg {
 	long timeout_ms;
 };
 
+/* The kv are typed and defaulted by the core (see plugin.c's table);
+ * `normalise` checks the DNS names of the map. */
 int swarm_cfg_parse(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
-		    size_t n, char *err, size_t errlen);
+		    size_t n, swarm_normalise_fn normalise, char *err,
+		    size_t errlen);
+/* A DNS name a CNAME may point to, normalised into out[cap]: at least
+ * two labels, the last not all digits (a mistyped address). 0 or -1. */
+int swarm_dns_name(swarm_normalise_fn normalise, const char *in, char *out,
+		   size_t cap);
 void swarm_cfg_free(struct swarm_cfg *c);
 void swarm_addrcfg_of(const struct swarm_cfg *c, struct swarm_addrcfg *ac);
 
@@ -77,6 +93,7 @@ struct swarm_node {
 	int active; /* Spec.Availability == "active" */
 	char addr4[INET_ADDRSTRLEN];   /* "" when none */
 	char addr6[INET6_ADDRSTRLEN];
+	char dns[SWARM_HOST_MAX]; /* its DNS name (CNAME target), "" if none */
 	char problem[256]; /* why its address is unusable, "" if fine */
 };
 
@@ -117,6 +134,9 @@ const struct swarm_node *swarm_nodes_find(const struct swarm_nodes *ns,
 void swarm_pick_addrs(const struct swarm_addrcfg *ac, struct swarm_node *nd,
 		      const char *label4_val, const char *label6_val,
 		      const char *manager_addr, const char *status_addr);
+/* Fill node->dns from its name label or the map (problem when bad). */
+void swarm_pick_name(const struct swarm_addrcfg *ac, struct swarm_node *nd,
+		     const char *label_val);
 /* "message" of an engine error body, made one printable line and
  * copied into buf; NULL when there is none. */
 const char *swarm_error_message(const char *body, size_t len, char *buf,
@@ -146,8 +166,15 @@ enum {
 	SWARM_EV_GARBAGE,    /* unparseable: treat as relevant, to be safe */
 	SWARM_EV_ERROR,      /* {"message": ...}: an error body, not an event */
 };
+/* Who a service event is about (Actor.Attributes.name, Actor.ID). */
+struct swarm_actor {
+	int service; /* 1: a service event; name and id say which */
+	char name[SWARM_HOST_MAX];
+	char id[SWARM_ID_MAX];
+};
+/* `actor` may be NULL. */
 int swarm_parse_event(const char *line, size_t len, char *what,
-		      size_t whatlen);
+		      size_t whatlen, struct swarm_actor *actor);
 
 /* ---- api.c ---- */
 
@@ -163,12 +190,11 @@ int swarm_api_stream(struct swarm *sw, const char *path_query,
 /* Why a request over unix socket `path` failed with *rc, as one line
  * saying what to check (it probes the path); may change *rc. */
 int swarm_socket_why(const char *path, int *rc, char *buf, size_t len);
-/* Percent-encode `s` for a URL query or path segment. Caller frees. */
-char *swarm_urlencode(const char *s);
-/* "/tasks?filters=..." for `service`, URL-encoded JSON. Caller frees. */
-char *swarm_tasks_path(const char *service);
+/* "/tasks?filters=..." for `service`, URL-encoded JSON (with the host's
+ * url_escape). Caller frees. */
+char *swarm_tasks_path(const struct dnsfollow_host *h, const char *service);
 /* "/events?filters=..." for service and node events. Caller frees. */
-char *swarm_events_path(void);
+char *swarm_events_path(const struct dnsfollow_host *h);
 /* Map an engine answer to 0 or a negative code with a message. */
 int swarm_api_status(long status, const char *body, size_t len,
 		     const char *what, char *err, size_t errlen);
@@ -199,22 +225,35 @@ char *swarm_result_fingerprint(const struct swarm_result *r);
 
 int swarm_watch_start(struct swarm *sw, char *err, size_t errlen);
 void swarm_watch_stop(struct swarm *sw);
-/* Remember what resolve() told the core, for the watcher to compare. */
-void swarm_watch_note(struct swarm *sw, const char *service, int target,
-		      const char *fingerprint);
 void swarm_wake(struct swarm *sw, const char *why);
 
-/* ---- the instance ---- */
+/* ---- wset.c ---- */
 
-#define SWARM_MAX_WATCHED 256
-
+/* One query the core said it asks (watch_set). */
 struct swarm_watched {
 	char *service;
 	int target;
 	char *fp;          /* last fingerprint given to the core */
 	char *announced;   /* the change the watcher last woke the core for */
-	uint64_t used_ms;  /* last resolve() by the core */
 };
+
+/* Replace the watch set with `qs` (fingerprints of queries kept carry
+ * over). Returns 0, or a negative code with a message in err. */
+int swarm_wset_replace(struct swarm *sw, const struct dnsfollow_query *const *qs,
+		       size_t n, char *err, size_t errlen);
+/* Remember what resolve() told the core, for the watcher to compare; a
+ * query outside the watch set is not remembered. */
+void swarm_watch_note(struct swarm *sw, const char *service, int target,
+		      const char *fingerprint);
+/* Whether an event may concern what this instance watches: node events
+ * and unreadable ones always; a service event only for a watched
+ * service (by name, or by ID or ID prefix), or for any service as long
+ * as the core never told us what it asks. */
+int swarm_wset_concerns(struct swarm *sw, const struct swarm_actor *a);
+void swarm_wset_free(struct swarm *sw);
+/* The target of a query (ENUM record key, index = SWARM_TARGET_*), or
+ * -1 when out of range. */
+int swarm_target_of(const struct dnsfollow_query *q);
 
 struct swarm {
 	const struct dnsfollow_host *host;
@@ -228,8 +267,9 @@ struct swarm {
 	uint64_t settle_from_ms; /* last event: poll fast from here */
 	uint64_t unsettled_since_ms; /* some task has been moving since */
 	uint64_t next_poll_ms;
-	struct swarm_watched watched[SWARM_MAX_WATCHED];
+	struct swarm_watched *watched; /* the watch set, any size */
 	size_t nwatched;
+	int wset_given; /* watch_set was called at least once */
 	pthread_t ev_thread, poll_thread;
 	int ev_started, poll_started;
 	unsigned long events_seen, reconnects; /* for logs and tests */

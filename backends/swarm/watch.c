@@ -5,9 +5,10 @@
  * events) and reconnects with backoff when it breaks. Swarm has no task
  * events: a task that starts elsewhere after a drain produces no event at
  * all, seconds after the node event. So the watcher thread re-resolves
- * what the core asked about — fast (every SETTLE_STEP_MS) for a while
- * after any event or while some task is still on its way, and every
- * poll_interval otherwise — and wakes the core only when the answer
+ * the queries of the watch set (wset.c: what the configuration asks) —
+ * fast (every SETTLE_STEP_MS) for a while after an event that concerns
+ * them or while some task is still on its way, and every poll_interval
+ * otherwise — and wakes the core only when the answer
  * differs from what the core was last told. The core therefore never does
  * a full pass for nothing, and a move is seen within a step of happening.
  */
@@ -72,41 +73,6 @@ static void settle_start(struct swarm *sw)
 	pthread_mutex_unlock(&sw->mu);
 }
 
-void swarm_watch_note(struct swarm *sw, const char *service, int target,
-		      const char *fp)
-{
-	pthread_mutex_lock(&sw->mu);
-	struct swarm_watched *w = NULL, *oldest = &sw->watched[0];
-	for (size_t i = 0; i < sw->nwatched && !w; i++) {
-		struct swarm_watched *x = &sw->watched[i];
-		if (x->target == target && strcmp(x->service, service) == 0)
-			w = x;
-		else if (x->used_ms < oldest->used_ms)
-			oldest = x;
-	}
-	if (!w && sw->nwatched < SWARM_MAX_WATCHED)
-		w = &sw->watched[sw->nwatched++];
-	else if (!w) /* full: forget the one the core asked about longest ago */
-		w = oldest;
-	if (!w->service || strcmp(w->service, service) != 0) {
-		free(w->service);
-		w->service = strdup(service);
-	}
-	free(w->fp);
-	free(w->announced);
-	w->fp = fp ? strdup(fp) : NULL;
-	w->announced = NULL;
-	w->target = target;
-	w->used_ms = sw->host->now_ms();
-	if (!w->service) { /* out of memory: drop the entry */
-		free(w->fp);
-		w->fp = NULL;
-		*w = sw->watched[--sw->nwatched];
-		memset(&sw->watched[sw->nwatched], 0, sizeof *w);
-	}
-	pthread_mutex_unlock(&sw->mu);
-}
-
 /* ---- the watcher ---- */
 
 /* Re-resolve one watched query; 1 if the core should hear about it. */
@@ -144,23 +110,39 @@ static int check_one(struct swarm *sw, const char *service, int target,
 		}
 	}
 	pthread_mutex_unlock(&sw->mu);
+	if (strcmp(service, "svc-299") == 0) fprintf(stderr, "DBG %s fp='%s' changed=%d\n", service, fp ? fp : "(moved)", changed);
 	free(fp);
 	return changed;
+}
+
+struct wq {
+	char *service;
+	int target;
+};
+
+/* A copy of the watch set, so no lock is held during requests. */
+static struct wq *copy_set(struct swarm *sw, size_t *n)
+{
+	*n = 0;
+	pthread_mutex_lock(&sw->mu);
+	struct wq *q = calloc(sw->nwatched ? sw->nwatched : 1, sizeof *q);
+	for (size_t i = 0; q && i < sw->nwatched; i++) {
+		q[*n].service = strdup(sw->watched[i].service);
+		q[*n].target = sw->watched[i].target;
+		if (q[*n].service)
+			(*n)++;
+	}
+	pthread_mutex_unlock(&sw->mu);
+	return q;
 }
 
 /* Every watched query once; returns whether some task is still moving. */
 static int check_all(struct swarm *sw)
 {
-	struct { char *service; int target; } q[SWARM_MAX_WATCHED];
-	size_t n = 0;
-	pthread_mutex_lock(&sw->mu);
-	for (size_t i = 0; i < sw->nwatched; i++) {
-		q[n].service = strdup(sw->watched[i].service);
-		q[n].target = sw->watched[i].target;
-		if (q[n].service)
-			n++;
-	}
-	pthread_mutex_unlock(&sw->mu);
+	size_t n;
+	struct wq *q = copy_set(sw, &n);
+	if (!q)
+		return 1; /* out of memory: not known, try again soon */
 	int unsettled = 0, changed = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!is_stopping(sw) && check_one(sw, q[i].service, q[i].target,
@@ -173,6 +155,7 @@ static int check_all(struct swarm *sw)
 		}
 		free(q[i].service);
 	}
+	free(q);
 	return unsettled;
 }
 
@@ -231,7 +214,8 @@ static void on_line(void *ctx, const char *line, size_t len)
 	struct ev_ctx *e = ctx;
 	struct swarm *sw = e->sw;
 	char what[200];
-	int k = swarm_parse_event(line, len, what, sizeof what);
+	struct swarm_actor who;
+	int k = swarm_parse_event(line, len, what, sizeof what, &who);
 	if (k == SWARM_EV_IGNORE)
 		return;
 	if (k == SWARM_EV_ERROR) {
@@ -244,6 +228,13 @@ static void on_line(void *ctx, const char *line, size_t len)
 	 * connection is enough. */
 	if (k == SWARM_EV_GARBAGE && e->garbage++)
 		return;
+	/* A service nobody asks about (other stacks on the swarm): no
+	 * pass, and no fast polling of the services that are asked. */
+	if (k == SWARM_EV_RELEVANT && !swarm_wset_concerns(sw, &who)) {
+		sw->host->log(sw->host, DNSFOLLOW_LOG_DEBUG,
+			      "event not watched: %s", what);
+		return;
+	}
 	pthread_mutex_lock(&sw->mu);
 	sw->events_seen++;
 	pthread_mutex_unlock(&sw->mu);
@@ -288,7 +279,7 @@ static uint64_t stream_once(struct swarm *sw, struct ev_ctx *e, int reconnect,
 		swarm_wake(sw, "event stream reconnected");
 		settle_start(sw);
 	}
-	char *path = swarm_events_path();
+	char *path = swarm_events_path(sw->host);
 	if (!path)
 		return 0;
 	uint64_t t0 = sw->host->now_ms();

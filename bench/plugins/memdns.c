@@ -4,6 +4,7 @@
  * a peer's. Not installed.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,16 +39,10 @@ static size_t hash(const char *s)
 	return h;
 }
 
+/* "name/type": any type code (records are data), names cut to fit. */
 static void make_key(char *buf, size_t len, const char *name, uint16_t type)
 {
-	size_t n = strlen(name);
-	if (n + 8 > len)
-		n = len - 8;
-	memcpy(buf, name, n);
-	buf[n] = '/';
-	buf[n + 1] = (char)('0' + type / 10);
-	buf[n + 2] = (char)('0' + type % 10);
-	buf[n + 3] = '\0';
+	snprintf(buf, len, "%.*s/%u", (int)(len - 8), name, (unsigned)type);
 }
 
 static struct rr *slot(struct zone *m, const char *key, size_t h)
@@ -146,14 +141,14 @@ static int mem_read(void *self, const char *zone, const struct dnsfollow_rrkey *
 	return 0;
 }
 
-static int mem_apply(void *self, const char *zone, const struct dnsfollow_change *c,
-		     size_t n)
+static int mem_apply(void *self, const struct dnsfollow_changeset *cs)
 {
-	struct zone *m = zone_of(self, zone);
+	struct zone *m = zone_of(self, cs->zone);
+	const struct dnsfollow_change *c = cs->changes;
 	char key[300];
 	if (!m)
 		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < cs->n; i++) {
 		if ((m->used + 1) * 2 > m->cap)
 			grow(m);
 		make_key(key, sizeof key, c[i].rrset.name, c[i].rrset.type);
@@ -175,22 +170,21 @@ static int mem_apply(void *self, const char *zone, const struct dnsfollow_change
 		for (size_t j = 0; j < r->n; j++)
 			r->data[j] = strdup(c[i].rrset.rdata[j]);
 	}
+	if (DNSFOLLOW_HAS(cs, struct dnsfollow_changeset, results))
+		for (size_t i = 0; i < cs->n; i++)
+			cs->results[i] = 0;
 	return 0;
 }
 
+static const uint16_t types[] = {DNSFOLLOW_TYPE_A, DNSFOLLOW_TYPE_CNAME, DNSFOLLOW_TYPE_TXT,
+				 DNSFOLLOW_TYPE_AAAA, 0};
+
 static const struct dnsfollow_provider_ops ops = {
 	.struct_size = sizeof ops,
-	.caps = DNSFOLLOW_CAP_ATOMIC | DNSFOLLOW_CAP_A | DNSFOLLOW_CAP_AAAA | DNSFOLLOW_CAP_TXT,
+	.caps = DNSFOLLOW_CAP_ATOMIC,
+	.types = types,
 	.read = mem_read,
 	.apply = mem_apply,
 };
 
-DNSFOLLOW_PLUGIN_EXPORT const struct dnsfollow_plugin dnsfollow_plugin = {
-	.abi_version = DNSFOLLOW_ABI_VERSION,
-	.kind = DNSFOLLOW_KIND_PROVIDER,
-	.name = "memdns",
-	.version = "bench",
-	.create = mem_create,
-	.destroy = mem_destroy,
-	.ops = &ops,
-};
+DNSFOLLOW_PROVIDER("memdns", "bench", NULL, NULL, mem_create, mem_destroy, &ops);

@@ -24,21 +24,15 @@ static int resolve(void *self, const struct dnsfollow_query *q, dnsfollow_placem
 {
 	const int *gen = self;
 	unsigned long k = strtoul(q->service + 3, NULL, 10) + (gen ? (unsigned)*gen : 0u);
-	char a[32];
+	char a[32], dn[48];
 	snprintf(a, sizeof a, "10.%lu.%lu.%lu", (k >> 16) & 255, (k >> 8) & 255, k & 255);
+	snprintf(dn, sizeof dn, "node%lu.bench.test", k); /* for type = CNAME */
 	const char *addrs[] = {a};
-	struct dnsfollow_placement p = {.struct_size = sizeof p, .naddrs = 1, .addrs = addrs};
+	struct dnsfollow_placement p = {.struct_size = sizeof p, .naddrs = 1, .addrs = addrs,
+					.dns_name = dn};
 	return emit(ctx, &p);
 }
 
 static const struct dnsfollow_backend_ops ops = {.struct_size = sizeof ops, .resolve = resolve};
 
-DNSFOLLOW_PLUGIN_EXPORT const struct dnsfollow_plugin dnsfollow_plugin = {
-	.abi_version = DNSFOLLOW_ABI_VERSION,
-	.kind = DNSFOLLOW_KIND_BACKEND,
-	.name = "memsvc",
-	.version = "bench",
-	.create = mk,
-	.destroy = rm,
-	.ops = &ops,
-};
+DNSFOLLOW_BACKEND("memsvc", "bench", NULL, NULL, mk, rm, &ops);

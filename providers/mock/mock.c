@@ -9,9 +9,14 @@
  * (a SET stores each datum once; duplicates a hand edit left are read
  * back as they are, so the core sees them and rewrites the RRset).
  *
+ * Records are data: any type is stored under its name (host->type_name)
+ * with its data as the core hands it over (TXT as raw text, unquoted).
+ *
  * State file (state.c):
  *   {"zones": {ZONE: {"serial": N,
- *                     "rrsets": {NAME: {TYPE: {"ttl": T, "rdata": [...]}}}}}}
+ *                     "rrsets": {NAME: {TYPE: {"ttl": T, "rdata": [...],
+ *                                              "comment": C}}}}}}
+ * ("comment": the record's `comment` option, when it has one.)
  */
 #include <errno.h>
 #include <jansson.h>
@@ -23,37 +28,30 @@
 #include "mock.h"
 
 static const struct dnsfollow_key keys[] = {
-	{"state", DNSFOLLOW_KEY_REQUIRED | DNSFOLLOW_KEY_PATH,
-	 "JSON file holding the zones (created on first write)"},
-	{"fail_every", 0, "fail every Nth read/apply call temporarily (0: never)"},
-	{"latency_ms", 0, "sleep this long in every read/apply call"},
-	{NULL, 0, NULL},
+	DNSFOLLOW_KEY_PATH_("state", DNSFOLLOW_KEY_REQUIRED,
+			    "JSON file holding the zones (created on first write)"),
+	DNSFOLLOW_KEY_UINT("fail_every", "0", 0, 1000000,
+			   "fail every Nth read/apply call temporarily (0: never)"),
+	DNSFOLLOW_KEY_UINT("latency_ms", "0", 0, 60000,
+			   "sleep this many milliseconds in every read/apply call"),
+	DNSFOLLOW_KEY_END,
 };
 
-static const char *type_name(uint16_t t)
-{
-	switch (t) {
-	case DNSFOLLOW_TYPE_A: return "A";
-	case DNSFOLLOW_TYPE_AAAA: return "AAAA";
-	case DNSFOLLOW_TYPE_TXT: return "TXT";
-	case DNSFOLLOW_TYPE_CNAME: return "CNAME";
-	case DNSFOLLOW_TYPE_NS: return "NS";
-	default: return NULL;
-	}
-}
+/* Proves a record's provider options reach apply(): stored beside the
+ * record's RRsets in the state file. */
+static const struct dnsfollow_key record_keys[] = {
+	DNSFOLLOW_KEY_STRING("comment", 0, "text stored with the record's RRsets in the state file"),
+	DNSFOLLOW_KEY_END,
+};
 
-static int parse_ulong(const struct dnsfollow_host *h, const char *key,
-		       const char *v, unsigned long max, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long n = v && *v >= '0' && *v <= '9' ? strtoul(v, &end, 10) : 0;
-	if (!v || *v < '0' || *v > '9' || errno || *end || n > max)
-		return h->error(h, -EINVAL, "%s must be a whole number up to %lu, not '%s'",
-				key, max, v ? v : "");
-	*out = n;
-	return 0;
-}
+/* Records are data: the mock stores any type under its name (host->
+ * type_name, "TYPE<n>" for the rest); these are the ones it offers. */
+static const uint16_t types[] = {
+	DNSFOLLOW_TYPE_A, DNSFOLLOW_TYPE_NS, DNSFOLLOW_TYPE_CNAME, 12 /* PTR */,
+	15 /* MX */, DNSFOLLOW_TYPE_TXT, DNSFOLLOW_TYPE_AAAA, 33 /* SRV */,
+	44 /* SSHFP */, 52 /* TLSA */, 64 /* SVCB */, 65 /* HTTPS */, 257 /* CAA */,
+	0,
+};
 
 static void free_zones(struct mock *m)
 {
@@ -85,32 +83,30 @@ static int add_zones(struct mock *m, const char *list)
 	return 0;
 }
 
+static void mock_destroy(void *self);
+
 static int mock_create(const struct dnsfollow_host *h,
 		       const struct dnsfollow_kv *cfg, size_t n, void **self)
 {
+	if (!DNSFOLLOW_HOST_HAS(h, read_file) || !DNSFOLLOW_HOST_HAS(h, type_name))
+		return h->error(h, -ENOTSUP, "this dnsfollow is too old for the mock provider");
+	const char *state = dnsfollow_kv_get(cfg, n, "state");
+	if (!state || !*state) /* the core enforces REQUIRED; a test host may not */
+		return h->error(h, -EINVAL, "state = FILE is required");
 	struct mock *m = calloc(1, sizeof *m);
 	if (!m)
 		return h->error(h, -ENOMEM, "out of memory");
 	m->h = h;
-	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		const char *k = cfg[i].key, *v = cfg[i].value;
-		if (strcmp(k, "state") == 0)
-			rc = (m->state = strdup(v)) ? 0 : -ENOMEM;
-		else if (strcmp(k, "zones") == 0)
-			rc = add_zones(m, v);
-		else if (strcmp(k, "fail_every") == 0)
-			rc = parse_ulong(h, k, v, 1000000, &m->fail_every);
-		else if (strcmp(k, "latency_ms") == 0)
-			rc = parse_ulong(h, k, v, 60000, &m->latency_ms);
-	}
-	if (rc == 0 && !m->state)
-		rc = h->error(h, -EINVAL, "state = FILE is required");
+	/* Typed keys: the core checked the bounds and parsed the numbers. */
+	m->fail_every = dnsfollow_kv_num(cfg, n, "fail_every", 0);
+	m->latency_ms = dnsfollow_kv_num(cfg, n, "latency_ms", 0);
+	const char *zones = dnsfollow_kv_get(cfg, n, "zones");
+	int rc = (m->state = strdup(state)) ? 0 : -ENOMEM;
+	if (rc == 0 && zones)
+		rc = add_zones(m, zones);
 	if (rc != 0) {
-		free_zones(m);
-		free(m->state);
-		free(m);
-		return rc == -ENOMEM ? h->error(h, rc, "out of memory") : rc;
+		mock_destroy(m);
+		return h->error(h, rc, "out of memory");
 	}
 	*self = m;
 	return 0;
@@ -130,8 +126,8 @@ static int before_call(struct mock *m, const char *op)
 	m->calls++;
 	/* A slow peer, in 50 ms steps so a stopping daemon is not held. */
 	int can_stop = DNSFOLLOW_HOST_HAS(m->h, stopping);
-	for (unsigned long left = m->latency_ms; left;) {
-		unsigned long step = left < 50 ? left : 50;
+	for (uint64_t left = m->latency_ms; left;) {
+		uint64_t step = left < 50 ? left : 50;
 		struct timespec ts = {0, (long)step * 1000000L};
 		nanosleep(&ts, NULL);
 		left -= step;
@@ -139,8 +135,9 @@ static int before_call(struct mock *m, const char *op)
 			return m->h->error(m->h, -EAGAIN, "%s: gave up waiting: dnsfollow is stopping", op);
 	}
 	if (m->fail_every && m->calls % m->fail_every == 0)
-		return m->h->error(m->h, -EAGAIN, "%s: injected failure (call %lu, fail_every = %lu)",
-				   op, m->calls, m->fail_every);
+		return m->h->error(m->h, -EAGAIN, "%s: injected failure (call %llu, fail_every = %llu)",
+				   op, (unsigned long long)m->calls,
+				   (unsigned long long)m->fail_every);
 	return 0;
 }
 
@@ -194,8 +191,9 @@ static int mock_read(void *self, const char *zone,
 	json_t *sets = json_object_get(json_object_get(json_object_get(doc, "zones"),
 						       zone), "rrsets");
 	for (size_t i = 0; i < nkeys && rc == 0; i++) {
-		const char *t = type_name(keys_[i].type);
-		json_t *rr = t ? json_object_get(json_object_get(sets, keys_[i].name), t) : NULL;
+		/* Any type: stored under its name ("TYPE<n>" when it has none). */
+		const char *t = m->h->type_name(keys_[i].type);
+		json_t *rr = json_object_get(json_object_get(sets, keys_[i].name), t);
 		if (rr)
 			rc = emit_rrset(m, keys_[i].name, keys_[i].type, rr, emit, ctx);
 	}
@@ -219,11 +217,13 @@ static json_t *set_of(const struct dnsfollow_rrset *rr)
 	return data;
 }
 
-static int apply_one(struct mock *m, json_t *sets, const struct dnsfollow_change *c)
+/* Apply one change to the state in memory; `comment` is the record's
+ * provider option of that name, or NULL. 0, or -ENOMEM. */
+static int apply_one(struct mock *m, json_t *sets, const struct dnsfollow_change *c,
+		     const char *comment)
 {
-	const char *t = type_name(c->rrset.type);
-	if (!t)
-		return m->h->error(m->h, -EINVAL, "type %u not supported", c->rrset.type);
+	char t[32]; /* type_name's text is only good until its next call */
+	snprintf(t, sizeof t, "%s", m->h->type_name(c->rrset.type));
 	json_t *byname = json_object_get(sets, c->rrset.name);
 	if (c->op == DNSFOLLOW_CHANGE_DELETE) {
 		if (byname) {
@@ -242,80 +242,108 @@ static int apply_one(struct mock *m, json_t *sets, const struct dnsfollow_change
 	json_t *rr = json_pack("{s:I,s:o}", "ttl", (json_int_t)c->rrset.ttl, "rdata", data);
 	if (!rr || json_object_set_new(byname, t, rr) != 0)
 		return -ENOMEM;
+	if (comment && json_object_set_new(rr, "comment", json_string(comment)) != 0)
+		return -ENOMEM;
 	return 0;
 }
 
-/* What a DNS server refuses: a CNAME beside other data at a name, or a
- * CNAME RRset of more than one record. Only names the changeset touched
- * are checked; on error nothing is written. */
-static int check_cname(struct mock *m, json_t *sets,
-		       const struct dnsfollow_change *changes, size_t n)
+/* Why the RRsets now at `name` are what a DNS server refuses (a CNAME
+ * beside other data, or more than one CNAME record), or NULL. */
+static const char *cname_conflict(json_t *sets, const char *name, char *why, size_t cap)
 {
-	char b[300];
-	for (size_t i = 0; i < n; i++) {
-		const char *name = changes[i].rrset.name;
-		json_t *byname = json_object_get(sets, name);
-		json_t *cname = json_object_get(byname, "CNAME");
-		if (!cname)
+	json_t *byname = json_object_get(sets, name);
+	json_t *cname = json_object_get(byname, "CNAME");
+	size_t nrec = json_array_size(json_object_get(cname, "rdata"));
+	if (!cname)
+		return NULL;
+	if (json_object_size(byname) > 1)
+		snprintf(why, cap, "a CNAME cannot stand beside other records at the same name");
+	else if (nrec > 1)
+		snprintf(why, cap, "a CNAME RRset holds one record, not %zu", nrec);
+	else
+		return NULL;
+	return why;
+}
+
+/* Only names the changeset touched are checked. Every SET at a name in
+ * conflict is the offending change: its result is -EEXIST; the others
+ * stay DNSFOLLOW_RESULT_UNKNOWN, since an atomic refusal applies none.
+ * The error text names the first name in conflict. */
+static int check_cname(struct mock *m, json_t *sets, const struct dnsfollow_changeset *cs)
+{
+	char b[300], why[100];
+	int rc = 0, has_results = DNSFOLLOW_HAS(cs, struct dnsfollow_changeset, results);
+	for (size_t i = 0; i < cs->n; i++) {
+		const struct dnsfollow_change *c = &cs->changes[i];
+		if (c->op != DNSFOLLOW_CHANGE_SET ||
+		    !cname_conflict(sets, c->rrset.name, why, sizeof why))
 			continue;
-		size_t nrec = json_array_size(json_object_get(cname, "rdata"));
-		if (json_object_size(byname) > 1)
-			return m->h->error(m->h, -EEXIST,
-					   "%s: a CNAME cannot stand beside other records at the same name; "
-					   "changeset refused, nothing written",
-					   mock_shown(name, b, sizeof b));
-		if (nrec > 1)
-			return m->h->error(m->h, -EEXIST,
-					   "%s: a CNAME RRset holds one record, not %zu; changeset refused, "
-					   "nothing written", mock_shown(name, b, sizeof b), nrec);
+		if (has_results)
+			cs->results[i] = -EEXIST;
+		if (rc == 0)
+			rc = m->h->error(m->h, -EEXIST, "%s: %s; changeset refused, nothing written",
+					 mock_shown(c->rrset.name, b, sizeof b), why);
 	}
+	return rc;
+}
+
+/* The record's `comment` option of change i, when the core passed any. */
+static const char *comment_of(const struct dnsfollow_changeset *cs, size_t i)
+{
+	if (!DNSFOLLOW_HAS(cs, struct dnsfollow_changeset, options))
+		return NULL;
+	return dnsfollow_kv_get(cs->options[i].kv, cs->options[i].n, "comment");
+}
+
+/* Apply everything to the state in memory, then check it whole; only a
+ * state that passed is saved: all or nothing (CAP_ATOMIC). */
+static int apply_all(struct mock *m, json_t *z, const struct dnsfollow_changeset *cs)
+{
+	json_t *sets = json_object_get(z, "rrsets"); /* checked when loaded */
+	int rc = 0;
+	for (size_t i = 0; i < cs->n && rc == 0; i++)
+		rc = apply_one(m, sets, &cs->changes[i], comment_of(cs, i));
+	if (rc)
+		return m->h->error(m->h, rc, "out of memory");
+	rc = check_cname(m, sets, cs);
+	if (rc)
+		return rc;
+	json_int_t serial = json_integer_value(json_object_get(z, "serial"));
+	json_object_set_new(z, "serial", json_integer(serial + 1));
 	return 0;
 }
 
-static int mock_apply(void *self, const char *zone,
-		      const struct dnsfollow_change *changes, size_t n)
+static int mock_apply(void *self, const struct dnsfollow_changeset *cs)
 {
 	struct mock *m = self;
 	json_t *doc;
-	int rc = begin(m, "apply", zone, &doc);
+	int rc = begin(m, "apply", cs->zone, &doc);
 	if (rc)
 		return rc;
 	json_t *zones = json_object_get(doc, "zones");
-	json_t *z = json_object_get(zones, zone);
+	json_t *z = json_object_get(zones, cs->zone);
 	if (!json_is_object(z)) {
 		z = json_pack("{s:i,s:{}}", "serial", 0, "rrsets");
-		json_object_set_new(zones, zone, z);
+		if (!z || json_object_set_new(zones, cs->zone, z) != 0)
+			rc = m->h->error(m->h, -ENOMEM, "out of memory");
 	}
-	json_t *sets = json_object_get(z, "rrsets"); /* checked when loaded */
-	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = apply_one(m, sets, &changes[i]);
-	if (rc == -ENOMEM)
-		m->h->error(m->h, rc, "out of memory");
 	if (rc == 0)
-		rc = check_cname(m, sets, changes, n);
-	json_int_t serial = json_integer_value(json_object_get(z, "serial"));
-	json_object_set_new(z, "serial", json_integer(serial + 1));
+		rc = apply_all(m, z, cs);
 	if (rc == 0)
 		rc = mock_state_save(m, doc);
+	if (rc == 0 && DNSFOLLOW_HAS(cs, struct dnsfollow_changeset, results))
+		for (size_t i = 0; i < cs->n; i++)
+			cs->results[i] = 0;
 	json_decref(doc);
 	return rc;
 }
 
 static const struct dnsfollow_provider_ops ops = {
 	.struct_size = sizeof ops,
-	.caps = DNSFOLLOW_CAP_ATOMIC | DNSFOLLOW_CAP_A | DNSFOLLOW_CAP_AAAA |
-		DNSFOLLOW_CAP_TXT,
+	.caps = DNSFOLLOW_CAP_ATOMIC,
+	.types = types,
 	.read = mock_read,
 	.apply = mock_apply,
 };
 
-DNSFOLLOW_PLUGIN_EXPORT const struct dnsfollow_plugin dnsfollow_plugin = {
-	.abi_version = DNSFOLLOW_ABI_VERSION,
-	.kind = DNSFOLLOW_KIND_PROVIDER,
-	.name = "mock",
-	.version = "1.0",
-	.config_keys = keys,
-	.create = mock_create,
-	.destroy = mock_destroy,
-	.ops = &ops,
-};
+DNSFOLLOW_PROVIDER("mock", "2.0", keys, record_keys, mock_create, mock_destroy, &ops);

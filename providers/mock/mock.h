@@ -18,8 +18,8 @@ struct mock {
 	char *state;
 	char **zones;
 	size_t nzones;
-	unsigned long fail_every, latency_ms;
-	unsigned long calls;
+	uint64_t fail_every, latency_ms; /* typed keys, parsed by the core */
+	uint64_t calls;
 };
 
 /* Parse and check a whole state document: {"zones": {ZONE: {"serial": N,

@@ -15,22 +15,42 @@
 
 #include "rfc2136.h"
 
+static const char *const algorithms[] = {"hmac-sha1", "hmac-sha224",
+					 "hmac-sha256", "hmac-sha384",
+					 "hmac-sha512", NULL};
+static const char *const transports[] = {"udp", "tcp", NULL};
+static const char *const read_modes[] = {"query", "axfr", NULL};
+
+/* Typed: the core checks every value and fills in the defaults, so
+ * create() parses no number, word or duration itself. */
 static const struct dnsfollow_key config_keys[] = {
-	{"server", DNSFOLLOW_KEY_REQUIRED | DNSFOLLOW_KEY_MULTI,
-	 "primary server host:port (repeat or comma list; tried in order)"},
-	{"key_file", DNSFOLLOW_KEY_PATH,
-	 "TSIG key file as written by tsig-keygen or keymgr -t"},
-	{"key_name", 0, "TSIG key name (picks one key of key_file)"},
-	{"key_algorithm", 0, "hmac-sha1|224|256|384|512 (default hmac-sha256)"},
-	{"key_secret", DNSFOLLOW_KEY_SECRET, "TSIG secret, base64"},
-	{"transport", 0, "udp (TCP when needed; default) or tcp"},
-	{"timeout_ms", 0, "wait for one answer (default 2000)"},
-	{"read", 0, "query (default: one query per RRset) or axfr"},
-	{"full_read_interval", 0, "seconds: while the zone's SOA serial stays the "
-				  "same, read it in full only this often (default 600; "
-				  "0: every pass)"},
-	{NULL, 0, NULL},
+	DNSFOLLOW_KEY_STRING("server", DNSFOLLOW_KEY_REQUIRED | DNSFOLLOW_KEY_MULTI,
+			     "primary server host:port (repeat or comma list; "
+			     "tried in order)"),
+	DNSFOLLOW_KEY_PATH_("key_file", 0,
+			    "TSIG key file as written by tsig-keygen or keymgr -t"),
+	DNSFOLLOW_KEY_STRING("key_name", 0, "TSIG key name (picks one key of key_file)"),
+	/* No default: with key_file, a given algorithm must match the file's. */
+	DNSFOLLOW_KEY_ENUM("key_algorithm", NULL, algorithms,
+			   "TSIG algorithm of key_secret (default hmac-sha256)"),
+	DNSFOLLOW_KEY_SECRET_("key_secret", 0, "TSIG secret, base64"),
+	DNSFOLLOW_KEY_ENUM("transport", "udp", transports,
+			   "udp (TCP when needed) or tcp"),
+	DNSFOLLOW_KEY_UINT("timeout_ms", "2000", 10, 600000,
+			   "milliseconds to wait for one answer"),
+	DNSFOLLOW_KEY_ENUM("read", "query", read_modes,
+			   "query (one query per RRset) or axfr"),
+	DNSFOLLOW_KEY_DURATION("full_read_interval", "600", 0, 86400000,
+			       "while the zone's SOA serial stays the same, read "
+			       "it in full only this often (0: every pass)"),
+	DNSFOLLOW_KEY_END,
 };
+
+/* The RR types it writes and reads: those the wire code turns to and
+ * from presentation form. Not NS: a delegation at a record's name would
+ * hide its `_dnsfollow.` marker below the zone cut. */
+const uint16_t r2136_types[] = {DNSFOLLOW_TYPE_A, DNSFOLLOW_TYPE_AAAA,
+				DNSFOLLOW_TYPE_TXT, DNSFOLLOW_TYPE_CNAME, 0};
 
 /* host:port, [v6]:port, a bare address, or a host name (resolved now). */
 int r2136_parse_server(const char *text, struct r2136_server *s, char *err,
@@ -97,18 +117,6 @@ static int add_servers(struct r2136 *p, const char *value)
 	return 0;
 }
 
-static int parse_int(const struct dnsfollow_host *h, const char *key,
-		     const char *v, long lo, long hi, int *out)
-{
-	char *end;
-	long n = strtol(v, &end, 10);
-	if (!*v || *end || n < lo || n > hi)
-		return h->error(h, -EINVAL, "%s = %s: expected a number from %ld to %ld",
-				key, v, lo, hi);
-	*out = (int)n;
-	return 0;
-}
-
 /* The core masks key_secret; a secret read from key_file is ours to
  * register, in the base64 form tools write and people paste. */
 static int mask_secret(struct r2136 *p, const char *file)
@@ -132,7 +140,10 @@ static int setup_key(struct r2136 *p, const struct dnsfollow_kv *cfg, size_t n)
 	const struct dnsfollow_host *h = p->host;
 	const char *file = dnsfollow_kv_get(cfg, n, "key_file");
 	const char *name = dnsfollow_kv_get(cfg, n, "key_name");
-	const char *alg = dnsfollow_kv_get(cfg, n, "key_algorithm");
+	const struct dnsfollow_kv *ak = dnsfollow_kv_find(cfg, n, "key_algorithm");
+	/* The index the core checked; out of range only from a broken caller. */
+	const char *alg = ak && ak->num < sizeof algorithms / sizeof *algorithms - 1 ?
+			  algorithms[ak->num] : NULL;
 	const char *secret = dnsfollow_kv_get(cfg, n, "key_secret");
 	char err[300];
 	if (file && secret)
@@ -166,26 +177,15 @@ static int setup_key(struct r2136 *p, const struct dnsfollow_kv *cfg, size_t n)
 	return 0;
 }
 
-static int setup_options(struct r2136 *p, const struct dnsfollow_kv *cfg,
-			 size_t n)
+/* Values the core validated and defaulted (see config_keys). */
+static void setup_options(struct r2136 *p, const struct dnsfollow_kv *cfg,
+			  size_t n)
 {
-	const struct dnsfollow_host *h = p->host;
-	const char *t = dnsfollow_kv_get(cfg, n, "transport");
-	const char *r = dnsfollow_kv_get(cfg, n, "read");
-	const char *to = dnsfollow_kv_get(cfg, n, "timeout_ms");
-	p->timeout_ms = 2000;
-	if (t && strcmp(t, "udp") != 0 && strcmp(t, "tcp") != 0)
-		return h->error(h, -EINVAL, "transport = %s: expected udp or tcp", t);
-	p->tcp_only = t && strcmp(t, "tcp") == 0;
-	if (r && strcmp(r, "query") != 0 && strcmp(r, "axfr") != 0)
-		return h->error(h, -EINVAL, "read = %s: expected query or axfr", r);
-	p->axfr = r && strcmp(r, "axfr") == 0;
-	const char *fr = dnsfollow_kv_get(cfg, n, "full_read_interval");
-	int full_s = 600;
-	if (fr && parse_int(h, "full_read_interval", fr, 0, 86400, &full_s))
-		return -EINVAL;
-	p->full_read_ms = (uint64_t)full_s * 1000u;
-	return to ? parse_int(h, "timeout_ms", to, 10, 600000, &p->timeout_ms) : 0;
+	p->tcp_only = dnsfollow_kv_num(cfg, n, "transport", 0) == 1;
+	p->axfr = dnsfollow_kv_num(cfg, n, "read", 0) == 1;
+	p->full_read_ms = dnsfollow_kv_num(cfg, n, "full_read_interval", 600000);
+	uint64_t t = dnsfollow_kv_num(cfg, n, "timeout_ms", 2000);
+	p->timeout_ms = (int)(t < 10 ? 10 : t > 600000 ? 600000 : t);
 }
 
 static void r2136_destroy(void *self)
@@ -218,8 +218,7 @@ static int r2136_create(const struct dnsfollow_host *host,
 			rc = add_servers(p, cfg[i].value);
 	if (rc == 0 && p->nservers == 0)
 		rc = host->error(host, -EINVAL, "server is required (host:port)");
-	if (rc == 0)
-		rc = setup_options(p, cfg, n);
+	setup_options(p, cfg, n);
 	if (rc == 0)
 		rc = setup_key(p, cfg, n);
 	if (rc) {
@@ -233,19 +232,11 @@ static int r2136_create(const struct dnsfollow_host *host,
 
 static const struct dnsfollow_provider_ops ops = {
 	.struct_size = sizeof ops,
-	.caps = DNSFOLLOW_CAP_ATOMIC | DNSFOLLOW_CAP_A | DNSFOLLOW_CAP_AAAA |
-		DNSFOLLOW_CAP_TXT,
+	.caps = DNSFOLLOW_CAP_ATOMIC,
+	.types = r2136_types,
 	.read = r2136_read,
 	.apply = r2136_apply,
 };
 
-DNSFOLLOW_PLUGIN_EXPORT const struct dnsfollow_plugin dnsfollow_plugin = {
-	.abi_version = DNSFOLLOW_ABI_VERSION,
-	.kind = DNSFOLLOW_KIND_PROVIDER,
-	.name = "rfc2136",
-	.version = "1.0",
-	.config_keys = config_keys,
-	.create = r2136_create,
-	.destroy = r2136_destroy,
-	.ops = &ops,
-};
+DNSFOLLOW_PROVIDER("rfc2136", "2.0", config_keys, NULL, r2136_create,
+		   r2136_destroy, &ops);

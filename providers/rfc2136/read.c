@@ -353,7 +353,7 @@ static int ask(struct batch *b, const char *zone)
 	return 0;
 }
 
-/* Every RR of the answer owned by the name we asked about. */
+/* Every RR of the answer of the (name, type) we asked about. */
 static int collect(struct batch *b, const char *zone, struct r2136_rec **recs,
 		   size_t *nrec, size_t *cap)
 {
@@ -369,7 +369,11 @@ static int collect(struct batch *b, const char *zone, struct r2136_rec **recs,
 						 "zone %s?", b->s->text, q->key->name, zone);
 		for (size_t j = 0; j < m->nrr; j++) {
 			const struct r2136_rr *rr = &m->rr[j];
+			/* Only the (name, type) asked: an A query at a CNAME
+			 * answers with the CNAME, which is reported only when
+			 * CNAME is asked for (provider.h). */
 			if (rr->section != R2136_AN || !rr->text ||
+			    rr->type != q->key->type ||
 			    !r2136_name_eq(rr->name, q->key->name))
 				continue;
 			if (*nrec == *cap) {

@@ -184,24 +184,36 @@ void r2136_zcache_updated(struct r2136 *p, const char *zone,
 void r2136_zcache_free(struct r2136 *p);
 int r2136_read_axfr(struct r2136 *p, const char *zone,
 		    dnsfollow_rrset_cb emit, void *ctx);
-int r2136_apply(void *self, const char *zone,
-		const struct dnsfollow_change *changes, size_t n);
-/** How r2136_build_updates builds. apply() uses a limit and nothing
- *  else; the unit tests pin the ID and switch compression off to compare
- *  with known bytes. */
+int r2136_apply(void *self, const struct dnsfollow_changeset *cs);
+/** The RR types the provider manages (ops.types), 0-terminated. */
+extern const uint16_t r2136_types[];
+/** How r2136_build_updates builds. apply() sets a limit and the groups;
+ *  the unit tests pin the ID and switch compression off to compare with
+ *  known bytes. */
 struct r2136_build {
 	size_t limit;    /* bytes per message, before the TSIG */
 	int plain_names; /* 1: owner names written in full */
 	uint16_t id;     /* 0: a random ID per message */
+	const uint32_t *groups; /* per change (cs->groups), or NULL: the
+				   changeset is one group */
 };
-/** Build the UPDATE messages (unsigned) for a changeset into a new array
- *  `*out` of `*nout` buffers (release with r2136_free_updates). On error
- *  `*out` is NULL and `*nout` 0. Exposed for the unit tests. */
+/** UPDATE messages (unsigned) for a changeset. Message k holds the
+ *  changes order[first..upto[k]) with first = k ? upto[k-1] : 0, whole
+ *  groups in the order their first change came. */
+struct r2136_updates {
+	struct r2136_buf *msg;
+	size_t nmsg;
+	size_t *order; /* change indices, grouped */
+	size_t *upto;  /* per message */
+};
+/** Build the messages into `out` (release with r2136_updates_free). On
+ *  error `out` holds nothing. Exposed for the unit tests. */
 int r2136_build_updates(struct r2136 *p, const char *zone,
 			const struct dnsfollow_change *changes, size_t n,
-			const struct r2136_build *how, struct r2136_buf **out,
-			size_t *nout);
-void r2136_free_updates(struct r2136_buf *m, size_t n);
+			const struct r2136_build *how, struct r2136_updates *out);
+void r2136_updates_free(struct r2136_updates *u);
+/** 1 if the provider manages RR type `t`. */
+int r2136_type_ok(uint16_t t);
 
 /** Emit the RRs of `rr[0..n)` (already sorted by name, type) as RRsets. */
 struct r2136_rec {

@@ -172,6 +172,9 @@ int r2136_put_rdata(struct r2136_buf *b, uint16_t type, const char *text)
 		break;
 	case 2:
 	case 5:
+		/* A target, never the root: "" would write a bare 0 byte. */
+		if (!*text || strcmp(text, ".") == 0)
+			return -EINVAL;
 		r2136_put_name(b, text);
 		break;
 	default:

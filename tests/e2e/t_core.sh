@@ -204,12 +204,12 @@ check "--check-config on a good config: exit 0" eval '[ "$rc" = 0 ] && echo "$ou
 printf '[dnsfollow]\nplugin_dir = %s/../badplugins\n[provider x]\ntype = bad_abi\n' "$PLUGINS" >"$T/abi.ini"
 df -c "$T/abi.ini" --once; rc=$?
 check "plugin with a wrong ABI: exit 78" [ "$rc" = 78 ]
-check "plugin refusal is one line naming the file" eval '[ "$(wc -l <"$T/err")" = 1 ] && grep -q "bad_abi.so: refused: ABI version 999" "$T/err"'
+check "plugin refusal is one line naming the file" eval '[ "$(wc -l <"$T/err")" = 1 ] && grep -q "bad_abi.so: refused: built for plugin ABI 999" "$T/err"'
 df --bogus; rc=$?
 check "unknown option: exit 64" [ "$rc" = 64 ]
 df --once; rc=$?
 check "missing -c: exit 64" [ "$rc" = 64 ]
-check "--version" sh -c "'$DNSFOLLOW' --version | grep -q '^dnsfollow [0-9].*plugin ABI 1'"
+check "--version" sh -c "'$DNSFOLLOW' --version | grep -q '^dnsfollow [0-9].*plugin ABI 2'"
 out=$(df --list-plugins -c "$T/df.ini"); rc=$?
 check "--list-plugins lists mock and static with their keys" eval '[ "$rc" = 0 ] &&
 	echo "$out" | grep -q "mock .*provider" && echo "$out" | grep -q "static .*backend" &&
@@ -235,7 +235,11 @@ file = /nonexistent-dnsfollow-dir/p.ini
 type = mock
 zones = example.test
 state = state.json
-fail_every = lots
+[provider r]
+type = rfc2136
+zones = example.net
+server = 127.0.0.1:1
+key_file = /nonexistent-dnsfollow-dir/k.key
 [record a.example.test]
 provider = m
 backend = lab
@@ -244,7 +248,7 @@ EOF
 df -c "$T/two-bad.ini" --check-config; rc=$?
 check "every instance that cannot be made is reported, exit 78" eval '[ "$rc" = 78 ] &&
 	grep -q "two-bad.ini:3: backend lab (static): cannot watch /nonexistent-dnsfollow-dir" "$T/err" &&
-	grep -q "two-bad.ini:6: provider m (mock): fail_every must be a whole number" "$T/err"'
+	grep -q "two-bad.ini:10: provider r (rfc2136): .*nonexistent-dnsfollow-dir/k.key" "$T/err"'
 
 # --- --check-config touches nothing -------------------------------------------------
 write_config "$T/check.ini"

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 
 struct testhost {
@@ -131,8 +132,71 @@ size_t testhost_kv(struct dnsfollow_kv *out, size_t cap, const char *const *kvs)
 			*eq = '\0';
 		out[n].key = store[n];
 		out[n].value = eq ? eq + 1 : "";
+		out[n].num = 0;
 	}
 	return n;
+}
+
+/* The declared key `key` matches: its name, or "prefix.*" for any key
+ * below the prefix. */
+static const struct dnsfollow_key *declared(const struct dnsfollow_key *keys,
+					    const char *key)
+{
+	for (const struct dnsfollow_key *k = keys; k && k->name; k++) {
+		size_t n = strlen(k->name);
+		if (strcmp(k->name, key) == 0 ||
+		    (n >= 2 && strcmp(k->name + n - 2, ".*") == 0 &&
+		     strncmp(key, k->name, n - 1) == 0 && key[n - 1]))
+			return k;
+	}
+	return NULL;
+}
+
+/* out[i] typed by the core's own validator; 0, or -1 with a message. */
+static int type_one(struct dnsfollow_kv *kv, const struct dnsfollow_key *k,
+		    char *canon_store, size_t cap)
+{
+	char msg[256], *canon = NULL;
+	if (df_key_parse(k, kv->key, kv->value, &kv->num, &canon, msg,
+			 sizeof msg) != 0) {
+		fprintf(stderr, "testhost_kv_typed: %s\n", msg);
+		return -1;
+	}
+	snprintf(canon_store, cap, "%s", canon);
+	free(canon);
+	kv->value = canon_store;
+	return 0;
+}
+
+long testhost_kv_typed(struct dnsfollow_kv *out, size_t cap,
+		       const char *const *kvs, const struct dnsfollow_key *keys)
+{
+	static char canon[64][512];
+	size_t n = testhost_kv(out, cap, kvs);
+	for (size_t i = 0; i < n; i++) {
+		const struct dnsfollow_key *k = declared(keys, out[i].key);
+		if (!k && (strcmp(out[i].key, "zones") == 0 ||
+			   strcmp(out[i].key, "type") == 0))
+			continue; /* the core's own keys, passed on */
+		if (!k) {
+			fprintf(stderr, "testhost_kv_typed: unknown key %s\n",
+				out[i].key);
+			return -1;
+		}
+		if (type_one(&out[i], k, canon[i], sizeof canon[i]) != 0)
+			return -1;
+	}
+	for (const struct dnsfollow_key *k = keys; k && k->name; k++) {
+		if (!k->def || dnsfollow_kv_find(out, n, k->name))
+			continue;
+		if (n >= cap || n >= 64)
+			return -1;
+		out[n] = (struct dnsfollow_kv){k->name, k->def, 0};
+		if (type_one(&out[n], k, canon[n], sizeof canon[n]) != 0)
+			return -1;
+		n++;
+	}
+	return (long)n;
 }
 
 const char *test_build_dir(void)

@@ -26,6 +26,18 @@ void testhost_clear(const struct dnsfollow_host *h);
  *  returns the count. The strings must outlive the array's use. */
 size_t testhost_kv(struct dnsfollow_kv *out, size_t cap, const char *const *kvs);
 
+/**
+ * The configuration as the core hands it to create() (ABI 2): like
+ * testhost_kv, each value then checked and typed against `keys` by the
+ * core's own validator (num set, canonical text), "prefix.*" keys
+ * matched, `zones` and `type` passed on, and every absent key that has a
+ * default appended. Returns the count, or -1 (one line on stderr) for an
+ * undeclared key or a value the core would refuse. Static storage: the
+ * strings last until the next call.
+ */
+long testhost_kv_typed(struct dnsfollow_kv *out, size_t cap,
+		       const char *const *kvs, const struct dnsfollow_key *keys);
+
 /** The build folder this test binary belongs to (from /proc/self/exe:
  *  BUILD/tests/unit/NAME/test_x → BUILD). Static storage. */
 const char *test_build_dir(void);

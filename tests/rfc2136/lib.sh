@@ -13,6 +13,8 @@
 #   r2136_serial PORT ZONE        the zone's SOA serial
 #   r2136_dig PORT NAME TYPE      sorted short answer
 #   r2136_conf FILE PORT KEYFILE ZONES [extra provider lines]   dnsfollow.ini head
+#   r2136_place SERVICE ADDRESSES / r2136_place_host SERVICE ADDRESSES HOSTNAME
+#                                 placements.ini for one service
 #   r2136_badtime_numbers LABEL TEXT T0 T1   TAP checks of a BADTIME error text
 
 R2136_PIDS=""
@@ -229,8 +231,15 @@ r2136_place() { # SERVICE ADDRESSES...  (rewrites placements.ini for one service
 	: >"$_tmp"
 	[ -f "$W/placements.ini" ] && awk -v s="[$1]" '
 		/^\[/ { skip = ($0 == s) } !skip { print }' "$W/placements.ini" >"$_tmp"
-	printf '[%s]\naddresses = %s\n\n' "$1" "$2" >>"$_tmp"
+	printf '[%s]\naddresses = %s\n' "$1" "$2" >>"$_tmp"
+	[ -n "${R2136_HOSTNAME:-}" ] && printf 'hostname = %s\n' "$R2136_HOSTNAME" >>"$_tmp"
+	echo >>"$_tmp"
 	mv "$_tmp" "$W/placements.ini"
+}
+
+# The same with the node's DNS name, the target of `type = CNAME` records.
+r2136_place_host() { # SERVICE ADDRESSES HOSTNAME
+	R2136_HOSTNAME=$3 r2136_place "$1" "$2"
 }
 
 between() { [ -n "$1" ] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }

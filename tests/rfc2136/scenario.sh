@@ -139,6 +139,53 @@ sc_axfr_tcp() {
 	check "transport = tcp: change applied (rc=$RC)" [ "$(r2136_dig "$PORT" git.example.test A)" = "192.0.2.22" ]
 }
 
+# type = CNAME end to end (ABI 2): the static backend's `hostname` is the
+# target; the record and its marker go in one UPDATE, the next pass is in
+# sync (read back as a name), a moved node changes the target, and a
+# switch from A to CNAME at the same name replaces the A.
+sc_cname() {
+	r2136_place_host www2 "192.0.2.60" node-1.hosts.example.net
+	sc_conf
+	r2136_record "$C" alias.example.test www2 "type = CNAME"
+	s=$(r2136_serial "$PORT" example.test)
+	sc_once
+	check "CNAME: pass exits 0 (rc=$RC)" [ "$RC" = 0 ]
+	[ "$RC" = 0 ] || sed 's/^/# /' "$DF_ERR" | grep -i -e error -e cname | tail -5
+	check "CNAME: alias.example.test points at the node's name" \
+		[ "$(r2136_dig "$PORT" alias.example.test CNAME)" = node-1.hosts.example.net. ]
+	check "CNAME: its marker is written" \
+		[ -n "$(r2136_dig "$PORT" _dnsfollow.alias.example.test TXT)" ]
+	check "CNAME: one UPDATE" [ "$(r2136_serial "$PORT" example.test)" = $((s + 1)) ]
+	s=$(r2136_serial "$PORT" example.test)
+	sc_once
+	check "CNAME: read back in sync, no UPDATE (rc=$RC)" \
+		[ "$RC" = 0 -a "$(r2136_serial "$PORT" example.test)" = "$s" ]
+	r2136_place_host www2 "192.0.2.60" node-2.hosts.example.net
+	sc_once
+	check "CNAME: the node moved (rc=$RC)" \
+		[ "$(r2136_dig "$PORT" alias.example.test CNAME)" = node-2.hosts.example.net. ]
+	# git.example.test holds A and AAAA from the scenario: now a CNAME.
+	# The core counts an A its record no longer lists as not ours (even
+	# under our marker) and wants adopt = yes to replace it.
+	sc_conf
+	sed -i '/^\[record git.example.test\]/,/^$/ s/^type = .*/type = CNAME\nadopt = yes/' "$C"
+	r2136_place_host gogs "192.0.2.20" node-3.hosts.example.net
+	sc_once
+	check "A+AAAA → CNAME at one name (rc=$RC)" \
+		[ "$(r2136_dig "$PORT" git.example.test CNAME)" = node-3.hosts.example.net. ]
+	[ "$RC" = 0 ] || grep -e ' error ' -e ' warn' "$DF_ERR" | tail -3 | sed 's/^/# /'
+	check "... the A and AAAA are gone" sh -c "! dig +short +norec @127.0.0.1 -p $PORT \
+		git.example.test A git.example.test AAAA | grep -qv '\\.\$'"
+	# and back (adopt = yes again), as the rest of the scenario expects
+	r2136_place gogs "192.0.2.20, 2001:db8::20"
+	sc_conf
+	sed -i '/^\[record git.example.test\]/,/^$/ s/^ttl = .*/&\nadopt = yes/' "$C"
+	sc_once
+	check "CNAME → A+AAAA (rc=$RC)" [ "$(r2136_dig "$PORT" git.example.test A)" = 192.0.2.20 -a \
+		-z "$(r2136_dig "$PORT" git.example.test CNAME)" ]
+	[ "$RC" = 0 ] || grep -e ' error ' "$DF_ERR" | tail -3 | sed 's/^/# /'
+}
+
 # 3000 more records per zone: an AXFR then spans several messages.
 r2136_bigzone() {
 	awk 'BEGIN { for (i = 0; i < 3000; i++)
@@ -207,6 +254,7 @@ r2136_scenario() {
 	sc_on_empty
 	sc_multi_zone
 	sc_axfr_tcp
+	sc_cname
 	sc_cache
 	after=$(sc_foreign)
 	check "foreign records untouched" [ "$after" = "$before" ]

@@ -4,8 +4,9 @@
 # query; here a driver (tests/unit/rfc2136/drv_realserver.c) calls the
 # plugin's apply() directly: wrong secret, unknown key, clock skew, zone
 # not served and an unsigned update, each with its exact text and
-# classification, the zone unchanged. Then, through dnsfollow, a key that
-# may query but not update gets REFUSED.
+# classification, the zone unchanged; with the right key, per-change
+# results and a CNAME round trip (A → CNAME → A). Then, through
+# dnsfollow, a key that may query but not update gets REFUSED.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/tap.sh"
 . "$TOP/tests/rfc2136/lib.sh"
 r2136_init
@@ -25,14 +26,18 @@ r2136_named $NAMED ddns example.test || { not_ok "named starts"; tap_done; exit 
 R2136_NAMED_CONF_EXTRA=
 r2136_knotd $KNOT ddns example.test || { not_ok "knotd starts"; tap_done; exit 1; }
 
-# drive PORT KEYFILE|- ZONE: apply() git.ZONE A + marker; sets RC KIND ERR
+# drive PORT KEYFILE|- ZONE [TARGET]: apply() git.ZONE A + marker (or
+# CNAME TARGET + marker); sets RC KIND ERR, RESULTS and READ (what read()
+# reports for git.ZONE A and CNAME afterwards, one line each).
 drive() {
 	_out=$(TESTHOST_VERBOSE=1 $DF_WRAP "$DRIVER" "127.0.0.1:$1" "$2" "$3" \
-		"git.$3" 2>>"$W/driver.log")
+		"git.$3" ${4:+"$4"} 2>>"$W/driver.log")
 	echo "$_out" >>"$W/driver.log"
 	RC=$(echo "$_out" | sed -n 's/^rc=//p')
 	KIND=$(echo "$_out" | sed -n 's/^kind=//p')
 	ERR=$(echo "$_out" | sed -n 's/^error=//p')
+	RESULTS=$(echo "$_out" | sed -n 's/^results=//p')
+	READ=$(echo "$_out" | sed -n 's/^read=//p')
 }
 
 # expect NAME PORT ZONE RC KIND TEXT: the last drive() failed so, and the
@@ -105,6 +110,26 @@ for srv in named knot; do
 	check "$srv right key: rc 0 (got $RC: $ERR)" [ "$RC" = 0 ]
 	check "$srv right key: serial moved" [ "$(r2136_serial $P example.test)" = $((BEFORE + 1)) ]
 	check "$srv right key: record set" [ "$(r2136_dig $P git.example.test A)" = 192.0.2.99 ]
+	check "$srv right key: every change applied (results $RESULTS)" [ "$RESULTS" = 0,0,0 ]
+
+	# CNAME round trip: A → CNAME in one UPDATE, the A delete given after
+	# the CNAME (the server would ignore a CNAME added beside the A), the
+	# target written in full and read back without the trailing dot.
+	drive $P "$K" example.test Node-1.Hosts.Example.NET.
+	check "$srv CNAME: rc 0 (got $RC: $ERR)" [ "$RC" = 0 ]
+	check "$srv CNAME: results $RESULTS" [ "$RESULTS" = 0,0,0 ]
+	check "$srv CNAME: the server holds it" \
+		[ "$(r2136_dig $P git.example.test CNAME)" = node-1.hosts.example.net. ]
+	check "$srv CNAME: the A RRset is gone" \
+		[ -z "$(dig +short +norec @127.0.0.1 -p $P git.example.test A | grep -v '\.$')" ]
+	check "$srv CNAME: read() reports only the CNAME, as a name (got '$READ')" \
+		[ "$READ" = "git.example.test 5 node-1.hosts.example.net" ]
+	# and back: CNAME → A, the CNAME delete given last
+	drive $P "$K" example.test
+	check "$srv back to A: rc 0 (got $RC: $ERR)" [ "$RC" = 0 ]
+	check "$srv back to A: no CNAME left" [ -z "$(r2136_dig $P git.example.test CNAME)" ]
+	check "$srv back to A: read() reports the A (got '$READ')" \
+		[ "$READ" = "git.example.test 1 192.0.2.99" ]
 done
 
 # Through dnsfollow: a key named accepts for queries but not for updates.

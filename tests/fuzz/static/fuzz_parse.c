@@ -3,9 +3,12 @@
  * fuzz-static). Besides memory errors it checks what the backend relies
  * on: an error is one "FILE:LINE: ..." line; a parsed table has sorted,
  * unique section names that sb_find() finds, each with at most
- * SB_MAX_ADDRS valid addresses, together covering every address kept.
+ * SB_MAX_ADDRS valid addresses, together covering every address kept,
+ * and a hostname only as the name checker returned it. The checker here
+ * stands in for host->name_normalise (no host in a fuzz target).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,43 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* host->name_normalise's contract, in short. */
+static int norm(const char *in, char *out, size_t cap)
+{
+	size_t n = strlen(in), label = 0;
+	if (n && in[n - 1] == '.')
+		n--;
+	if (n > 253)
+		return -EINVAL;
+	if (n + 1 > cap)
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\')
+			return -EINVAL;
+		if (c == '.' ? label == 0 : ++label > 63)
+			return -EINVAL;
+		if (c == '.')
+			label = 0;
+		out[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	if (n && label == 0)
+		return -EINVAL;
+	out[n] = '\0';
+	return 0;
+}
+
+/* A kept hostname is what norm() makes of itself: non-empty, normalised. */
+static void check_hostname(const struct sb_section *s)
+{
+	char again[256];
+	if (!s->hostname != !s->host_line)
+		__builtin_trap();
+	if (s->hostname && (!*s->hostname || norm(s->hostname, again, sizeof again) != 0 ||
+			    strcmp(again, s->hostname) != 0))
+		__builtin_trap();
+}
+
 static void check_table(const struct sb_table *t)
 {
 	size_t total = 0;
@@ -21,7 +61,9 @@ static void check_table(const struct sb_table *t)
 		const struct sb_section *s = &t->sec[i];
 		if (i && strcmp(t->sec[i - 1].name, s->name) >= 0)
 			__builtin_trap(); /* unsorted or duplicate */
-		if (sb_find(t, s->name) != s || !s->key_line || s->count > SB_MAX_ADDRS ||
+		check_hostname(s);
+		if (sb_find(t, s->name) != s || (!s->key_line && !s->host_line) ||
+		    s->count > SB_MAX_ADDRS ||
 		    s->first + s->count > t->naddrs)
 			__builtin_trap();
 		for (size_t j = s->first; j < s->first + s->count; j++) {
@@ -39,7 +81,7 @@ static void check_table(const struct sb_table *t)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sb_table t = {0};
-	int rc = sb_parse(&t, "fuzz.ini", (const char *)data, size);
+	int rc = sb_parse(&t, "fuzz.ini", (const char *)data, size, norm);
 	if (rc == 0)
 		check_table(&t);
 	else if (strncmp(t.err, "fuzz.ini:", 9) != 0 || strchr(t.err, '\n') ||

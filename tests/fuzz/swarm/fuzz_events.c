@@ -30,8 +30,15 @@ static void on_line(void *arg, const char *line, size_t len)
 		abort();
 	char what[200];
 	memset(what, 'x', sizeof what);
-	int k = swarm_parse_event(line, len, what, c->whatlen);
+	struct swarm_actor a;
+	int k = swarm_parse_event(line, len, what, c->whatlen, &a);
 	if (k < SWARM_EV_IGNORE || k > SWARM_EV_ERROR)
+		abort();
+	/* The actor's fields are terminated within their buffers, and only
+	 * a relevant (service) event names one. */
+	if (!memchr(a.name, '\0', sizeof a.name) || !memchr(a.id, '\0', sizeof a.id) ||
+	    (a.service && k != SWARM_EV_RELEVANT) ||
+	    (!a.service && (a.name[0] || a.id[0])))
 		abort();
 	if (c->whatlen && !memchr(what, '\0', c->whatlen))
 		abort(); /* not terminated within its buffer */

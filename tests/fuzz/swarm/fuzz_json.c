@@ -16,16 +16,39 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct swarm_map map[] = {{"n1", "192.0.2.1", AF_INET},
-				 {"n2", "2001:db8::2", AF_INET6}};
+				 {"n2", "2001:db8::2", AF_INET6},
+				 {"n3", "n3.example.org", AF_UNSPEC}};
+
+/* Stands in for the host's name_normalise (the fuzz target links no
+ * core): lower-case, no trailing dot, labels of 1..63, at most 253. */
+static int normalise(const char *in, char *out, size_t cap)
+{
+	size_t n = strlen(in), lab = 0;
+	if (n && in[n - 1] == '.')
+		n--;
+	if (n == 0 || n > 253 || n >= cap)
+		return -22;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = (char)(in[i] >= 'A' && in[i] <= 'Z' ? in[i] + 32 : in[i]);
+		lab = in[i] == '.' ? 0 : lab + 1;
+		if (lab > 63 || (in[i] == '.' && (i == 0 || in[i - 1] == '.')))
+			return -22;
+	}
+	out[n] = '\0';
+	return 0;
+}
 
 static void fuzz_nodes(const char *p, size_t n, int lo)
 {
-	struct swarm_addrcfg ac = {"dnsfollow.ipv4", "dnsfollow.ipv6", map, 2, lo};
+	struct swarm_addrcfg ac = {"dnsfollow.ipv4", "dnsfollow.ipv6", map, 3, lo,
+				   "dnsfollow.hostname", normalise};
 	struct swarm_nodes ns;
 	char err[SWARM_ERRLEN];
 	if (swarm_parse_nodes(p, n, &ac, &ns, err, sizeof err) == 0) {
 		for (size_t i = 0; i < ns.n; i++)
-			if (strlen(ns.v[i].problem) >= sizeof ns.v[i].problem)
+			if (strlen(ns.v[i].problem) >= sizeof ns.v[i].problem ||
+			    strlen(ns.v[i].dns) >= sizeof ns.v[i].dns ||
+			    (ns.v[i].dns[0] && !strchr(ns.v[i].dns, '.')))
 				abort();
 		swarm_nodes_free(&ns);
 	}
@@ -38,7 +61,8 @@ static void fuzz_select(const char *p, size_t n)
 	if (!sep)
 		return;
 	size_t tl = (size_t)(sep - p);
-	struct swarm_addrcfg ac = {"dnsfollow.ipv4", NULL, map, 2, 0};
+	struct swarm_addrcfg ac = {"dnsfollow.ipv4", NULL, map, 3, 0,
+				   "dnsfollow.hostname", normalise};
 	struct swarm_tasks ts;
 	struct swarm_nodes ns;
 	char err[SWARM_ERRLEN];
@@ -62,7 +86,7 @@ static void on_line(void *ctx, const char *line, size_t len)
 {
 	char what[64];
 	(*(size_t *)ctx)++;
-	swarm_parse_event(line, len, what, sizeof what);
+	swarm_parse_event(line, len, what, sizeof what, NULL);
 }
 
 /* The stream in chunks whose sizes come from the input itself. */

@@ -108,7 +108,9 @@ static void test_valid(void **state)
 	struct df_record_cfg *r = &cfg->records[0];
 	assert_string_equal(r->fqdn, "git.example.test");
 	assert_string_equal(r->zone, "example.test");
-	assert_int_equal(r->types, DF_REC_A | DF_REC_AAAA);
+	assert_int_equal(r->ntypes, 2);
+	assert_int_equal(r->types[0], DNSFOLLOW_TYPE_A);
+	assert_int_equal(r->types[1], DNSFOLLOW_TYPE_AAAA);
 	assert_int_equal(r->ttl, 120);
 	assert_int_equal(r->adopt, 1);
 	assert_int_equal(r->on_empty_delete, 1);
@@ -131,7 +133,8 @@ static void test_defaults(void **state)
 	assert_string_equal(cfg->owner_id, "dnsfollow");
 	assert_int_equal(cfg->interval, 60);
 	assert_int_equal(cfg->debounce_ms, 200);
-	assert_int_equal(cfg->records[0].types, DF_REC_A);
+	assert_int_equal(cfg->records[0].ntypes, 1);
+	assert_int_equal(cfg->records[0].types[0], DNSFOLLOW_TYPE_A);
 	assert_int_equal(cfg->records[0].ttl, 60);
 	assert_int_equal(cfg->records[0].adopt, 0);
 	assert_int_equal(cfg->records[0].on_empty_delete, 0);
@@ -220,7 +223,7 @@ static void test_records(void **state)
 		     14, "type must be A, AAAA");
 	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
 			       "ttl = -5\n",
-		     14, "ttl must be a whole number of seconds");
+		     14, "ttl must be a whole number from 1 to 2147483647, not '-5'");
 	expect_error(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
 			       "adopt = maybe\n",
 		     14, "adopt must be yes or no");
@@ -563,6 +566,36 @@ static void test_safety_keys(void **state)
 	expect_error("allow_loopback = maybe\n", 3, "allow_loopback must be yes or no, not 'maybe'");
 }
 
+/* The core's own keys go through the same validator. */
+static void test_core_typed(void **state)
+{
+	(void)state;
+	struct df_config *cfg = load_text("log_level = DEBUG\nallow_loopback = On\ninterval = 0120\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(cfg->log_level, DNSFOLLOW_LOG_DEBUG);
+	assert_int_equal(cfg->allow_loopback, 1);
+	assert_int_equal(cfg->interval, 120);
+	df_config_free(cfg);
+	/* No [dnsfollow] section at all: the table's defaults. */
+	char *path = test_write_file(dir, "bare.ini", "; nothing\n");
+	cfg = df_config_parse(path);
+	free(path);
+	assert_int_equal(cfg->nerrors, 0);
+	assert_string_equal(cfg->owner_id, "dnsfollow");
+	assert_int_equal(cfg->interval, 60);
+	assert_int_equal(cfg->retries, 3);
+	assert_int_equal(cfg->backoff_max, 300);
+	assert_int_equal(cfg->log_level, DNSFOLLOW_LOG_INFO);
+	df_config_free(cfg);
+	cfg = load_text(GOOD_BASE "[record a.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
+				  "on_empty = Delete\nadopt = TRUE\nttl = 300\n");
+	assert_int_equal(cfg->nerrors, 0);
+	assert_int_equal(cfg->records[0].on_empty_delete, 1);
+	assert_int_equal(cfg->records[0].adopt, 1);
+	assert_int_equal(cfg->records[0].ttl, 300);
+	df_config_free(cfg);
+}
+
 int main(void)
 {
 	df_log_set_level(DNSFOLLOW_LOG_ERROR);
@@ -590,6 +623,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_secret_warnings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_log_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_safety_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_core_typed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -425,6 +425,48 @@ static void test_stream_and_cancel(void **s)
 	assert_true(st.chunks > st.lines); /* lines arrived split */
 }
 
+static int poison_calls;
+
+static int poison_on_data(void *ctx, const char *data, size_t len)
+{
+	(void)ctx, (void)data, (void)len;
+	poison_calls++;
+	return 1;
+}
+
+/* Regression (issue 9.1): a request built against older, shorter headers
+ * was refused with -EINVAL although abi.h promises it is taken with the
+ * members it lacks as zero. The bytes past its struct_size hold an
+ * on_data that must not be read: the answer is collected, not streamed. */
+static void test_older_request_size(void **s)
+{
+	(void)s;
+	struct dnsfollow_http_request rq = {.url = at("/ok"),
+					    .on_data = poison_on_data};
+	rq.struct_size = DF_HTTP_REQUEST_MIN_SIZE;
+	assert_true(rq.struct_size < sizeof rq);
+	struct dnsfollow_http_response rs;
+	char err[256] = "";
+	assert_int_equal(df_http(&rq, &rs, err, sizeof err), 0);
+	assert_int_equal(rs.status, 200);
+	assert_string_equal(rs.body, "hello");
+	assert_int_equal(poison_calls, 0);
+	df_http_free(&rs);
+	/* Through the host table as a plugin calls it. */
+	const struct dnsfollow_host *h = testhost_new("older");
+	assert_int_equal(h->http(h, &rq, &rs), 0);
+	assert_string_equal(rs.body, "hello");
+	h->http_free(h, &rs);
+	/* Below the first layout it is not a request at all. */
+	rq.struct_size = DF_HTTP_REQUEST_MIN_SIZE - 1;
+	assert_int_equal(h->http(h, &rq, &rs), -EINVAL);
+	assert_non_null(strstr(testhost_error(h), "struct_size"));
+	rq.struct_size = 0;
+	assert_int_equal(df_http(&rq, &rs, err, sizeof err), -EINVAL);
+	assert_int_equal(poison_calls, 0);
+	testhost_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_unix_socket_errors),
 		cmocka_unit_test(test_redirect),
 		cmocka_unit_test(test_stream_and_cancel),
+		cmocka_unit_test(test_older_request_size),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

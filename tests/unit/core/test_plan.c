@@ -28,8 +28,16 @@ static struct df_want want(const char *const *v4, size_t n4)
 {
 	struct df_want w = {.fqdn = "git.example.test",
 			    .txt_name = "_dnsfollow.git.example.test",
-			    .types = DF_REC_A, .ttl = 60, .v4 = v4, .n4 = n4};
+			    .ttl = 60, .nsets = 1, .nothers = 1};
+	w.sets[0] = (struct df_want_set){DNSFOLLOW_TYPE_A, v4, n4};
+	w.others[0] = DNSFOLLOW_TYPE_CNAME;
 	return w;
+}
+
+/* Make the record dual-stack: an AAAA set beside its A. */
+static void add_aaaa(struct df_want *w, const char *const *v6, size_t n6)
+{
+	w->sets[w->nsets++] = (struct df_want_set){DNSFOLLOW_TYPE_AAAA, v6, n6};
 }
 
 static const char *const ADDR1[] = {"192.0.2.10"};
@@ -72,9 +80,7 @@ static void test_marker_order_across_records(void **state)
 	df_plan_init(&p, MARK);
 	char why[256];
 	struct df_want w = want(ADDR1, 1);
-	w.types = DF_REC_A | DF_REC_AAAA;
-	w.v6 = v6;
-	w.n6 = 1;
+	add_aaaa(&w, v6, 1);
 	struct df_want w2 = want(ADDR2, 2);
 	w2.fqdn = "ssh.example.test";
 	w2.txt_name = "_dnsfollow.ssh.example.test";
@@ -226,7 +232,7 @@ static void test_one_family_empty(void **state)
 	df_plan_init(&p, MARK);
 	char why[256];
 	struct df_want w = want(ADDR1, 1);
-	w.types = DF_REC_A | DF_REC_AAAA;
+	add_aaaa(&w, NULL, 0);
 	assert_int_equal(df_plan_record(&w, &db, &p, why, sizeof why), DF_REC_CHANGE);
 	assert_int_equal(p.n, 2);
 	assert_int_equal(p.v[0].op, DNSFOLLOW_CHANGE_SET);
@@ -239,7 +245,7 @@ static void test_one_family_empty(void **state)
 	/* Running nowhere: on_empty = keep keeps both families. */
 	df_plan_init(&p, MARK);
 	w = want(NULL, 0);
-	w.types = DF_REC_A | DF_REC_AAAA;
+	add_aaaa(&w, NULL, 0);
 	assert_int_equal(df_plan_record(&w, &db, &p, why, sizeof why), DF_REC_KEPT);
 	assert_int_equal(p.n, 0);
 	df_plan_free(&p);
@@ -258,9 +264,7 @@ static void test_dual_stack(void **state)
 	df_plan_init(&p, MARK);
 	char why[256];
 	struct df_want w = want(ADDR1, 1);
-	w.types = DF_REC_A | DF_REC_AAAA;
-	w.v6 = v6;
-	w.n6 = 1;
+	add_aaaa(&w, v6, 1);
 	/* AAAA matches once canonicalised; only A is added. */
 	assert_int_equal(df_plan_record(&w, &db, &p, why, sizeof why), DF_REC_CHANGE);
 	assert_int_equal(p.n, 1);

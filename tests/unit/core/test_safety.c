@@ -31,8 +31,10 @@ static void add(struct df_rrdb *db, const char *name, uint16_t type,
 
 static struct df_want want(void)
 {
-	struct df_want w = {.fqdn = NAME, .txt_name = TXT, .types = DF_REC_A,
-			    .ttl = 60, .v4 = ADDR, .n4 = 1};
+	struct df_want w = {.fqdn = NAME, .txt_name = TXT, .ttl = 60,
+			    .nsets = 1, .nothers = 1};
+	w.sets[0] = (struct df_want_set){DNSFOLLOW_TYPE_A, ADDR, 1};
+	w.others[0] = DNSFOLLOW_TYPE_CNAME;
 	return w;
 }
 
@@ -62,8 +64,9 @@ static void test_foreign_cname_refused(void **state)
 	df_rrdb_free(&db);
 }
 
-/* Our marker does not make a hand-added CNAME ours. */
-static void test_cname_beside_our_marker_refused(void **state)
+/* Under our marker a CNAME is ours (the record's type went from CNAME
+ * to A, since ABI 2 writes CNAMEs): replaced in the same batch. */
+static void test_cname_beside_our_marker_replaced(void **state)
 {
 	(void)state;
 	struct df_rrdb db = {0};
@@ -72,8 +75,11 @@ static void test_cname_beside_our_marker_refused(void **state)
 	struct df_plan p;
 	char why[1024] = "";
 	struct df_want w = want();
-	assert_int_equal(plan(&db, &w, &p, why), DF_REC_FOREIGN);
-	assert_int_equal(p.n, 0);
+	assert_int_equal(plan(&db, &w, &p, why), DF_REC_CHANGE);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.v[0].op, DNSFOLLOW_CHANGE_DELETE);
+	assert_int_equal(p.v[0].rrset.type, DNSFOLLOW_TYPE_CNAME);
+	assert_int_equal(p.v[1].rrset.type, DNSFOLLOW_TYPE_A);
 	df_plan_free(&p);
 	df_rrdb_free(&db);
 }
@@ -183,16 +189,113 @@ static void test_address_policy(void **state)
 	assert_non_null(df_addr_unusable("64:ff9b::7f00:1", 1));
 }
 
+
+static const char *const TARGET[] = {"node1.example.net"};
+
+/* A CNAME record: everything else the provider manages at the name is
+ * read, and what dnsfollow did not write there blocks it. */
+static struct df_want cname_want(void)
+{
+	struct df_want w = {.fqdn = NAME, .txt_name = TXT, .ttl = 60, .nsets = 1};
+	w.sets[0] = (struct df_want_set){DNSFOLLOW_TYPE_CNAME, TARGET, 1};
+	static const uint16_t others[] = {DNSFOLLOW_TYPE_A, DNSFOLLOW_TYPE_AAAA,
+					  DNSFOLLOW_TYPE_TXT, 15 /* MX */};
+	for (size_t i = 0; i < 4; i++)
+		w.others[w.nothers++] = others[i];
+	return w;
+}
+
+static void test_cname_written(void **state)
+{
+	(void)state;
+	struct df_rrdb db = {0};
+	struct df_plan p;
+	char why[1024] = "";
+	struct df_want w = cname_want();
+	assert_int_equal(plan(&db, &w, &p, why), DF_REC_CHANGE);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.v[1].rrset.type, DNSFOLLOW_TYPE_CNAME);
+	assert_string_equal(p.v[1].rrset.rdata[0], "node1.example.net");
+	df_plan_free(&p);
+	df_rrdb_free(&db);
+	/* Read back with a trailing dot and capitals: in sync. */
+	struct df_rrdb db2 = {0};
+	add(&db2, NAME, DNSFOLLOW_TYPE_CNAME, "Node1.Example.NET.", NULL);
+	add(&db2, TXT, DNSFOLLOW_TYPE_TXT, MARK, NULL);
+	assert_int_equal(plan(&db2, &w, &p, why), DF_REC_IN_SYNC);
+	df_plan_free(&p);
+	df_rrdb_free(&db2);
+}
+
+static void test_cname_beside_foreign_a(void **state)
+{
+	(void)state;
+	struct df_rrdb db = {0};
+	add(&db, NAME, DNSFOLLOW_TYPE_A, "198.51.100.1", NULL);
+	struct df_plan p;
+	char why[1024] = "";
+	struct df_want w = cname_want();
+	assert_int_equal(plan(&db, &w, &p, why), DF_REC_FOREIGN);
+	assert_int_equal(p.n, 0);
+	assert_non_null(strstr(why, "adopt = yes"));
+	df_plan_free(&p);
+	df_rrdb_free(&db);
+}
+
+/* Our own A (the record's type went from A to CNAME) is replaced; a
+ * hand-made MX beside it is not ours and blocks. */
+static void test_cname_replaces_our_a(void **state)
+{
+	(void)state;
+	struct df_rrdb db = {0};
+	add(&db, NAME, DNSFOLLOW_TYPE_A, "198.51.100.1", NULL);
+	add(&db, TXT, DNSFOLLOW_TYPE_TXT, MARK, NULL);
+	struct df_plan p;
+	char why[1024] = "";
+	struct df_want w = cname_want();
+	assert_int_equal(plan(&db, &w, &p, why), DF_REC_CHANGE);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.v[0].op, DNSFOLLOW_CHANGE_DELETE);
+	assert_int_equal(p.v[0].rrset.type, DNSFOLLOW_TYPE_A);
+	assert_int_equal(p.v[1].rrset.type, DNSFOLLOW_TYPE_CNAME);
+	df_plan_free(&p);
+	add(&db, NAME, 15, "10 mail.example.test", NULL);
+	assert_int_equal(plan(&db, &w, &p, why), DF_REC_FOREIGN);
+	assert_non_null(strstr(why, "MX"));
+	df_plan_free(&p);
+	df_rrdb_free(&db);
+}
+
+/* An answer that cannot make the record fails it with its reason. */
+static void test_want_error(void **state)
+{
+	(void)state;
+	struct df_rrdb db = {0};
+	struct df_plan p;
+	char why[1024] = "";
+	struct df_want w = cname_want();
+	w.error = "a CNAME holds one target, but service x runs on 2 nodes";
+	assert_int_equal(plan(&db, &w, &p, why), DF_REC_BAD);
+	assert_int_equal(p.n, 0);
+	assert_non_null(strstr(why, "one target"));
+	df_plan_free(&p);
+	df_rrdb_free(&db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_foreign_cname_refused),
-		cmocka_unit_test(test_cname_beside_our_marker_refused),
+		cmocka_unit_test(test_cname_beside_our_marker_replaced),
 		cmocka_unit_test(test_adopt_replaces_cname),
 		cmocka_unit_test(test_duplicates_not_in_sync),
 		cmocka_unit_test(test_duplicate_marker_collapsed),
 		cmocka_unit_test(test_retry_after_capped),
 		cmocka_unit_test(test_address_policy),
+		cmocka_unit_test(test_cname_written),
+		cmocka_unit_test(test_cname_beside_foreign_a),
+		cmocka_unit_test(test_cname_replaces_our_a),
+		cmocka_unit_test(test_want_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testhost.h"
@@ -43,11 +44,30 @@ static void *make(const char *extra)
 	snprintf(st, sizeof st, "state=%s", state);
 	snprintf(ex, sizeof ex, "%s", extra ? extra : "zones=example.test");
 	const char *kvs[] = {st, "zones=example.test", ex, NULL};
-	struct dnsfollow_kv kv[4];
-	size_t n = testhost_kv(kv, 4, kvs);
+	struct dnsfollow_kv kv[8];
+	/* As the core delivers them: checked, typed (kv.num), defaults added. */
+	long n = testhost_kv_typed(kv, 8, kvs, dnsfollow_plugin.config_keys);
+	assert_true(n > 0);
 	void *self = NULL;
-	assert_int_equal(dnsfollow_plugin.create(h, kv, n, &self), 0);
+	assert_int_equal(dnsfollow_plugin.create(h, kv, (size_t)n, &self), 0);
 	return self;
+}
+
+/* What apply() wrote per change in the last call (preset as the core
+ * does), and the options handed with it (NULL: none). */
+static int results[8];
+static const struct dnsfollow_options *options;
+
+static int apply(void *self, const struct dnsfollow_change *c, size_t n)
+{
+	assert_true(n <= 8);
+	for (size_t i = 0; i < 8; i++)
+		results[i] = DNSFOLLOW_RESULT_UNKNOWN;
+	uint32_t groups[8] = {0};
+	struct dnsfollow_changeset cs = {.struct_size = sizeof cs, .zone = "example.test",
+					 .changes = c, .n = n, .results = results,
+					 .groups = groups, .options = options};
+	return OPS->apply(self, &cs);
 }
 
 struct seen {
@@ -84,7 +104,9 @@ static void set_a(void *self, const char *addr)
 		{.op = DNSFOLLOW_CHANGE_SET,
 		 .rrset = {"_dnsfollow.git.example.test", DNSFOLLOW_TYPE_TXT, 60, 1, m}},
 	};
-	assert_int_equal(OPS->apply(self, "example.test", c, 2), 0);
+	assert_int_equal(apply(self, c, 2), 0);
+	assert_int_equal(results[0], 0);
+	assert_int_equal(results[1], 0);
 }
 
 static void test_roundtrip_and_restart(void **s)
@@ -107,8 +129,8 @@ static void test_roundtrip_and_restart(void **s)
 	/* Delete, and deleting again is fine. */
 	struct dnsfollow_change del = {.op = DNSFOLLOW_CHANGE_DELETE,
 				       .rrset = {"git.example.test", DNSFOLLOW_TYPE_A, 0, 0, NULL}};
-	assert_int_equal(OPS->apply(m, "example.test", &del, 1), 0);
-	assert_int_equal(OPS->apply(m, "example.test", &del, 1), 0);
+	assert_int_equal(apply(m, &del, 1), 0);
+	assert_int_equal(apply(m, &del, 1), 0);
 	memset(&seen, 0, sizeof seen);
 	assert_int_equal(OPS->read(m, "example.test", KEYS, 1, collect, &seen), 0);
 	assert_int_equal(seen.n, 0);
@@ -198,7 +220,7 @@ static int set1(void *self, const char *name, uint16_t type, const char *d1,
 	struct dnsfollow_change c = {.op = DNSFOLLOW_CHANGE_SET,
 				     .rrset = {name, type, 60, d2 ? 2 : 1, v}};
 	testhost_clear(h);
-	return OPS->apply(self, "example.test", &c, 1);
+	return apply(self, &c, 1);
 }
 
 /* Issue 8 item 3: a CNAME stands alone at its name, as on real servers:
@@ -218,8 +240,12 @@ static void test_cname_exclusive(void **s)
 		{.op = DNSFOLLOW_CHANGE_SET, .rrset = {"alias.example.test", DNSFOLLOW_TYPE_A, 60, 1, a}},
 	};
 	testhost_clear(h);
-	int rc = OPS->apply(m, "example.test", c, 2);
+	int rc = apply(m, c, 2);
 	assert_int_equal(rc, -EEXIST);
+	/* ABI 2: the offending change is marked; the marker was not applied
+	 * either (atomic), so it stays unknown rather than "applied". */
+	assert_int_equal(results[0], DNSFOLLOW_RESULT_UNKNOWN);
+	assert_int_equal(results[1], -EEXIST);
 	assert_false(dnsfollow_err_is_temporary(rc));
 	assert_non_null(strstr(testhost_error(h), "alias.example.test: a CNAME cannot stand beside"));
 	char *after = state_text();
@@ -228,6 +254,7 @@ static void test_cname_exclusive(void **s)
 	/* A CNAME beside an existing A. */
 	assert_int_equal(set1(m, "git.example.test", DNSFOLLOW_TYPE_A, "192.0.2.1", NULL), 0);
 	assert_int_equal(set1(m, "git.example.test", DNSFOLLOW_TYPE_CNAME, "x.example.org", NULL), -EEXIST);
+	assert_int_equal(results[0], -EEXIST);
 	assert_non_null(strstr(testhost_error(h), "git.example.test"));
 	/* Two CNAME records. */
 	assert_int_equal(set1(m, "two.example.test", DNSFOLLOW_TYPE_CNAME, "a.example.org",
@@ -239,7 +266,9 @@ static void test_cname_exclusive(void **s)
 		{.op = DNSFOLLOW_CHANGE_DELETE, .rrset = {"git.example.test", DNSFOLLOW_TYPE_A, 0, 0, NULL}},
 		{.op = DNSFOLLOW_CHANGE_SET, .rrset = {"git.example.test", DNSFOLLOW_TYPE_CNAME, 60, 1, cn}},
 	};
-	assert_int_equal(OPS->apply(m, "example.test", swap, 2), 0);
+	assert_int_equal(apply(m, swap, 2), 0);
+	assert_int_equal(results[0], 0);
+	assert_int_equal(results[1], 0);
 	free(before);
 	dnsfollow_plugin.destroy(m);
 }
@@ -341,16 +370,164 @@ static void test_bad_state_whole(void **s)
 static void test_bad_config(void **s)
 {
 	(void)s;
-	const char *kvs[] = {"zones=example.test", "fail_every=lots", NULL};
+	/* Values are the core's to check now; only a missing state is
+	 * refused here (a host that does not enforce REQUIRED). */
+	const char *kvs[] = {"zones=example.test", NULL};
 	struct dnsfollow_kv kv[3];
 	size_t n = testhost_kv(kv, 3, kvs);
 	void *self = NULL;
 	assert_int_equal(dnsfollow_plugin.create(h, kv, n, &self), -EINVAL);
-	assert_non_null(strstr(testhost_error(h), "fail_every must be a whole number"));
-	const char *kvs2[] = {"zones=example.test", NULL};
-	n = testhost_kv(kv, 3, kvs2);
-	assert_int_equal(dnsfollow_plugin.create(h, kv, n, &self), -EINVAL);
 	assert_non_null(strstr(testhost_error(h), "state = FILE is required"));
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ABI 2: numbers arrive parsed in kv.num, and the mock uses them, not
+ * the text (which it would have refused: "every third" is no number). */
+static void test_typed_keys(void **s)
+{
+	(void)s;
+	char st[160];
+	snprintf(st, sizeof st, "state=%s", state);
+	const char *kvs[] = {st, "zones=example.test", "fail_every=every third",
+			     "latency_ms=a while", NULL};
+	struct dnsfollow_kv kv[4];
+	size_t n = testhost_kv(kv, 4, kvs);
+	kv[2].num = 3;
+	kv[3].num = 120;
+	void *m = NULL;
+	assert_int_equal(dnsfollow_plugin.create(h, kv, n, &m), 0);
+	struct seen seen = {0};
+	uint64_t t0 = mono_ms();
+	assert_int_equal(OPS->read(m, "example.test", KEYS, 1, collect, &seen), 0);
+	assert_true(mono_ms() - t0 >= 120);
+	assert_int_equal(OPS->read(m, "example.test", KEYS, 1, collect, &seen), 0);
+	assert_int_equal(OPS->read(m, "example.test", KEYS, 1, collect, &seen), -EAGAIN);
+	assert_non_null(strstr(testhost_error(h), "fail_every = 3"));
+	dnsfollow_plugin.destroy(m);
+	/* The declared types make the core refuse what the mock used to
+	 * parse itself, and deliver the defaults. */
+	static const char *const refused[][2] = {
+		{"fail_every=lots", NULL}, {"fail_every=-1", NULL},
+		{"fail_every=1000001", NULL}, {"latency_ms=60001", NULL},
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		assert_int_equal(testhost_kv_typed(kv, 4, refused[i], dnsfollow_plugin.config_keys), -1);
+	const char *none[] = {st, NULL};
+	struct dnsfollow_kv def[8];
+	long nd = testhost_kv_typed(def, 8, none, dnsfollow_plugin.config_keys);
+	assert_int_equal(nd, 3);
+	assert_int_equal(dnsfollow_kv_num(def, (size_t)nd, "fail_every", 99), 0);
+	assert_int_equal(dnsfollow_kv_num(def, (size_t)nd, "latency_ms", 99), 0);
+	const char *rec[] = {"comment=a note", NULL};
+	assert_int_equal(testhost_kv_typed(def, 8, rec, dnsfollow_plugin.record_keys), 1);
+	/* Absent keys (the core delivers defaults; a bare host may not). */
+	m = make(NULL);
+	t0 = mono_ms();
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(OPS->read(m, "example.test", KEYS, 1, collect, &seen), 0);
+	assert_true(mono_ms() - t0 < 100);
+	dnsfollow_plugin.destroy(m);
+}
+
+/* A CNAME is stored and read back like any RRset, and only when asked:
+ * reading A at that name reports nothing (provider.h, read()). */
+static void test_cname_roundtrip(void **s)
+{
+	(void)s;
+	void *m = make(NULL);
+	assert_int_equal(set1(m, "www.example.test", DNSFOLLOW_TYPE_CNAME, "node1.example.net", NULL), 0);
+	assert_int_equal(results[0], 0);
+	static const struct dnsfollow_rrkey a_only[] = {{"www.example.test", DNSFOLLOW_TYPE_A}};
+	static const struct dnsfollow_rrkey both[] = {{"www.example.test", DNSFOLLOW_TYPE_A},
+						      {"www.example.test", DNSFOLLOW_TYPE_CNAME}};
+	struct seen seen = {0};
+	assert_int_equal(OPS->read(m, "example.test", a_only, 1, collect, &seen), 0);
+	assert_int_equal(seen.n, 0);
+	assert_int_equal(OPS->read(m, "example.test", both, 2, collect, &seen), 0);
+	assert_string_equal(seen.text, "www.example.test/5/60 node1.example.net;");
+	char *text = state_text();
+	assert_non_null(strstr(text, "\"CNAME\""));
+	free(text);
+	/* Moved to another node: the SET replaces the one record. */
+	assert_int_equal(set1(m, "www.example.test", DNSFOLLOW_TYPE_CNAME, "node2.example.net", NULL), 0);
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(OPS->read(m, "example.test", both, 2, collect, &seen), 0);
+	assert_string_equal(seen.text, "www.example.test/5/60 node2.example.net;");
+	dnsfollow_plugin.destroy(m);
+}
+
+/* Records are data: a type the mock has no special rule for is stored
+ * under its name (TYPE<n> without one) and read back as given; TXT is
+ * raw text (no quotes, no escapes, longer than one 255-byte string). */
+static void test_any_type_and_raw_txt(void **s)
+{
+	(void)s;
+	void *m = make(NULL);
+	char txt[400];
+	memset(txt, 'x', sizeof txt - 1);
+	txt[sizeof txt - 1] = '\0';
+	static const char head[] = "say \"hi\" \\ ";
+	memcpy(txt, head, sizeof head - 1);
+	assert_int_equal(set1(m, "x.example.test", 15, "10 mx.example.test", NULL), 0);
+	assert_int_equal(set1(m, "x.example.test", 65280, "\\# 2 abcd", NULL), 0);
+	assert_int_equal(set1(m, "x.example.test", DNSFOLLOW_TYPE_TXT, txt, NULL), 0);
+	static const struct dnsfollow_rrkey k[] = {{"x.example.test", 15},
+						   {"x.example.test", 65280},
+						   {"x.example.test", DNSFOLLOW_TYPE_TXT}};
+	struct seen seen = {0};
+	assert_int_equal(OPS->read(m, "example.test", k, 2, collect, &seen), 0);
+	assert_string_equal(seen.text, "x.example.test/15/60 10 mx.example.test;"
+				       "x.example.test/65280/60 \\# 2 abcd;");
+	memset(&seen, 0, sizeof seen);
+	assert_int_equal(OPS->read(m, "example.test", k + 2, 1, collect, &seen), 0);
+	char want[512];
+	snprintf(want, sizeof want, "x.example.test/16/60 %s;", txt);
+	assert_string_equal(seen.text, want);
+	char *text = state_text();
+	assert_non_null(strstr(text, "\"MX\""));
+	assert_non_null(strstr(text, "\"TYPE65280\""));
+	assert_non_null(strstr(text, "say \\\"hi\\\" \\\\ xxx")); /* JSON-escaped, no DNS quoting */
+	free(text);
+	/* The types it offers include the core's and more. */
+	size_t nt = 0;
+	int has_cname = 0, has_txt = 0;
+	for (; OPS->types[nt]; nt++) {
+		has_cname |= OPS->types[nt] == DNSFOLLOW_TYPE_CNAME;
+		has_txt |= OPS->types[nt] == DNSFOLLOW_TYPE_TXT;
+	}
+	assert_true(nt >= 8 && has_cname && has_txt);
+	assert_true(OPS->caps & DNSFOLLOW_CAP_ATOMIC);
+	dnsfollow_plugin.destroy(m);
+}
+
+/* ABI 2: a record's provider options reach apply(); the mock keeps its
+ * `comment` with the RRset. */
+static void test_record_options(void **s)
+{
+	(void)s;
+	void *m = make(NULL);
+	const char *kvs[] = {"comment=forge front end", NULL};
+	struct dnsfollow_kv kv[1];
+	struct dnsfollow_options o = {kv, testhost_kv(kv, 1, kvs)};
+	options = &o;
+	int rc = set1(m, "git.example.test", DNSFOLLOW_TYPE_A, "192.0.2.1", NULL);
+	options = NULL;
+	assert_int_equal(rc, 0);
+	char *text = state_text();
+	assert_non_null(strstr(text, "\"comment\": \"forge front end\""));
+	free(text);
+	assert_string_equal(dnsfollow_plugin.record_keys[0].name, "comment");
+	/* The state with a comment reads back (the parser accepts it). */
+	struct seen seen = {0};
+	assert_int_equal(OPS->read(m, "example.test", KEYS, 1, collect, &seen), 0);
+	assert_string_equal(seen.text, "git.example.test/1/60 192.0.2.1;");
+	dnsfollow_plugin.destroy(m);
 }
 
 int main(void)
@@ -365,6 +542,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_not_regular, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_state_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_typed_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cname_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_any_type_and_raw_txt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_record_options, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@
 #include "../../../providers/rfc2136/rfc2136.h"
 #include "fake_sign.h"
 #include "testhost.h"
+#include "harness.h"
 
 extern const struct dnsfollow_plugin dnsfollow_plugin;
 
@@ -168,14 +169,14 @@ static int transfer(const struct step *steps, size_t n, struct got *g)
 {
 	struct server s;
 	char server[64];
-	struct dnsfollow_kv cfg[8];
+	struct dnsfollow_kv cfg[16];
 	void *p = NULL;
 	server_start(&s, steps, n);
 	snprintf(server, sizeof server, "server=127.0.0.1:%d", s.port);
 	const char *kv[] = {server, "read=axfr", "timeout_ms=500", "key_name=ddns",
 			    "key_secret=" FAKE_SECRET, NULL};
 	H = testhost_new("t");
-	assert_int_equal(dnsfollow_plugin.create(H, cfg, testhost_kv(cfg, 8, kv), &p), 0);
+	assert_int_equal(dnsfollow_plugin.create(H, cfg, typed_kv(cfg, 16, kv), &p), 0);
 	memset(g, 0, sizeof *g);
 	int rc = r2136_read_full(p, "example.test", NULL, 0, on_rrset, g);
 	dnsfollow_plugin.destroy(p);

@@ -23,6 +23,7 @@
 #include "../../../providers/rfc2136/rfc2136.h"
 #include "fake_sign.h"
 #include "testhost.h"
+#include "harness.h"
 
 extern const struct dnsfollow_plugin dnsfollow_plugin;
 
@@ -104,11 +105,13 @@ static size_t respond(struct fake *f, const uint8_t *q, size_t qlen,
 	if (axfr) {
 		put_axfr(&b, qn);
 	} else if (an) {
+		/* the asked type: read() reports only what it asked */
+		uint16_t t = m.rr[0].type == 16 ? 16 : 1;
 		r2136_put_name(&b, qn);
-		r2136_put_u16(&b, 1);
+		r2136_put_u16(&b, t);
 		r2136_put_u16(&b, 1);
 		r2136_put_u32(&b, 300);
-		r2136_put_rdata(&b, 1, "192.0.2.1");
+		r2136_put_rdata(&b, t, t == 16 ? "owner=fake" : "192.0.2.1");
 	}
 	sign(f, &b, q, qlen, tcp);
 	if (f->mode == GARBAGE)
@@ -240,10 +243,10 @@ static void *provider(const int *ports, const char *extra1, const char *extra2)
 		snprintf(server + strlen(server), sizeof server - strlen(server),
 			 "%s127.0.0.1:%d", p == ports ? "" : ",", *p);
 	const char *kv[] = {server, "timeout_ms=150", extra1, extra2, NULL};
-	struct dnsfollow_kv cfg[8];
+	struct dnsfollow_kv cfg[16];
 	void *self = NULL;
 	H = testhost_new("t");
-	size_t n = testhost_kv(cfg, 8, kv);
+	size_t n = typed_kv(cfg, 16, kv);
 	assert_int_equal(dnsfollow_plugin.create(H, cfg, n, &self), 0);
 	return self;
 }
@@ -278,8 +281,8 @@ static void test_read_ok(void **st)
 	struct got g;
 	struct fake f;
 	assert_int_equal(read_one(ANSWER, 0, &g, &f), 0);
-	assert_int_equal(g.n, 2); /* the fake answers A for both */
-	assert_string_equal(g.first, "_dnsfollow.git.example.test 1 192.0.2.1");
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.first, "_dnsfollow.git.example.test 16 owner=fake");
 	assert_int_equal(f.tcp_seen, 0);
 	assert_int_equal(read_one(WRONG_ID, 0, &g, NULL), 0);
 	assert_int_equal(g.n, 2);
@@ -367,7 +370,7 @@ static void test_server_list(void **st)
 		.rrset = {.name = "git.example.test", .type = 1, .ttl = 60,
 			  .count = 1, .rdata = rd}};
 	/* The fifth server's answer to an UPDATE is fine: it gets there. */
-	assert_int_equal(r2136_apply(p, "example.test", &ch, 1), 0);
+	assert_int_equal(apply_cs(p, "example.test", &ch, 1, NULL, NULL), 0);
 	assert_int_equal(count(testhost_log(H), "trying"), NF - 2);
 	done(p);
 	p = provider(ports, "read=axfr", NULL);
@@ -432,7 +435,7 @@ static void test_badsig_hides_secret(void **st)
 	struct dnsfollow_change ch = {.op = DNSFOLLOW_CHANGE_SET,
 		.rrset = {.name = "git.example.test", .type = 1, .ttl = 60,
 			  .count = 1, .rdata = rd}};
-	assert_int_equal(r2136_apply(p, "example.test", &ch, 1), -EACCES);
+	assert_int_equal(apply_cs(p, "example.test", &ch, 1, NULL, NULL), -EACCES);
 	fake_stop(&f);
 	unlink(kf);
 	assert_non_null(strstr(testhost_error(H), "(BADSIG)"));
@@ -469,7 +472,7 @@ static void test_update_rcodes(void **st)
 		fake_start(&f, RCODE, t[i].rcode);
 		int ports[] = {f.port, 0};
 		void *p = provider(ports, NULL, NULL);
-		int rc = r2136_apply(p, "example.test", &ch, 1);
+		int rc = apply_cs(p, "example.test", &ch, 1, NULL, NULL);
 		fake_stop(&f);
 		if (rc != t[i].rc)
 			fail_msg("rcode %d: got %d, want %d", t[i].rcode, rc, t[i].rc);
@@ -521,7 +524,7 @@ static void test_unsigned_notauth(void **st)
 	fake_start(&f, RCODE, 9);
 	int ports[] = {f.port, 0};
 	void *p = provider(ports, "key_name=ddns", "key_secret=" FAKE_SECRET);
-	assert_int_equal(r2136_apply(p, "example.test", &ch, 1), -EACCES);
+	assert_int_equal(apply_cs(p, "example.test", &ch, 1, NULL, NULL), -EACCES);
 	if (!strstr(testhost_error(H), want))
 		fail_msg("'%s' lacks '%s'", testhost_error(H), want);
 	assert_non_null(strstr(testhost_error(H), "answered the UPDATE for zone example.test"));
@@ -538,7 +541,7 @@ static void test_unsigned_notauth(void **st)
 	fake_key = NULL;
 	ports[0] = f.port;
 	p = provider(ports, "key_name=ddns", "key_secret=" FAKE_SECRET);
-	assert_int_equal(r2136_apply(p, "example.test", &ch, 1), -ENOENT);
+	assert_int_equal(apply_cs(p, "example.test", &ch, 1, NULL, NULL), -ENOENT);
 	assert_non_null(strstr(testhost_error(H), "is not authoritative for zone "
 			       "example.test or did not authorize the UPDATE (NOTAUTH)"));
 	fake_stop(&f);

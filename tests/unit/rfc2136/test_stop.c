@@ -22,6 +22,7 @@
 
 #include "../../../providers/rfc2136/rfc2136.h"
 #include "testhost.h"
+#include "harness.h"
 
 extern const struct dnsfollow_plugin dnsfollow_plugin;
 
@@ -94,10 +95,10 @@ static void *provider(const int *ports, const char *extra, int now,
 	snprintf(server, sizeof server, "server=127.0.0.1:%d,127.0.0.1:%d",
 		 ports[0], ports[1]);
 	const char *kv[] = {server, "timeout_ms=20000", extra, NULL};
-	struct dnsfollow_kv cfg[8];
+	struct dnsfollow_kv cfg[16];
 	void *self = NULL;
 	H = testhost_new("t");
-	size_t n = testhost_kv(cfg, 8, kv);
+	size_t n = typed_kv(cfg, 16, kv);
 	assert_int_equal(dnsfollow_plugin.create(H, cfg, n, &self), 0);
 	/* The table is the test's own: swap in a stop flag it controls. */
 	((struct dnsfollow_host *)H)->stopping = fake_stopping;
@@ -151,7 +152,7 @@ static void test_stop_ends_waits(void **st)
 			int ports[] = {silent.port, next.port};
 			void *p = provider(ports, extras[e], 0, &th);
 			uint64_t t0 = ms_now();
-			int rc = op ? r2136_apply(p, "example.test", &CH, 1) :
+			int rc = op ? apply_cs(p, "example.test", &CH, 1, NULL, NULL) :
 				 r2136_read_full(p, "example.test", KEYS, 2, on_rrset, &got);
 			uint64_t took = ms_now() - t0;
 			pthread_join(th, NULL);
@@ -178,7 +179,8 @@ static void test_stop_sends_nothing(void **st)
 	mute_open(&b);
 	int ports[] = {a.port, b.port};
 	void *p = provider(ports, NULL, 1, NULL);
-	assert_true(dnsfollow_err_is_temporary(r2136_apply(p, "example.test", &CH, 1)));
+	assert_true(dnsfollow_err_is_temporary(apply_cs(p, "example.test", &CH, 1,
+							NULL, NULL)));
 	assert_non_null(strstr(testhost_error(H), "gave up on the UPDATE: dnsfollow "
 			       "is stopping"));
 	assert_true(dnsfollow_err_is_temporary(

@@ -48,13 +48,12 @@ static void vector_update(struct r2136_buf *b)
 	const struct r2136_build how = {.limit = 65000, .plain_names = 1,
 					.id = 0x1234};
 	struct r2136 p = {.host = testhost_new("t")};
-	struct r2136_buf *m;
-	size_t nm;
-	assert_int_equal(r2136_build_updates(&p, "example.test", &c, 1, &how, &m,
-					     &nm), 0);
-	assert_int_equal(nm, 1);
-	*b = m[0];
-	free(m);
+	struct r2136_updates u;
+	assert_int_equal(r2136_build_updates(&p, "example.test", &c, 1, &how, &u), 0);
+	assert_int_equal(u.nmsg, 1);
+	*b = u.msg[0];
+	u.nmsg = 0; /* the message is the caller's now */
+	r2136_updates_free(&u);
 	testhost_free(p.host);
 }
 

@@ -1,6 +1,7 @@
 /* apply()'s messages: one UPDATE per zone with the whole changeset, the
- * right classes and TTLs, split only above the size limit with a record
- * and its ownership marker kept together; bad input refused clearly. */
+ * right classes and TTLs, split only above the size limit and only
+ * between the core's groups; each group's deletes before its adds; a
+ * CNAME target written in full; bad input refused clearly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 
 #include "../../../providers/rfc2136/rfc2136.h"
 #include "testhost.h"
+#include "harness.h"
 
 extern const struct dnsfollow_plugin dnsfollow_plugin;
 
@@ -25,10 +27,10 @@ static int setup(void **st)
 {
 	static const char *const kv[] = {
 		"server=127.0.0.1:9", "key_name=k", "key_secret=c2VjcmV0c2VjcmV0", NULL};
-	struct dnsfollow_kv cfg[8];
+	struct dnsfollow_kv cfg[16];
 	struct fx *f = calloc(1, sizeof *f);
 	f->h = testhost_new("t");
-	size_t n = testhost_kv(cfg, 8, kv);
+	size_t n = typed_kv(cfg, 16, kv);
 	assert_int_equal(dnsfollow_plugin.create(f->h, cfg, n, (void **)&f->p), 0);
 	*st = f;
 	return 0;
@@ -53,11 +55,29 @@ static struct dnsfollow_change set(const char *name, uint16_t type,
 		.rrset = {.name = name, .type = type, .ttl = 60, .count = n, .rdata = rd}};
 }
 
-static int build(struct fx *f, const struct dnsfollow_change *c, size_t n,
-		 size_t limit, struct r2136_buf **m, size_t *nm)
+/* Each change its own group, for build(..., NULL). */
+static const uint32_t *own_groups(size_t n)
 {
-	const struct r2136_build how = {.limit = limit};
-	return r2136_build_updates(f->p, "example.test", c, n, &how, m, nm);
+	static uint32_t g[8192];
+	assert_true(n <= 8192);
+	for (size_t i = 0; i < n; i++)
+		g[i] = (uint32_t)i;
+	return g;
+}
+
+/* Build with `groups` (NULL: each change its own group). */
+static int build_g(struct fx *f, const struct dnsfollow_change *c, size_t n,
+		   size_t limit, const uint32_t *groups, struct r2136_updates *u)
+{
+	const struct r2136_build how = {.limit = limit,
+					.groups = groups ? groups : own_groups(n)};
+	return r2136_build_updates(f->p, "example.test", c, n, &how, u);
+}
+
+static int build(struct fx *f, const struct dnsfollow_change *c, size_t n,
+		 size_t limit, struct r2136_updates *u)
+{
+	return build_g(f, c, n, limit, NULL, u);
 }
 
 static struct dnsfollow_change del(const char *name, uint16_t type)
@@ -74,12 +94,11 @@ static void test_one_message(void **st)
 		set("_dnsfollow.git.example.test", 16, own, 1),
 		del("old.example.test", 28),
 	};
-	struct r2136_buf *m;
-	size_t nm;
-	assert_int_equal(build(f, c, 3, 65000, &m, &nm), 0);
-	assert_int_equal(nm, 1);
+	struct r2136_updates u;
+	assert_int_equal(build(f, c, 3, 65000, &u), 0);
+	assert_int_equal(u.nmsg, 1);
 	struct r2136_msg d;
-	assert_int_equal(r2136_msg_decode(m[0].p, m[0].len, &d, NULL, 0), 0);
+	assert_int_equal(r2136_msg_decode(u.msg[0].p, u.msg[0].len, &d, NULL, 0), 0);
 	assert_int_equal(r2136_opcode(&d), 5);
 	assert_int_equal(d.count[0], 1);           /* zone */
 	assert_int_equal(d.count[2], 2 + 1 + 2 + 1); /* del+2 adds, del+add, del */
@@ -112,69 +131,127 @@ static void test_one_message(void **st)
 	assert_int_equal(seen_old, 1);
 	assert_int_equal(seen_own, 1);
 	r2136_msg_free(&d);
-	r2136_free_updates(m, nm);
+	r2136_updates_free(&u);
 }
 
-/* 40 records and their markers, given in a scrambled order, with a limit
- * that forces several messages: every message holds whole groups. */
+/* The message (index into u->msg) holding change `i`. */
+static size_t msg_of(const struct r2136_updates *u, size_t i)
+{
+	for (size_t k = 0, j = 0; k < u->nmsg; k++)
+		for (; j < u->upto[k]; j++)
+			if (u->order[j] == i)
+				return k;
+	fail_msg("change %zu is in no message", i);
+	return 0;
+}
+
+/* 40 groups of a marker and two records at other names (so no name
+ * tells the group), given scrambled, with a limit that forces several
+ * messages: every message holds whole groups, groups keep the order of
+ * their first change, and every change is sent once. */
 static void test_split_keeps_groups(void **st)
 {
 	struct fx *f = *st;
 	enum { N = 40 };
-	char names[N][2][64];
-	struct dnsfollow_change c[2 * N];
+	char names[N][3][64];
+	struct dnsfollow_change c[3 * N];
+	uint32_t g[3 * N];
 	for (int i = 0; i < N; i++) {
-		snprintf(names[i][0], 64, "h%d.example.test", i);
-		snprintf(names[i][1], 64, "_dnsfollow.h%d.example.test", i);
-		c[i] = set(names[i][0], 1, ip1, 1);
-		c[2 * N - 1 - i] = set(names[i][1], 16, own, 1);
+		snprintf(names[i][0], 64, "_dnsfollow.h%d.example.test", i);
+		snprintf(names[i][1], 64, "h%d.example.test", i);
+		snprintf(names[i][2], 64, "other%d.example.test", i);
+		c[i] = set(names[i][0], 16, own, 1);
+		c[2 * N + i] = set(names[i][1], 1, ip1, 1);
+		c[2 * N - 1 - i] = set(names[i][2], 1, ip1, 1);
+		/* c[N + k] is other(N-1-k), c[2N + k] is h(k) */
+		g[i] = g[2 * N + i] = g[2 * N - 1 - i] = 1000u + (uint32_t)i * 7u;
 	}
-	struct r2136_buf *m;
-	size_t nm;
-	assert_int_equal(build(f, c, 2 * N, 600, &m, &nm), 0);
-	assert_true(nm > 3);
+	struct r2136_updates u;
+	assert_int_equal(build_g(f, c, 3 * N, 600, g, &u), 0);
+	assert_true(u.nmsg > 3);
+	assert_int_equal(u.upto[u.nmsg - 1], 3 * N);
+	for (int i = 0; i < N; i++) {
+		size_t k = msg_of(&u, (size_t)i);
+		assert_int_equal(msg_of(&u, (size_t)(2 * N + i)), k);
+		assert_int_equal(msg_of(&u, (size_t)(2 * N - 1 - i)), k);
+		if (i)
+			assert_true(msg_of(&u, (size_t)(i - 1)) <= k);
+	}
 	size_t total = 0;
-	for (size_t k = 0; k < nm; k++) {
+	for (size_t k = 0; k < u.nmsg; k++) {
 		struct r2136_msg d;
-		assert_true(m[k].len <= 600);
-		assert_int_equal(r2136_msg_decode(m[k].p, m[k].len, &d, NULL, 0), 0);
-		for (size_t i = 1; i < d.nrr; i++) {
-			if (strncmp(d.rr[i].name, "_dnsfollow.", 11) != 0 || d.rr[i].cls != 1)
-				continue;
-			/* the record it marks is in the same message */
-			int found = 0;
-			for (size_t j = 1; j < d.nrr; j++)
-				found |= strcmp(d.rr[j].name, d.rr[i].name + 11) == 0;
-			assert_true(found);
-			total++;
-		}
+		assert_true(u.msg[k].len <= 600);
+		assert_int_equal(r2136_msg_decode(u.msg[k].p, u.msg[k].len, &d, NULL, 0), 0);
+		/* zone, then per change a delete and an add */
+		size_t first = k ? u.upto[k - 1] : 0;
+		assert_int_equal(d.count[2], 2 * (u.upto[k] - first));
+		total += u.upto[k] - first;
 		r2136_msg_free(&d);
 	}
-	assert_int_equal(total, N);
-	r2136_free_updates(m, nm);
+	assert_int_equal(total, 3 * N);
+	r2136_updates_free(&u);
+}
+
+/* A group's "delete RRset" RRs go before its adds: a server ignores a
+ * CNAME added while other data sits at the name (RFC 2136 §3.4.2.2), so
+ * an A → CNAME switch given as (SET CNAME, DELETE A) must still delete
+ * the A first. The target is written in full and read back as a name
+ * without the trailing dot. */
+static void test_cname_switch(void **st)
+{
+	struct fx *f = *st;
+	static const char *const target[] = {"Node-1.Hosts.Example.Net."};
+	const struct dnsfollow_change c[] = {
+		set("_dnsfollow.x.example.test", 16, own, 1),
+		set("x.example.test", 5, target, 1),
+		del("x.example.test", 1),
+	};
+	const uint32_t g[] = {3, 3, 3};
+	struct r2136_updates u;
+	assert_int_equal(build_g(f, c, 3, 65000, g, &u), 0);
+	assert_int_equal(u.nmsg, 1);
+	struct r2136_msg d;
+	assert_int_equal(r2136_msg_decode(u.msg[0].p, u.msg[0].len, &d, NULL, 0), 0);
+	assert_int_equal(d.count[2], 5);
+	char seq[200] = "";
+	for (size_t i = 1; i < d.nrr; i++)
+		snprintf(seq + strlen(seq), sizeof seq - strlen(seq), "%u/%u ",
+			 d.rr[i].type, d.rr[i].cls);
+	assert_string_equal(seq, "16/255 5/255 1/255 16/1 5/1 ");
+	struct r2136_rr *cn = &d.rr[5];
+	assert_string_equal(cn->text, "node-1.hosts.example.net");
+	/* uncompressed: 6 node-1 5 hosts 7 example 3 net 0 */
+	assert_int_equal(cn->rdlen, 1 + 6 + 1 + 5 + 1 + 7 + 1 + 3 + 1);
+	assert_memory_equal(u.msg[0].p + cn->rdoff, "\006node-1", 7);
+	r2136_msg_free(&d);
+	r2136_updates_free(&u);
+	/* an empty target is no name */
+	static const char *const empty[] = {""};
+	const struct dnsfollow_change e = set("y.example.test", 5, empty, 1);
+	assert_int_equal(build(f, &e, 1, 65000, &u), -EINVAL);
+	assert_string_equal(testhost_error(f->h), "y.example.test: bad CNAME target ''");
 }
 
 static void test_refusals(void **st)
 {
 	struct fx *f = *st;
-	struct r2136_buf *m;
-	size_t nm;
+	struct r2136_updates u;
 	struct dnsfollow_change c = set("x.fooexample.test", 1, ip1, 1);
-	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_int_equal(build(f, &c, 1, 65000, &u), -EINVAL);
 	assert_non_null(strstr(testhost_error(f->h), "not in zone example.test"));
 	static const char *const bad[] = {"192.0.2.300"};
 	c = set("x.example.test", 1, bad, 1);
-	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_int_equal(build(f, &c, 1, 65000, &u), -EINVAL);
 	assert_non_null(strstr(testhost_error(f->h), "bad A value '192.0.2.300'"));
 	c = set("x.example.test", 99, ip1, 1);
-	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_int_equal(build(f, &c, 1, 65000, &u), -EINVAL);
 	assert_non_null(strstr(testhost_error(f->h), "not supported"));
 	c = set("a..example.test", 1, ip1, 1);
-	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_int_equal(build(f, &c, 1, 65000, &u), -EINVAL);
 	assert_non_null(strstr(testhost_error(f->h), "not a valid DNS name"));
 	/* one group larger than the limit */
 	c = set("x.example.test", 1, ip1, 2);
-	assert_int_equal(build(f, &c, 1, 60, &m, &nm), -EMSGSIZE);
+	assert_int_equal(build(f, &c, 1, 60, &u), -EMSGSIZE);
 	assert_non_null(strstr(testhost_error(f->h), "do not fit"));
 }
 
@@ -192,42 +269,41 @@ static void test_failure_after_split(void **st)
 		c[i] = set(names[i], 1, ip1, 1);
 	}
 	c[N] = set("zz.example.test", 1, bad, 1); /* sorts last */
-	struct r2136_buf *m;
-	size_t nm;
+	struct r2136_updates u;
 	c[40] = c[N]; /* after about 16 records per message of 600 bytes */
-	assert_int_equal(build(f, c, 41, 600, &m, &nm), -EINVAL);
-	assert_null(m);
-	assert_int_equal(nm, 0);
+	assert_int_equal(build(f, c, 41, 600, &u), -EINVAL);
+	assert_null(u.msg);
+	assert_int_equal(u.nmsg, 0);
 	assert_string_equal(testhost_error(f->h), "zz.example.test: bad A value '192.0.2.300'");
 	/* 4000 records need three messages of 64 KiB before the bad one. */
 	c[40] = set(names[40], 1, ip1, 1);
 	testhost_clear(f->h);
-	assert_int_equal(r2136_apply(f->p, "example.test", c, N + 1), -EINVAL);
+	assert_int_equal(apply_cs(f->p, "example.test", c, N + 1, NULL, NULL), -EINVAL);
 	assert_string_equal(testhost_error(f->h), "zz.example.test: bad A value '192.0.2.300'");
 	assert_int_equal(f->p->stats.messages, 0);
 	free(c);
 	free(names);
 }
 
-/* A bad CNAME or NS target is named as such, not as a bad owner; a group
- * larger than any message says so. */
+/* A bad CNAME target is named as such, not as a bad owner; NS is
+ * refused; a group larger than any message says so. */
 static void test_bad_values(void **st)
 {
 	struct fx *f = *st;
-	struct r2136_buf *m;
-	size_t nm;
+	struct r2136_updates u;
 	static const char *const target[] = {"a..b.example.test"};
 	struct dnsfollow_change c = set("x.example.test", 5, target, 1);
-	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_int_equal(build(f, &c, 1, 65000, &u), -EINVAL);
 	assert_string_equal(testhost_error(f->h),
 			    "x.example.test: bad CNAME target 'a..b.example.test'");
+	/* NS is not managed: a delegation would hide the name's marker */
 	c = set("x.example.test", 2, target, 1);
-	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
-	assert_string_equal(testhost_error(f->h),
-			    "x.example.test: bad NS target 'a..b.example.test'");
+	assert_int_equal(build(f, &c, 1, 65000, &u), -EINVAL);
+	assert_non_null(strstr(testhost_error(f->h), "x.example.test: record type "));
+	assert_non_null(strstr(testhost_error(f->h), " is not supported"));
 	static const char *const good[] = {"git.example.test"};
 	c = set("a..example.test", 5, good, 1);
-	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EINVAL);
+	assert_int_equal(build(f, &c, 1, 65000, &u), -EINVAL);
 	assert_string_equal(testhost_error(f->h), "a..example.test: not a valid DNS name");
 	/* 300 TXT strings of 250 bytes: no message can hold them. */
 	static char txt[250];
@@ -237,10 +313,10 @@ static void test_bad_values(void **st)
 		many[i] = txt;
 	c = set("_dnsfollow.x.example.test", 16, many, 300);
 	testhost_clear(f->h);
-	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), -EMSGSIZE);
+	assert_int_equal(build(f, &c, 1, 65000, &u), -EMSGSIZE);
 	assert_string_equal(testhost_error(f->h), "the changes of "
 			    "_dnsfollow.x.example.test do not fit in one UPDATE message");
-	assert_null(m);
+	assert_null(u.msg);
 }
 
 static void test_long_txt(void **st)
@@ -251,20 +327,20 @@ static void test_long_txt(void **st)
 	t[599] = 0;
 	const char *rd[] = {t};
 	struct dnsfollow_change c = set("_dnsfollow.x.example.test", 16, rd, 1);
-	struct r2136_buf *m;
-	size_t nm;
-	assert_int_equal(build(f, &c, 1, 65000, &m, &nm), 0);
+	struct r2136_updates u;
+	assert_int_equal(build(f, &c, 1, 65000, &u), 0);
 	struct r2136_msg d;
-	assert_int_equal(r2136_msg_decode(m[0].p, m[0].len, &d, NULL, 0), 0);
+	assert_int_equal(r2136_msg_decode(u.msg[0].p, u.msg[0].len, &d, NULL, 0), 0);
 	assert_int_equal(d.rr[2].rdlen, 599 + 3); /* 255 + 255 + 89, 3 lengths */
 	assert_string_equal(d.rr[2].text, t);
 	r2136_msg_free(&d);
-	r2136_free_updates(m, nm);
+	r2136_updates_free(&u);
 }
 
-/* Owner names point at the zone, at the previous owner, and the marker at
- * its record: header 12 + zone 18 + delete 16 + add 16 + marker delete
- * 23 ("\x0a_dnsfollow" + pointer) + marker add 39 = 124 bytes. */
+/* In a group (a record and its marker, as the core groups them) owner
+ * names point at the zone, at an earlier owner, and the marker at its
+ * record: header 12 + zone 18 + delete 16 + marker delete 23
+ * ("\x0a_dnsfollow" + pointer) + add 16 + marker add 39 = 124 bytes. */
 static void test_compression(void **st)
 {
 	struct fx *f = *st;
@@ -272,30 +348,30 @@ static void test_compression(void **st)
 		set("git.example.test", 1, ip1, 1),
 		set("_dnsfollow.git.example.test", 16, own, 1),
 	};
-	struct r2136_buf *m;
-	size_t nm;
-	assert_int_equal(build(f, c, 2, 65000, &m, &nm), 0);
-	assert_int_equal(m[0].len, 124);
+	const uint32_t g[] = {4, 4};
+	struct r2136_updates u;
+	assert_int_equal(build_g(f, c, 2, 65000, g, &u), 0);
+	assert_int_equal(u.msg[0].len, 124);
 	struct r2136_msg d;
-	assert_int_equal(r2136_msg_decode(m[0].p, m[0].len, &d, NULL, 0), 0);
+	assert_int_equal(r2136_msg_decode(u.msg[0].p, u.msg[0].len, &d, NULL, 0), 0);
 	assert_string_equal(d.rr[1].name, "git.example.test");
-	assert_string_equal(d.rr[2].name, "git.example.test");
-	assert_string_equal(d.rr[3].name, "_dnsfollow.git.example.test");
+	assert_string_equal(d.rr[2].name, "_dnsfollow.git.example.test");
+	assert_string_equal(d.rr[3].name, "git.example.test");
 	assert_string_equal(d.rr[4].name, "_dnsfollow.git.example.test");
 	r2136_msg_free(&d);
-	r2136_free_updates(m, nm);
+	r2136_updates_free(&u);
 	/* The apex itself is a bare pointer to the zone name. */
 	struct dnsfollow_change apex = set("example.test", 1, ip1, 1);
-	assert_int_equal(build(f, &apex, 1, 65000, &m, &nm), 0);
-	assert_int_equal(m[0].len, 12 + 18 + 12 + 16);
-	r2136_free_updates(m, nm);
+	assert_int_equal(build(f, &apex, 1, 65000, &u), 0);
+	assert_int_equal(u.msg[0].len, 12 + 18 + 12 + 16);
+	r2136_updates_free(&u);
 }
 
 static void test_apply_nothing(void **st)
 {
 	struct fx *f = *st;
 	/* no changes: nothing is sent (the server at port 9 would fail) */
-	assert_int_equal(r2136_apply(f->p, "example.test", NULL, 0), 0);
+	assert_int_equal(apply_cs(f->p, "example.test", NULL, 0, NULL, NULL), 0);
 	assert_int_equal(f->p->stats.messages, 0);
 }
 
@@ -304,6 +380,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_one_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_keeps_groups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cname_switch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_after_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),

@@ -44,9 +44,9 @@ static int setup(void **s)
 	char f[160];
 	snprintf(f, sizeof f, "file=%s", file);
 	const char *kvs[] = {f, NULL};
-	struct dnsfollow_kv kv[1];
-	size_t n = testhost_kv(kv, 1, kvs);
-	return dnsfollow_plugin.create(h, kv, n, &self);
+	struct dnsfollow_kv kv[2];
+	long n = testhost_kv_typed(kv, 2, kvs, dnsfollow_plugin.config_keys);
+	return n == 1 ? dnsfollow_plugin.create(h, kv, (size_t)n, &self) : -1;
 }
 
 static int teardown(void **s)
@@ -62,12 +62,16 @@ static int teardown(void **s)
 struct got {
 	int n;
 	char addrs[256];
+	char names[256]; /* each placement's dns_name, or "-" */
 };
 
 static int collect(void *ctx, const struct dnsfollow_placement *p)
 {
 	struct got *g = ctx;
 	g->n++;
+	size_t ln = strlen(g->names);
+	snprintf(g->names + ln, sizeof g->names - ln, "%s ",
+		 DNSFOLLOW_HAS(p, struct dnsfollow_placement, dns_name) ? p->dns_name : "-");
 	for (size_t i = 0; i < p->naddrs; i++) {
 		size_t l = strlen(g->addrs);
 		snprintf(g->addrs + l, sizeof g->addrs - l, "%s ", p->addrs[i]);
@@ -357,7 +361,7 @@ static void test_syntax(void **s)
 	assert_string_equal(g.addrs, "192.0.2.1 192.0.2.2 ");
 	static const struct { const char *text, *msg; } bad[] = {
 		{"addresses = 192.0.2.1\n", ":1: 'addresses' before any [SERVICE] section"},
-		{"[gogs]\n[web]\naddresses =\n", ":1: [gogs] has no addresses line"},
+		{"[gogs]\n[web]\naddresses =\n", ":1: [gogs] has no addresses or hostname line"},
 		{"[gogs\naddresses =\n", ":1: section header without ']'"},
 		{"[]\naddresses =\n", ":1: empty section name"},
 		{"[gogs]\naddresses = 192.0.2.1\x1b[31m\n", ":2: [gogs]: '192.0.2.1?[31m' is not an IP"},
@@ -368,6 +372,66 @@ static void test_syntax(void **s)
 		if (!strstr(testhost_error(h), bad[i].msg))
 			fail_msg("%s: got '%s'", bad[i].msg, testhost_error(h));
 	}
+}
+
+/* ABI 2: `hostname =` is the node's DNS name (the target of CNAME
+ * records), delivered as dns_name, normalised by host->name_normalise.
+ * With a hostname, a section is one node with all its addresses. */
+static void test_hostname(void **s)
+{
+	(void)s;
+	struct got g;
+	write_placements("[web]\nhostname = Node1.Example.NET. ; the box\n"
+			 "addresses = 192.0.2.1, 2001:db8::1\n"
+			 "[alias]\nhostname = node2.example.net\n"
+			 "[plain]\naddresses = 192.0.2.5, 192.0.2.6\n");
+	assert_int_equal(resolve("web", &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.addrs, "192.0.2.1 2001:db8::1 ");
+	assert_string_equal(g.names, "node1.example.net ");
+	/* A hostname alone: a node with no address (CNAME records only). */
+	assert_int_equal(resolve("alias", &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.addrs, "");
+	assert_string_equal(g.names, "node2.example.net ");
+	/* Without one, each address is a node, and none has a DNS name. */
+	assert_int_equal(resolve("plain", &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_string_equal(g.names, "- - ");
+}
+
+/* A bad or repeated hostname is one FILE:LINE error that fails the whole
+ * file, like a bad address. */
+static void test_hostname_bad(void **s)
+{
+	(void)s;
+	struct got g;
+	static const struct { const char *text, *msg; } bad[] = {
+		{"[web]\naddresses = 192.0.2.1\nhostname = node..example.net\n",
+		 "placements.ini:3: [web]: hostname 'node..example.net' is not a DNS name"},
+		{"[web]\nhostname = no de.example.net\n", ":2: [web]: hostname 'no de.example.net' is not"},
+		{"[web]\nhostname =\n", ":2: [web]: hostname '' is not a DNS name"},
+		{"[web]\nhostname = .\n", ":2: [web]: hostname '.' is not a DNS name"},
+		{"[web]\nhostname = a\x1b[2J.example\n", ":2: [web]: hostname 'a?[2J.example' is not"},
+		{"[web]\nhostname = a.example.net\naddresses = 192.0.2.1\nhostname = b.example.net\n",
+		 "placements.ini:4: [web]: duplicate key 'hostname' (first at line 2)"},
+		{"[web]\nhostname = a.example.net\n  192.0.2.1\n", ":3: syntax error"},
+	};
+	char longname[300];
+	memset(longname, 'a', 64);
+	snprintf(longname + 64, sizeof longname - 64, ".example.net");
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		write_placements(bad[i].text);
+		assert_int_equal(resolve("web", &g), -EINVAL);
+		if (!strstr(testhost_error(h), bad[i].msg))
+			fail_msg("%s: got '%s'", bad[i].msg, testhost_error(h));
+		assert_int_equal(g.n, 0);
+	}
+	char text[400];
+	snprintf(text, sizeof text, "[web]\nhostname = %s\n", longname);
+	write_placements(text);
+	assert_int_equal(resolve("web", &g), -EINVAL);
+	assert_non_null(strstr(testhost_error(h), ":2: [web]: hostname 'aaaa"));
 }
 
 static int readable(int fd, int ms)
@@ -409,6 +473,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_long_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostname, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostname_bad, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,8 @@
 extern const struct dnsfollow_plugin dnsfollow_plugin;
 #define OPS ((const struct dnsfollow_backend_ops *)dnsfollow_plugin.ops)
 
+#include "swkv.h"
+
 /* ---- the fake engine ---- */
 
 static struct {
@@ -42,6 +44,11 @@ static struct {
 	int events_opened; /* /events connections so far */
 	int events_status; /* non-zero: refuse /events with this status */
 	int drop_events;   /* close the current stream */
+	int quiet_start;   /* no events when a stream opens */
+	char event[512];   /* a line to send on the open stream ... */
+	int event_seq;     /* ... each time this grows */
+	const char *special, *special_tasks; /* /tasks of this service */
+	char seen[400];    /* /tasks asked for service svc-NNN */
 	char last_tasks[512];
 	int stop;
 } fe;
@@ -88,18 +95,28 @@ static void serve_events(int fd)
 	pthread_mutex_lock(&fe.mu);
 	fe.events_opened++;
 	fe.drop_events = 0;
+	int quiet = fe.quiet_start, sent = fe.event_seq;
 	pthread_mutex_unlock(&fe.mu);
 	usleep(300000);
 	/* A container event (ignored), then a node event cut mid-line. */
-	chunk(fd, "{\"Type\":\"container\",\"Action\":\"start\"}\n{\"Type\":\"no");
-	usleep(100000);
-	chunk(fd, "de\",\"Action\":\"update\"}\n");
-	for (;;) { /* hold the stream open until told */
+	if (!quiet) {
+		chunk(fd, "{\"Type\":\"container\",\"Action\":\"start\"}\n{\"Type\":\"no");
+		usleep(100000);
+		chunk(fd, "de\",\"Action\":\"update\"}\n");
+	}
+	for (;;) { /* hold the stream open until told; send what we are told */
+		char line[520] = "";
 		pthread_mutex_lock(&fe.mu);
 		int done = fe.stop || fe.drop_events;
+		if (fe.event_seq != sent) {
+			sent = fe.event_seq;
+			snprintf(line, sizeof line, "%s\n", fe.event);
+		}
 		pthread_mutex_unlock(&fe.mu);
 		if (done)
 			break;
+		if (line[0])
+			chunk(fd, line);
 		usleep(20000);
 	}
 }
@@ -122,6 +139,8 @@ static void *conn_main(void *arg)
 	pthread_mutex_lock(&fe.mu);
 	int status = fe.status;
 	const char *tasks = fe.tasks, *nodes = fe.nodes;
+	if (fe.special && strstr(path, fe.special))
+		tasks = fe.special_tasks;
 	size_t huge = fe.huge;
 	int delay = fe.nodes_delay_ms;
 	char api[16], min_api[16];
@@ -130,6 +149,9 @@ static void *conn_main(void *arg)
 	if (strstr(path, "/tasks")) {
 		snprintf(fe.last_tasks, sizeof fe.last_tasks, "%s", path);
 		fe.tasks_requests++;
+		const char *sv = strstr(path, "%22svc-");
+		if (sv && atoi(sv + 7) >= 0 && atoi(sv + 7) < 400)
+			fe.seen[atoi(sv + 7)] = 1;
 	}
 	pthread_mutex_unlock(&fe.mu);
 	/* "/v1.44/tasks" → version 1.44, route "/tasks"; as a real engine,
@@ -258,8 +280,8 @@ static void *make_with(const char *sock, const char *const *extra)
 		kvs[k++] = *extra;
 	kvs[k++] = "timeout_ms=2000";
 	kvs[k++] = "poll_interval=60";
-	struct dnsfollow_kv kv[12];
-	size_t n = testhost_kv(kv, 12, kvs);
+	struct dnsfollow_kv kv[32];
+	size_t n = swkv(dnsfollow_plugin.config_keys, kv, 32, kvs);
 	/* The first occurrence of a key wins (dnsfollow_kv_get). */
 	void *self = NULL;
 	assert_int_equal(dnsfollow_plugin.create(h, kv, n, &self), 0);
@@ -273,7 +295,7 @@ static void *make(const char *sock)
 
 struct got {
 	int n;
-	char addr[64], name[64];
+	char addr[64], name[64], dns[64];
 };
 
 static int emit(void *ctx, const struct dnsfollow_placement *p)
@@ -282,7 +304,16 @@ static int emit(void *ctx, const struct dnsfollow_placement *p)
 	g->n++;
 	snprintf(g->addr, sizeof g->addr, "%s", p->naddrs ? p->addrs[0] : "");
 	snprintf(g->name, sizeof g->name, "%s", p->node_name ? p->node_name : "");
+	snprintf(g->dns, sizeof g->dns, "%s", p->dns_name ? p->dns_name : "(null)");
 	return 0;
+}
+
+/* The core's watch_set with the one query `service`. */
+static void watch_one(void *self, const char *service)
+{
+	struct dnsfollow_query q = {.struct_size = sizeof q, .service = service};
+	const struct dnsfollow_query *p = &q;
+	assert_int_equal(OPS->watch_set(self, &p, 1), 0);
 }
 
 static int resolve(void *self, const char *service, struct got *g)
@@ -305,14 +336,24 @@ static void test_resolve_over_socket(void **s)
 	assert_int_equal(g.n, 1);
 	assert_string_equal(g.addr, "10.9.0.2");
 	assert_string_equal(g.name, "n2");
+	assert_string_equal(g.dns, "(null)"); /* no name known: no CNAME */
 	assert_string_equal(fe.last_tasks,
 		"/v1.41/tasks?filters=%7B%22service%22%3A%5B%22gogs%22%5D%7D");
 
-	struct dnsfollow_kv opt = {"target", "sideways"};
+	/* An ENUM index no core would deliver. */
+	struct dnsfollow_kv opt = {"target", "sideways", 9};
 	struct dnsfollow_query q = {.struct_size = sizeof q, .service = "gogs",
 				    .options = &opt, .noptions = 1};
 	assert_int_equal(OPS->resolve(self, &q, emit, &g), -EINVAL);
 	assert_non_null(strstr(testhost_error(h), "tasks or ready-nodes"));
+
+	/* The node's DNS name, for CNAME records, from its label. */
+	fe.nodes = "[{\"ID\":\"b2\",\"Description\":{\"Hostname\":\"n2\"},\"Spec\":"
+		   "{\"Availability\":\"active\",\"Labels\":{\"dnsfollow.hostname\":"
+		   "\"N2.Example.ORG\"}},\"Status\":{\"State\":\"ready\",\"Addr\":\"10.9.0.2\"}}]";
+	assert_int_equal(resolve(self, "gogs", &g), 0);
+	assert_string_equal(g.dns, "n2.example.org");
+	fe.nodes = NODES_OK;
 	dnsfollow_plugin.destroy(self);
 	testhost_free(h);
 }
@@ -391,6 +432,7 @@ static void test_events_wake_and_reconnect(void **s)
 	(void)s;
 	h = testhost_new("sw");
 	void *self = make(fe.path);
+	watch_one(self, "gogs");
 	struct got g;
 	assert_int_equal(resolve(self, "gogs", &g), 0);
 	int fd = OPS->watch_fd(self);
@@ -527,6 +569,7 @@ static void test_poll_safety_net(void **s)
 	fe.events_status = 403;
 	const char *kvs[] = {"poll_interval=1", NULL};
 	void *self = make_with(fe.path, kvs);
+	watch_one(self, "gogs");
 	struct got g;
 	assert_int_equal(resolve(self, "gogs", &g), 0);
 	int fd = OPS->watch_fd(self);
@@ -552,6 +595,7 @@ static void test_stuck_task_not_polled_fast(void **s)
 	fe.tasks = "[{\"NodeID\":\"\",\"DesiredState\":\"running\",\"Status\":{\"State\":\"pending\"}}]";
 	const char *kvs[] = {"settle_max_ms=1500", NULL};
 	void *self = make_with(fe.path, kvs);
+	watch_one(self, "gogs");
 	struct got g;
 	/* On its way up, not running: not known yet where it will run. */
 	assert_int_equal(resolve(self, "gogs", &g), DNSFOLLOW_E_TEMPORARY);
@@ -574,6 +618,125 @@ static void test_stuck_task_not_polled_fast(void **s)
 	testhost_free(h);
 }
 
+/* The queries of a watch set: services NAME_FMT % i, i < n. */
+struct qset {
+	char names[400][16];
+	struct dnsfollow_query q[400];
+	const struct dnsfollow_query *p[400];
+};
+
+static void qset_fill(struct qset *qs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		snprintf(qs->names[i], sizeof qs->names[i], "svc-%03zu", i);
+		qs->q[i] = (struct dnsfollow_query){.struct_size = sizeof qs->q[i],
+						    .service = qs->names[i]};
+		qs->p[i] = &qs->q[i];
+	}
+}
+
+static void send_event(const char *line)
+{
+	pthread_mutex_lock(&fe.mu);
+	snprintf(fe.event, sizeof fe.event, "%s", line);
+	fe.event_seq++;
+	pthread_mutex_unlock(&fe.mu);
+}
+
+#define SVC_EVENT(name, id)                                                    \
+	"{\"Type\":\"service\",\"Action\":\"update\",\"Actor\":{\"ID\":\"" id   \
+	"\",\"Attributes\":{\"name\":\"" name "\"}},\"scope\":\"swarm\"}"
+
+/* ABI 2 watch_set: the core names every query the configuration asks.
+ * An event for a service in that set wakes the core; one for another
+ * service on the same swarm (another stack) does not, and starts no
+ * fast polling. */
+static void test_watch_set_filters_events(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	fe.quiet_start = 1;
+	void *self = make(fe.path);
+	struct qset *qs = calloc(1, sizeof *qs);
+	qset_fill(qs, 3);
+	strcpy(qs->names[1], "gogs");
+	assert_int_equal(OPS->watch_set(self, qs->p, 3), 0);
+	struct got g;
+	for (size_t i = 0; i < 3; i++) /* the core's first pass */
+		assert_int_equal(resolve(self, qs->names[i], &g), 0);
+	int fd = OPS->watch_fd(self);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 100 && !fe_get_int(&fe.events_opened); i++)
+		usleep(20000);
+	usleep(500000); /* the stream is up */
+	int before = fe_get_int(&fe.tasks_requests);
+	send_event(SVC_EVENT("other", "zz9zz9zz9zz9zz9zz9zz9zz9z"));
+	assert_false(readable(fd, 1200));
+	assert_non_null(strstr(testhost_log(h), "event not watched: service update other"));
+	assert_int_equal(fe_get_int(&fe.tasks_requests), before); /* no fast polling */
+	send_event(SVC_EVENT("gogs", "abcabcabcabcabcabcabcabca"));
+	assert_true(readable(fd, 2000));
+	assert_int_equal(OPS->watch_ack(self), 1);
+	assert_non_null(strstr(testhost_log(h), "wake the core: service update gogs"));
+	dnsfollow_plugin.destroy(self);
+	free(qs);
+	testhost_free(h);
+}
+
+/* More services than the old guessing kept (256): the watcher polls
+ * every one the core named, and a change of the first or the last one
+ * wakes the core. Before ABI 2 the first 44 of 300 were forgotten. */
+static void test_watch_set_beyond_256(void **s)
+{
+	(void)s;
+	h = testhost_new("sw");
+	fe.events_status = 403; /* polling only: no event starts fast polling */
+	const char *kvs[] = {"poll_interval=1", NULL};
+	void *self = make_with(fe.path, kvs);
+	struct qset *qs = calloc(1, sizeof *qs);
+	qset_fill(qs, 300);
+	assert_int_equal(OPS->watch_set(self, qs->p, 300), 0);
+	struct got g;
+	for (size_t i = 0; i < 300; i++)
+		assert_int_equal(resolve(self, qs->names[i], &g), 0);
+	int fd = OPS->watch_fd(self);
+	assert_true(fd >= 0);
+	pthread_mutex_lock(&fe.mu);
+	memset(fe.seen, 0, sizeof fe.seen);
+	pthread_mutex_unlock(&fe.mu);
+	assert_false(readable(fd, 1800)); /* all polled, nothing changed */
+	pthread_mutex_lock(&fe.mu);
+	int polled = 0;
+	for (int i = 0; i < 300; i++)
+		polled += fe.seen[i];
+	pthread_mutex_unlock(&fe.mu);
+	if (polled < 300)
+		fail_msg("the watcher asked for %d of the 300 services", polled);
+	/* svc-000, then svc-299, now run nowhere (scaled to 0). */
+	static const char *const which[] = {"%22svc-000%22", "%22svc-299%22"};
+	for (int i = 0; i < 2; i++) {
+		pthread_mutex_lock(&fe.mu);
+		fe.special = which[i];
+		fe.special_tasks = "[]";
+		pthread_mutex_unlock(&fe.mu);
+		/* A round of 300 services takes a while: up to a round in
+		 * progress, the poll interval, and the next round. */
+		uint64_t t0 = h->now_ms();
+		int r0 = fe_get_int(&fe.tasks_requests);
+		int ok = readable(fd, 10000);
+		fprintf(stderr, "# %d requests while waiting\n", fe_get_int(&fe.tasks_requests) - r0);
+		assert_true(ok);
+		fprintf(stderr, "# change of svc-%s seen after %llu ms\n", i ? "299" : "000",
+			(unsigned long long)(h->now_ms() - t0));
+		assert_int_equal(OPS->watch_ack(self), 1);
+		assert_non_null(strstr(testhost_log(h), i ? "placement of svc-299 changed"
+							  : "placement of svc-000 changed"));
+	}
+	dnsfollow_plugin.destroy(self);
+	free(qs);
+	testhost_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,6 +749,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_timeout, fe_start, fe_stop),
 		cmocka_unit_test_setup_teardown(test_poll_safety_net, fe_start, fe_stop),
 		cmocka_unit_test_setup_teardown(test_stuck_task_not_polled_fast, fe_start, fe_stop),
+		cmocka_unit_test_setup_teardown(test_watch_set_filters_events, fe_start, fe_stop),
+		cmocka_unit_test_setup_teardown(test_watch_set_beyond_256, fe_start, fe_stop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

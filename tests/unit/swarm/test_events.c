@@ -102,6 +102,8 @@ static void test_parse_event(void **st)
 	} cases[] = {
 		{"{\"Type\":\"node\",\"Action\":\"update\"}", SWARM_EV_RELEVANT, "node update"},
 		{"{\"Type\":\"service\",\"Action\":\"remove\"}", SWARM_EV_RELEVANT, "service remove"},
+		{"{\"Type\":\"service\",\"Action\":\"update\",\"Actor\":{\"ID\":\"x1\","
+		 "\"Attributes\":{\"name\":\"gogs\"}}}", SWARM_EV_RELEVANT, "service update gogs"},
 		{"{\"Type\":\"service\"}", SWARM_EV_RELEVANT, "service ?"},
 		{"{\"Type\":\"container\",\"Action\":\"die\"}", SWARM_EV_IGNORE, ""},
 		{"", SWARM_EV_IGNORE, ""},
@@ -115,13 +117,52 @@ static void test_parse_event(void **st)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		int k = swarm_parse_event(cases[i].line, strlen(cases[i].line), what,
-					  sizeof what);
+					  sizeof what, NULL);
 		if (k != cases[i].want)
 			fail_msg("case %zu: got %d want %d", i, k, cases[i].want);
 		assert_string_equal(what, cases[i].what);
 	}
-	assert_int_equal(swarm_parse_event(NULL, 0, what, sizeof what),
+	assert_int_equal(swarm_parse_event(NULL, 0, what, sizeof what, NULL),
 			 SWARM_EV_GARBAGE);
+}
+
+/* Which service an event is about, for the watch set's filter: as a real
+ * engine sends it (docker service update, Engine 27). */
+static void test_event_actor(void **st)
+{
+	(void)st;
+	char what[128];
+	struct swarm_actor a;
+	const char *upd = "{\"Type\":\"service\",\"Action\":\"update\",\"Actor\":"
+			  "{\"ID\":\"xk2l1qz3ahmd4n8lkpo7w2f5t\",\"Attributes\":{\"name\":"
+			  "\"web_gogs\",\"updatestate.new\":\"updating\"}},\"scope\":\"swarm\","
+			  "\"time\":1764600000,\"timeNano\":1764600000000000000}";
+	assert_int_equal(swarm_parse_event(upd, strlen(upd), what, sizeof what, &a),
+			 SWARM_EV_RELEVANT);
+	assert_true(a.service);
+	assert_string_equal(a.name, "web_gogs");
+	assert_string_equal(a.id, "xk2l1qz3ahmd4n8lkpo7w2f5t");
+	assert_string_equal(what, "service update web_gogs");
+	/* Node events name no service; odd actors leave the fields empty
+	 * (the event then counts for every service). */
+	const char *node = "{\"Type\":\"node\",\"Action\":\"update\",\"Actor\":"
+			   "{\"ID\":\"n1\",\"Attributes\":{\"name\":\"box\"}}}";
+	assert_int_equal(swarm_parse_event(node, strlen(node), what, sizeof what, &a),
+			 SWARM_EV_RELEVANT);
+	assert_false(a.service);
+	assert_string_equal(a.name, "");
+	const char *odd = "{\"Type\":\"service\",\"Action\":\"create\",\"Actor\":"
+			  "{\"ID\":7,\"Attributes\":{\"name\":[]}}}";
+	assert_int_equal(swarm_parse_event(odd, strlen(odd), what, sizeof what, &a),
+			 SWARM_EV_RELEVANT);
+	assert_true(a.service);
+	assert_string_equal(a.name, "");
+	assert_string_equal(a.id, "");
+	/* A container event (ignored) leaves the actor empty. */
+	const char *c = "{\"Type\":\"container\",\"Actor\":{\"ID\":\"c\"}}";
+	assert_int_equal(swarm_parse_event(c, strlen(c), what, sizeof what, &a),
+			 SWARM_EV_IGNORE);
+	assert_false(a.service);
 }
 
 int main(void)
@@ -130,6 +171,7 @@ int main(void)
 		cmocka_unit_test(test_chunk_boundaries),
 		cmocka_unit_test(test_overlong_line),
 		cmocka_unit_test(test_parse_event),
+		cmocka_unit_test(test_event_actor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

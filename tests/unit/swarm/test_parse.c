@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../../../backends/swarm/swarm.h"
+#include "testhost.h"
 
 static char err[SWARM_ERRLEN];
 
@@ -167,6 +168,88 @@ static void test_nodes_addresses_pass_through(void **s)
 	swarm_nodes_free(&ns);
 }
 
+static const struct dnsfollow_host *H; /* its name_normalise */
+
+/* ABI 2: a node's DNS name, the target of `type = CNAME` records, from a
+ * node label (configurable, default dnsfollow.hostname) or a
+ * `node.HOSTNAME = name` map entry; the label wins; none known → "" (the
+ * placement's dns_name is NULL and the core refuses a CNAME for it). */
+static void test_nodes_dns_name(void **s)
+{
+	(void)s;
+	struct swarm_map map[] = {{"n1", "map1.example.org", AF_UNSPEC},
+				  {"N2", "map2.example.org", AF_UNSPEC},
+				  {"n3", "192.0.2.3", AF_INET}};
+	struct swarm_addrcfg ac = plain;
+	ac.map = map;
+	ac.nmap = 3;
+	ac.label_name = "dnsfollow.hostname";
+	ac.normalise = H->name_normalise;
+	struct swarm_nodes ns;
+	const char *j = "[" NODE("a1", "n1", "ready", "active",
+				 "\"dnsfollow.hostname\":\"N1.Example.ORG.\"", "10.0.0.1", "")
+			"," NODE("b2", "n2", "ready", "active", "", "10.0.0.2", "")
+			"," NODE("c3", "n3", "ready", "active", "", "10.0.0.3", "")
+			"," NODE("d4", "n4", "ready", "active",
+				 "\"dnsfollow.hostname\":\"bad name.example.org\"", "10.0.0.4", "")
+			"," NODE("e5", "n5", "ready", "active",
+				 "\"dnsfollow.hostname\":\"n5\"", "10.0.0.5", "")
+			"," NODE("f6", "n6", "ready", "active",
+				 "\"dnsfollow.hostname\":7", "10.0.0.6", "")
+			"," NODE("g7", "n7", "ready", "active",
+				 "\"dnsfollow.hostname\":\"a..b.org\"", "10.0.0.7", "") "]";
+	assert_int_equal(nodes(j, &ac, &ns), 0);
+	assert_string_equal(ns.v[0].dns, "n1.example.org"); /* label beats map */
+	assert_string_equal(ns.v[0].problem, "");
+	assert_string_equal(ns.v[1].dns, "map2.example.org"); /* map, any case */
+	assert_string_equal(ns.v[2].dns, ""); /* an address entry is no name */
+	assert_string_equal(ns.v[2].addr4, "192.0.2.3");
+	assert_string_equal(ns.v[2].problem, "");
+	/* A bad label is the operator's mistake: said, not skipped. */
+	assert_non_null(strstr(ns.v[3].problem,
+			       "label dnsfollow.hostname 'bad name.example.org' is not a DNS name"));
+	assert_string_equal(ns.v[3].dns, "");
+	assert_non_null(strstr(ns.v[4].problem, "'n5' is not a DNS name with a dot"));
+	assert_non_null(strstr(ns.v[5].problem, "'(not a string)' is not a DNS name"));
+	assert_non_null(strstr(ns.v[6].problem, "is not a DNS name"));
+	/* The addresses are still there. */
+	assert_string_equal(ns.v[3].addr4, "10.0.0.4");
+	swarm_nodes_free(&ns);
+
+	/* Another label name; the label switched off: only the map. */
+	ac.label_name = "example.cname";
+	const char *k = "[" NODE("a1", "n1", "ready", "active",
+				 "\"example.cname\":\"other.example.net\","
+				 "\"dnsfollow.hostname\":\"n1.example.org\"", "10.0.0.1", "") "]";
+	assert_int_equal(nodes(k, &ac, &ns), 0);
+	assert_string_equal(ns.v[0].dns, "other.example.net");
+	swarm_nodes_free(&ns);
+	ac.label_name = NULL;
+	assert_int_equal(nodes(k, &ac, &ns), 0);
+	assert_string_equal(ns.v[0].dns, "map1.example.org");
+	swarm_nodes_free(&ns);
+
+	/* A bad name fails a resolution only where the node serves; the name
+	 * is part of the fingerprint (a label change wakes the core). */
+	ac.label_name = "dnsfollow.hostname";
+	struct swarm_tasks ts;
+	const char *t1 = "[{\"NodeID\":\"a1\",\"DesiredState\":\"running\","
+			 "\"Status\":{\"State\":\"running\"}}]";
+	assert_int_equal(swarm_parse_tasks(t1, strlen(t1), &ts, err, sizeof err), 0);
+	assert_int_equal(nodes(j, &ac, &ns), 0);
+	struct swarm_result r;
+	assert_int_equal(swarm_select(&ts, &ns, SWARM_TARGET_TASKS, &r, err, sizeof err), 0);
+	char *fp = swarm_result_fingerprint(&r);
+	assert_string_equal(fp, "a1=10.0.0.1,,n1.example.org;");
+	free(fp);
+	swarm_result_free(&r);
+	assert_int_equal(swarm_select(&ts, &ns, SWARM_TARGET_READY_NODES, &r, err,
+				      sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "is not a DNS name"));
+	swarm_nodes_free(&ns);
+	swarm_tasks_free(&ts);
+}
+
 static void test_nodes_ipv6_manager(void **s)
 {
 	(void)s;
@@ -295,7 +378,7 @@ static void test_select_tasks(void **s)
 	assert_string_equal(r.v[0].id, "b2");
 	assert_true(r.unsettled); /* a1's task is still stopping */
 	char *fp = swarm_result_fingerprint(&r);
-	assert_string_equal(fp, "b2=10.0.0.2,;");
+	assert_string_equal(fp, "b2=10.0.0.2,,;");
 	free(fp);
 	swarm_result_free(&r);
 
@@ -562,6 +645,7 @@ int main(void)
 		cmocka_unit_test(test_nodes_bad_addresses),
 		cmocka_unit_test(test_nodes_addresses_pass_through),
 		cmocka_unit_test(test_nodes_ipv6_manager),
+		cmocka_unit_test(test_nodes_dns_name),
 		cmocka_unit_test(test_nodes_malformed),
 		cmocka_unit_test(test_nodes_huge),
 		cmocka_unit_test(test_select_tasks),
@@ -574,5 +658,8 @@ int main(void)
 		cmocka_unit_test(test_tasks_malformed),
 		cmocka_unit_test(test_error_message_and_version),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	H = testhost_new("parse");
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	testhost_free(H);
+	return rc;
 }
