@@ -217,7 +217,7 @@ $(B)/dnsfollow-testhost.pc: sdk/dnsfollow-testhost.pc.in FORCE
 $(SDK_PC):
 	@mkdir -p $(dir $@)
 	@$(SDK_SED) $< >$@.tmp && { cmp -s $@.tmp $@ || mv $@.tmp $@; }; rm -f $@.tmp
-$(B)/conform/plugins/memprov_%.so: tests/conform/memprov.c
+$(B)/conform/plugins/memprov_%.so: tests/conform/memprov.c $(wildcard include/dnsfollow/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS) $(SAN) -fPIC -shared \
 		-fvisibility=hidden $(PLUGIN_LDFLAGS) -DPLUGIN_NAME='"memprov_$*"' -DFLAW_$(shell echo $* | tr a-z A-Z) -o $@ $<
@@ -228,7 +228,8 @@ $(B)/sdk-include/dnsfollow/testhost.h: sdk/testhost.h
 	@mkdir -p $(dir $@)
 	cp $< $@
 $(B)/conform/test_testhost: tests/conform/test_testhost.c tests/conform/memprov.c \
-		$(B)/libdnsfollow-testhost.a $(B)/sdk-include/dnsfollow/testhost.h
+		$(B)/libdnsfollow-testhost.a $(B)/sdk-include/dnsfollow/testhost.h \
+		$(wildcard include/dnsfollow/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude -I$(B)/sdk-include $(WARN) $(CFLAGS) $(SAN) \
 		-DPLUGIN_NAME='"memprov"' -o $@ $(filter %.c,$^) $(B)/libdnsfollow-testhost.a \

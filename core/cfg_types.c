@@ -214,9 +214,19 @@ int df_key_parse(const struct dnsfollow_key *k, const char *name,
 	*num = 0;
 	*canon = NULL;
 	switch (k->type) {
+	case DNSFOLLOW_T_SECRET:
+		/* A secret goes into headers and signatures: a line break
+		 * from a two-line KEY_file would end a header early. */
+		for (const char *p = text; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+				snprintf(msg, len, "%s holds a control character (a line break?); a secret is one line",
+					 name);
+				return -1;
+			}
+		*canon = df_strdup(text);
+		return 0;
 	case DNSFOLLOW_T_STRING:
 	case DNSFOLLOW_T_PATH:
-	case DNSFOLLOW_T_SECRET:
 		*canon = df_strdup(text);
 		return 0;
 	default:

@@ -300,7 +300,7 @@ static const struct df_rr *conflict(const struct df_want *w,
 		if (!r || (ours && df_rtype(w->others[i])))
 			continue;
 		snprintf(why, whylen,
-			 "%s has a %s record (%s) that dnsfollow did not write, which cannot sit beside its %s; set adopt = yes in [record %s] to replace it",
+			 "%s holds a record of type %s (%s) that dnsfollow did not write, which cannot sit beside its %s; set adopt = yes in [record %s] to replace it",
 			 w->fqdn, df_type_name(w->others[i]),
 			 r->pub.count ? r->pub.rdata[0] : "?",
 			 df_type_name(w->sets[0].type), w->fqdn);

@@ -110,7 +110,6 @@ static int check_one(struct swarm *sw, const char *service, int target,
 		}
 	}
 	pthread_mutex_unlock(&sw->mu);
-	if (strcmp(service, "svc-299") == 0) fprintf(stderr, "DBG %s fp='%s' changed=%d\n", service, fp ? fp : "(moved)", changed);
 	free(fp);
 	return changed;
 }
@@ -143,11 +142,14 @@ static int check_all(struct swarm *sw)
 	struct wq *q = copy_set(sw, &n);
 	if (!q)
 		return 1; /* out of memory: not known, try again soon */
-	int unsettled = 0, changed = 0;
+	int unsettled = 0;
 	for (size_t i = 0; i < n; i++) {
+		/* Every change wakes the core, not only the round's first: the
+		 * core may have taken the first wake-up and resolved this query
+		 * before it changed; marked announced without a wake-up, the
+		 * change would then wait for the core's resync interval. */
 		if (!is_stopping(sw) && check_one(sw, q[i].service, q[i].target,
-						  &unsettled) && !changed) {
-			changed = 1;
+						  &unsettled)) {
 			char why[200];
 			snprintf(why, sizeof why, "placement of %.100s changed",
 				 q[i].service);

@@ -90,7 +90,7 @@ static int files_read(void *self, const char *zone, const struct dnsfollow_rrkey
 {
 	struct files *f = self;
 	char path[4200], key[300];
-	json_t *doc;
+	json_t *doc = NULL;
 	int rc = load(f, zone, path, sizeof path, &doc);
 	for (size_t i = 0; i < nk && rc == 0; i++) {
 		rr_key(f, k[i].name, k[i].type, key, sizeof key);
@@ -128,7 +128,7 @@ static int files_apply(void *self, const struct dnsfollow_changeset *cs)
 {
 	struct files *f = self;
 	char path[4200], tmp[4300], key[300];
-	json_t *doc;
+	json_t *doc = NULL;
 	int rc = load(f, cs->zone, path, sizeof path, &doc);
 	for (size_t i = 0; i < cs->n && rc == 0; i++) {
 		const struct dnsfollow_rrset *r = &cs->changes[i].rrset;

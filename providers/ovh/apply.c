@@ -9,7 +9,8 @@
  * set, records, markers deleted); then one refresh publishes them, only if
  * at least one write went through or may have (OVH stages changes until
  * then). A refresh that fails is owed to the zone (refresh.c). The first
- * failure is the one reported, once.
+ * failure is the one reported, once, and each change gets its own result
+ * in the changeset (applied, or the error of its failed write).
  */
 #include "ovh.h"
 
@@ -23,6 +24,7 @@ enum wkind { W_POST, W_PUT, W_DEL };
 /* What one write call is about, to update the cache afterwards. */
 struct wop {
 	enum wkind kind;
+	size_t change; /* index in the changeset */
 	const struct ovh_key *key;
 	uint64_t id;
 	char *target; /* normalised; owned */
@@ -30,6 +32,8 @@ struct wop {
 };
 
 struct plan {
+	const struct dnsfollow_host *h;
+	size_t cur; /* the change being planned */
 	struct ovh_req *reqs;
 	struct wop *ops;
 	size_t n, cap;
@@ -44,7 +48,7 @@ static void plan_free(struct plan *p)
 }
 
 static char *body_for(enum wkind kind, const struct ovh_key *k,
-		      const char *target, uint32_t ttl)
+		      const char *type, const char *target, uint32_t ttl)
 {
 	/* A CNAME target without its final dot would be taken as relative
 	 * to the zone. */
@@ -56,7 +60,7 @@ static char *body_for(enum wkind kind, const struct ovh_key *k,
 	}
 	json_t *j = kind == W_POST
 		? json_pack("{s:s,s:s,s:s,s:I}", "fieldType",
-			    ovh_type_name(k->type), "subDomain", k->sub,
+			    type, "subDomain", k->sub,
 			    "target", target, "ttl", (json_int_t)ttl)
 		: target ? json_pack("{s:s,s:I}", "target", target, "ttl",
 				     (json_int_t)ttl)
@@ -95,14 +99,16 @@ static int plan_add(struct plan *p, const char *zone, enum wkind kind,
 	struct ovh_req *r = &p->reqs[p->n];
 	struct wop *op = &p->ops[p->n];
 	memset(r, 0, sizeof *r);
-	*op = (struct wop){.kind = kind, .key = k, .id = id, .ttl = ttl};
+	*op = (struct wop){.kind = kind, .change = p->cur, .key = k, .id = id,
+			   .ttl = ttl};
 	p->n++;
 	r->method = kind == W_POST ? "POST" : kind == W_PUT ? "PUT" : "DELETE";
 	r->idempotent = kind != W_POST;
 	r->path = kind == W_POST ? ovh_path_zone(zone, "record")
 				 : ovh_path_record(zone, id);
 	if (kind != W_DEL)
-		r->body = body_for(kind, k, target, ttl);
+		r->body = body_for(kind, k, p->h->type_name(k->type), target,
+				   ttl);
 	op->target = target ? strdup(target) : NULL;
 	if (!r->path || (kind != W_DEL && !r->body) || (target && !op->target))
 		return -ENOMEM;
@@ -157,7 +163,8 @@ static int plan_change(struct ovh *o, struct plan *p, const char *zone,
 	char **d = calloc(nd + 1, sizeof *d);
 	int rc = d ? 0 : -ENOMEM;
 	for (size_t i = 0; i < nd && rc == 0; i++)
-		if (!(d[i] = ovh_target_normalise(k->type, c->rrset.rdata[i])))
+		if (!(d[i] = ovh_target_normalise(o->h, k->type,
+						  c->rrset.rdata[i])))
 			rc = -ENOMEM; /* check_values() vouched for it */
 	if (rc == 0)
 		rc = set_rrset(p, zone, k, e, (size_t)ne, d, nd, c->rrset.ttl);
@@ -287,7 +294,7 @@ static void settle(struct ovh *o, const char *zone, struct plan *p,
 /* One refresh for what the writes staged. A write that got no answer may
  * still land after it: the zone then owes one more, sent by its next
  * read. */
-static void publish(struct ovh *o, const char *zone, struct outcome *out)
+static int publish(struct ovh *o, const char *zone, struct outcome *out)
 {
 	char *err;
 	int cred;
@@ -296,6 +303,7 @@ static void publish(struct ovh *o, const char *zone, struct outcome *out)
 		rc = -ENOMEM;
 	note(out, rc, cred, err);
 	free(err);
+	return rc;
 }
 
 /* Which phase a change belongs to: ownership markers (TXT) are set before
@@ -382,16 +390,39 @@ static void recover_post(struct ovh *o, const char *zone, struct ovh_req *r,
 	ovh_call(o, r);
 }
 
+/* What each change of a phase came to: a change whose writes all went
+ * through (or that needed none) is applied; its first failed write names
+ * its error; one with a write never started (the batch stopped after a
+ * permanent error) stays unknown. */
+static void phase_results(const struct plan *p,
+			  const struct dnsfollow_change *changes, size_t n,
+			  int phase, int *res)
+{
+	for (size_t i = 0; i < n; i++)
+		if (phase_of(&changes[i]) == phase)
+			res[i] = 0;
+	for (size_t j = 0; j < p->n; j++) {
+		const struct ovh_req *r = &p->reqs[j];
+		size_t c = p->ops[j].change;
+		if (!r->done && res[c] == 0)
+			res[c] = DNSFOLLOW_RESULT_UNKNOWN;
+		else if (r->done && r->rc != 0 && res[c] >= 0)
+			res[c] = r->rc;
+	}
+}
+
 /* Plan and run the writes of one phase. */
 static int run_phase(struct ovh *o, const char *zone, struct ovh_key *k,
 		     const struct dnsfollow_change *changes, size_t n,
-		     int phase, struct outcome *out)
+		     int phase, struct outcome *out, int *res)
 {
-	struct plan p = {0};
+	struct plan p = {.h = o->h};
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++)
-		if (phase_of(&changes[i]) == phase)
+		if (phase_of(&changes[i]) == phase) {
+			p.cur = i;
 			rc = plan_change(o, &p, zone, &k[i], &changes[i]);
+		}
 	note(out, rc, 0, "out of memory");
 	if (rc == 0 && p.n > 0) {
 		ovh_batch(o, p.reqs, p.n);
@@ -401,12 +432,24 @@ static int run_phase(struct ovh *o, const char *zone, struct ovh_key *k,
 				recover_post(o, zone, &p.reqs[i], &p.ops[i]);
 		settle(o, zone, &p, out);
 	}
+	if (rc == 0)
+		phase_results(&p, changes, n, phase, res);
 	plan_free(&p);
 	return out->fail.rc;
 }
 
+/*
+ * The writes of a zone in three phases over all its groups at once (so
+ * max_inflight calls run in parallel), stopping after the first phase
+ * in which a write failed. Groups stay whole where it matters: a marker
+ * is set before, and deleted after, the records it owns, so a stop
+ * never leaves a record without its marker; per-change results tell the
+ * core which changes went through, and it applies the other groups
+ * again without the failing one.
+ */
 static int apply_keys(struct ovh *o, const char *zone, struct ovh_key *k,
-		      const struct dnsfollow_change *changes, size_t n)
+		      const struct dnsfollow_change *changes, size_t n,
+		      int *res)
 {
 	struct outcome out = {0};
 	int rc = ovh_unpublished_flush(o, zone);
@@ -415,11 +458,17 @@ static int apply_keys(struct ovh *o, const char *zone, struct ovh_key *k,
 	if (rc != 0)
 		return rc; /* reported, and no call made since */
 	for (int phase = 0; phase < 3 && out.fail.rc == 0; phase++)
-		run_phase(o, zone, k, changes, n, phase, &out);
+		run_phase(o, zone, k, changes, n, phase, &out, res);
 	/* Publish what went through even when something failed, so OVH's
 	 * staged state never drifts from what we believe. */
+	int published = 1;
 	if (out.wrote || out.unsure)
-		publish(o, zone, &out);
+		published = publish(o, zone, &out) == 0;
+	/* Staged but not published: applied only once the refresh the
+	 * zone now owes goes through. */
+	for (size_t i = 0; i < n && !published; i++)
+		if (res[i] == 0)
+			res[i] = DNSFOLLOW_RESULT_UNKNOWN;
 	o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "zone %s: %zu record write(s) "
 		  "applied, %zu uncertain, refresh %s", zone, out.wrote,
 		  out.unsure, out.wrote || out.unsure ? "sent" : "not needed");
@@ -435,29 +484,28 @@ static int check_values(struct ovh *o, const struct ovh_key *k,
 {
 	size_t nd = c->op == DNSFOLLOW_CHANGE_SET ? c->rrset.count : 0;
 	for (size_t i = 0; i < nd; i++) {
-		char *v = ovh_target_normalise(k->type, c->rrset.rdata[i]);
+		char *v = ovh_target_normalise(o->h, k->type, c->rrset.rdata[i]);
 		int utf8 = v && utf8_ok(v);
 		free(v);
 		if (!v)
 			return o->h->error(o->h, -EINVAL, "%s %s: bad value "
 					   "\"%s\"", k->name,
-					   ovh_type_name(k->type),
+					   o->h->type_name(k->type),
 					   c->rrset.rdata[i]);
 		if (!utf8)
 			return o->h->error(o->h, -EINVAL, "%s %s: value is not "
 					   "UTF-8 text", k->name,
-					   ovh_type_name(k->type));
+					   o->h->type_name(k->type));
 	}
 	return 0;
 }
 
-int ovh_apply(void *self, const char *zone,
-	      const struct dnsfollow_change *changes, size_t n)
+/* Every change understood and its values acceptable; the first that is
+ * not gets its error as result, and nothing is written. */
+static int check_changes(struct ovh *o, const char *zone, struct ovh_key *k,
+			 const struct dnsfollow_change *changes, size_t n,
+			 int *res)
 {
-	struct ovh *o = self;
-	struct ovh_key *k = calloc(n ? n : 1, sizeof *k);
-	if (!k)
-		return o->h->error(o->h, -ENOMEM, "out of memory");
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (changes[i].op != DNSFOLLOW_CHANGE_SET &&
@@ -469,9 +517,31 @@ int ovh_apply(void *self, const char *zone,
 					  changes[i].rrset.type);
 		if (rc == 0)
 			rc = check_values(o, &k[i], &changes[i]);
+		if (rc != 0)
+			res[i] = rc;
 	}
+	return rc;
+}
+
+int ovh_apply(void *self, const struct dnsfollow_changeset *cs)
+{
+	struct ovh *o = self;
+	size_t n = cs->n;
+	struct ovh_key *k = calloc(n ? n : 1, sizeof *k);
+	int *res = malloc((n ? n : 1) * sizeof *res);
+	if (!k || !res) {
+		free(k);
+		free(res);
+		return o->h->error(o->h, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		res[i] = DNSFOLLOW_RESULT_UNKNOWN;
+	int rc = check_changes(o, cs->zone, k, cs->changes, n, res);
 	if (rc == 0)
-		rc = apply_keys(o, zone, k, changes, n);
+		rc = apply_keys(o, cs->zone, k, cs->changes, n, res);
+	if (DNSFOLLOW_HAS(cs, struct dnsfollow_changeset, results))
+		memcpy(cs->results, res, n * sizeof *res);
 	ovh_keys_free(k, n);
+	free(res);
 	return rc;
 }

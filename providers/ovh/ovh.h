@@ -299,28 +299,33 @@ void ovh_reqs_free(struct ovh_req *r, size_t n);
 
 int ovh_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
 	     size_t nkeys, dnsfollow_rrset_cb emit, void *ctx);
-int ovh_apply(void *self, const char *zone,
-	      const struct dnsfollow_change *changes, size_t n);
+int ovh_apply(void *self, const struct dnsfollow_changeset *cs);
+
+/* The RR types this plugin manages (0-terminated; the ops' `types`). */
+extern const uint16_t ovh_types[];
+/* 1 when `type` is one of ovh_types. */
+int ovh_type_ok(uint16_t type);
 
 /* The ids of a list answer (a JSON array of positive integers; NULL is
  * an empty list) into *ids, malloc'd. Returns the count, -EPROTO for
  * anything else, or -ENOMEM. */
 long ovh_ids_parse(const json_t *j, uint64_t **ids);
 /* The fields of one record answer (GET .../record/{id}), borrowed from
- * j. type is 0 for a fieldType this plugin does not know; ttl 0 when
- * absent or out of range. -EPROTO without fieldType or target. */
+ * j. type is 0 for a fieldType this plugin does not manage (named by
+ * h->type_code); ttl 0 when absent or out of range. -EPROTO without
+ * fieldType or target. */
 struct ovh_fields {
 	const char *ft, *sub, *target;
 	uint16_t type;
 	uint32_t ttl;
 };
-int ovh_record_fields(const json_t *j, struct ovh_fields *f);
-/* The type code of an OVH fieldType name, or 0. */
-uint16_t ovh_type_code(const char *name);
+int ovh_record_fields(const struct dnsfollow_host *h, const json_t *j,
+		      struct ovh_fields *f);
 
 /* Normalise a target as read from OVH: TXT quotes removed and escapes
- * undone, addresses in canonical text. malloc'd; NULL on bad input. */
-char *ovh_target_normalise(uint16_t type, const char *target);
-const char *ovh_type_name(uint16_t type);
+ * undone, addresses in canonical text, CNAME targets as the core writes
+ * names (h->name_normalise). malloc'd; NULL on bad input. */
+char *ovh_target_normalise(const struct dnsfollow_host *h, uint16_t type,
+			   const char *target);
 
 #endif /* OVH_OVH_H */

@@ -5,81 +5,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_RATE 1.0 /* OVH advises about 60 requests a minute */
-/* Slower than this, queued callers would wait minutes per call and a pass
- * of a few hundred records would take hours. */
-#define MIN_RATE 0.1
-#define DEFAULT_BURST 10.0
-#define DEFAULT_INFLIGHT 4u
-#define MAX_INFLIGHT 64u
-#define DEFAULT_TIMEOUT_MS 10000L
+/* Defaults and bounds of the numeric keys: the core checks them (and
+ * delivers the default) before create() sees the configuration. */
+#define DEFAULT_RATE 1ull /* OVH advises about 60 requests a minute */
+#define DEFAULT_BURST 10ull
+#define DEFAULT_INFLIGHT 4ull
+#define DEFAULT_TIMEOUT_MS 10000ull
 
 static const struct dnsfollow_key keys[] = {
-	{"endpoint", 0, "ovh-eu (default), ovh-ca, ovh-us, kimsufi-eu, "
-			"kimsufi-ca, soyoustart-eu, soyoustart-ca, or a base URL"},
-	{"credentials", DNSFOLLOW_KEY_PATH,
-	 "python-ovh ovh.conf file (default: ./ovh.conf, ~/.ovh.conf, "
-	 "/etc/ovh.conf)"},
-	{"application_key", 0, "overrides OVH_APPLICATION_KEY and ovh.conf"},
-	{"application_secret", DNSFOLLOW_KEY_SECRET,
-	 "overrides OVH_APPLICATION_SECRET and ovh.conf"},
-	{"consumer_key", DNSFOLLOW_KEY_SECRET,
-	 "overrides OVH_CONSUMER_KEY and ovh.conf"},
-	{"ca_file", DNSFOLLOW_KEY_PATH, "extra trusted CA bundle (PEM)"},
-	{"rate_limit", 0, "requests per second, client side (default 1, at "
-			  "least 0.1; 0 = no limit)"},
-	{"burst", 0, "requests allowed at once above the rate (default 10)"},
-	{"max_inflight", 0, "concurrent requests (default 4)"},
-	{"timeout_ms", 0, "per request (default 10000)"},
-	{NULL, 0, NULL},
+	DNSFOLLOW_KEY_STRING("endpoint", 0,
+			     "ovh-eu (default), ovh-ca, ovh-us, kimsufi-eu, "
+			     "kimsufi-ca, soyoustart-eu, soyoustart-ca, or a "
+			     "base URL"),
+	DNSFOLLOW_KEY_PATH_("credentials", 0,
+			    "python-ovh ovh.conf file (default: ./ovh.conf, "
+			    "~/.ovh.conf, /etc/ovh.conf)"),
+	DNSFOLLOW_KEY_STRING("application_key", 0,
+			     "overrides OVH_APPLICATION_KEY and ovh.conf"),
+	DNSFOLLOW_KEY_SECRET_("application_secret", 0,
+			      "overrides OVH_APPLICATION_SECRET and ovh.conf"),
+	DNSFOLLOW_KEY_SECRET_("consumer_key", 0,
+			      "overrides OVH_CONSUMER_KEY and ovh.conf"),
+	DNSFOLLOW_KEY_PATH_("ca_file", 0, "extra trusted CA bundle (PEM)"),
+	DNSFOLLOW_KEY_UINT("rate_limit", "1", 0, 10000,
+			   "requests per second, client side (0 = no limit)"),
+	DNSFOLLOW_KEY_UINT("burst", "10", 1, 100000,
+			   "requests allowed at once above the rate"),
+	DNSFOLLOW_KEY_UINT("max_inflight", "4", 1, 64, "concurrent requests"),
+	DNSFOLLOW_KEY_UINT("timeout_ms", "10000", 100, 600000,
+			   "per request, in milliseconds"),
+	DNSFOLLOW_KEY_END,
 };
-
-static int num(const struct dnsfollow_host *h, const char *key,
-	       const char *v, double lo, double hi, double *out)
-{
-	if (!v)
-		return 0;
-	char *end = NULL;
-	errno = 0;
-	double d = strtod(v, &end);
-	while (end && (*end == ' ' || *end == '\t'))
-		end++;
-	if (errno || end == v || !end || *end || !(d >= lo && d <= hi))
-		return h->error(h, -EINVAL, "%s: expected a number from %g to "
-				"%g, got \"%s\"", key, lo, hi, v);
-	*out = d;
-	return 0;
-}
-
-struct opts {
-	double rate, burst, inflight, timeout;
-};
-
-static int parse_opts(const struct dnsfollow_host *h,
-		      const struct dnsfollow_kv *cfg, size_t n, struct opts *op)
-{
-	*op = (struct opts){DEFAULT_RATE, DEFAULT_BURST, DEFAULT_INFLIGHT,
-			    DEFAULT_TIMEOUT_MS};
-	int rc = num(h, "rate_limit", dnsfollow_kv_get(cfg, n, "rate_limit"),
-		     0, 10000, &op->rate);
-	if (rc == 0)
-		rc = num(h, "burst", dnsfollow_kv_get(cfg, n, "burst"), 1,
-			 100000, &op->burst);
-	if (rc == 0)
-		rc = num(h, "max_inflight",
-			 dnsfollow_kv_get(cfg, n, "max_inflight"), 1,
-			 MAX_INFLIGHT, &op->inflight);
-	if (rc == 0)
-		rc = num(h, "timeout_ms", dnsfollow_kv_get(cfg, n, "timeout_ms"),
-			 100, 600000, &op->timeout);
-	if (rc == 0 && op->inflight != (unsigned)op->inflight)
-		rc = h->error(h, -EINVAL, "max_inflight: expected a whole number");
-	if (rc == 0 && op->rate > 0 && op->rate < MIN_RATE)
-		rc = h->error(h, -EINVAL, "rate_limit: expected 0 (no limit) or "
-			      "at least %g requests per second, got \"%s\"",
-			      MIN_RATE, dnsfollow_kv_get(cfg, n, "rate_limit"));
-	return rc;
-}
 
 static void ovh_destroy(void *self)
 {
@@ -100,8 +56,7 @@ static void ovh_destroy(void *self)
 static int register_secrets(const struct dnsfollow_host *h,
 			    const struct ovh_creds *c)
 {
-	if (h->struct_size < offsetof(struct dnsfollow_host, secret) +
-				     sizeof h->secret || !h->secret) {
+	if (!DNSFOLLOW_HOST_HAS(h, secret)) {
 		h->log(h, DNSFOLLOW_LOG_WARN, "this dnsfollow cannot mask secrets "
 		       "read from ovh.conf or OVH_* in its logs: do not run it "
 		       "at log level debug");
@@ -153,18 +108,20 @@ int ovh_create_with_paths(const struct dnsfollow_host *h,
 			  const struct dnsfollow_kv *cfg, size_t n,
 			  const char *const *paths, void **self)
 {
-	struct opts op;
-	int rc = parse_opts(h, cfg, n, &op);
-	if (rc != 0)
-		return rc;
+	int rc = 0;
 	struct ovh *o = calloc(1, sizeof *o);
 	if (!o)
 		return h->error(h, -ENOMEM, "out of memory");
 	o->h = h;
-	o->timeout_ms = (long)op.timeout;
-	o->max_inflight = (unsigned)op.inflight;
+	o->timeout_ms = (long)dnsfollow_kv_num(cfg, n, "timeout_ms",
+					       DEFAULT_TIMEOUT_MS);
+	o->max_inflight = (unsigned)dnsfollow_kv_num(cfg, n, "max_inflight",
+						     DEFAULT_INFLIGHT);
 	pthread_mutex_init(&o->time_mu, NULL);
-	ovh_bucket_init(&o->bucket, op.rate, op.burst, h->now_ms());
+	ovh_bucket_init(&o->bucket,
+			(double)dnsfollow_kv_num(cfg, n, "rate_limit", DEFAULT_RATE),
+			(double)dnsfollow_kv_num(cfg, n, "burst", DEFAULT_BURST),
+			h->now_ms());
 	ovh_cache_init(&o->cache);
 	const char *ca = dnsfollow_kv_get(cfg, n, "ca_file");
 	if (ca && !(o->ca_file = strdup(ca)))
@@ -188,22 +145,17 @@ static int ovh_create(const struct dnsfollow_host *h,
 	return ovh_create_with_paths(h, cfg, n, paths, self);
 }
 
+/* What the record code reads and writes (records.c): OVH's fieldType
+ * names are the usual mnemonics. */
+const uint16_t ovh_types[] = {DNSFOLLOW_TYPE_A, DNSFOLLOW_TYPE_AAAA,
+			      DNSFOLLOW_TYPE_TXT, DNSFOLLOW_TYPE_CNAME, 0};
+
 static const struct dnsfollow_provider_ops ops = {
 	.struct_size = sizeof ops,
-	/* CNAME is read (the core checks that none sits where it writes
-	 * an address) and can be written, but has no capability bit. */
-	.caps = DNSFOLLOW_CAP_A | DNSFOLLOW_CAP_AAAA | DNSFOLLOW_CAP_TXT,
+	.caps = 0, /* one call per record: not atomic */
+	.types = ovh_types,
 	.read = ovh_read,
 	.apply = ovh_apply,
 };
 
-DNSFOLLOW_PLUGIN_EXPORT const struct dnsfollow_plugin dnsfollow_plugin = {
-	.abi_version = DNSFOLLOW_ABI_VERSION,
-	.kind = DNSFOLLOW_KIND_PROVIDER,
-	.name = "ovh",
-	.version = "1.0",
-	.config_keys = keys,
-	.create = ovh_create,
-	.destroy = ovh_destroy,
-	.ops = &ops,
-};
+DNSFOLLOW_PROVIDER("ovh", "2.0", keys, NULL, ovh_create, ovh_destroy, &ops);

@@ -22,38 +22,27 @@
  * edited by hand (same id, new target) is seen within minutes. */
 #define CACHE_MAX_AGE_MS (300u * 1000u)
 
-const char *ovh_type_name(uint16_t type)
+int ovh_type_ok(uint16_t type)
 {
-	switch (type) {
-	case DNSFOLLOW_TYPE_A:
-		return "A";
-	case DNSFOLLOW_TYPE_AAAA:
-		return "AAAA";
-	case DNSFOLLOW_TYPE_TXT:
-		return "TXT";
-	case DNSFOLLOW_TYPE_CNAME:
-		return "CNAME";
-	default:
-		return NULL;
-	}
+	for (size_t i = 0; type && ovh_types[i]; i++)
+		if (ovh_types[i] == type)
+			return 1;
+	return 0;
 }
 
 int ovh_key_init(struct ovh *o, struct ovh_key *k, const char *zone,
-		     const char *name, uint16_t type)
+		 const char *name, uint16_t type)
 {
 	memset(k, 0, sizeof *k);
-	if (!ovh_type_name(type))
+	if (!ovh_type_ok(type))
 		return o->h->error(o->h, -EINVAL,
-				   "record type %u is not supported by the OVH "
-				   "provider (A, AAAA, TXT, CNAME only)", type);
-	if (strlen(name) >= sizeof k->name ||
-	    ovh_subdomain(name, zone, k->sub, sizeof k->sub) != 0)
+				   "record type %s is not supported by the OVH "
+				   "provider (A, AAAA, TXT, CNAME only)",
+				   o->h->type_name(type));
+	if (o->h->name_normalise(name, k->name, sizeof k->name) != 0 ||
+	    ovh_subdomain(k->name, zone, k->sub, sizeof k->sub) != 0)
 		return o->h->error(o->h, -EINVAL, "%s is not inside zone %s",
 				   name, zone);
-	for (size_t i = 0; name[i]; i++)
-		k->name[i] = (name[i] >= 'A' && name[i] <= 'Z')
-				     ? (char)(name[i] - 'A' + 'a')
-				     : name[i];
 	k->type = type;
 	return 0;
 }
@@ -116,23 +105,18 @@ bad:
 }
 
 /* A CNAME target as the core writes names: lower case, no trailing dot
- * (OVH stores absolute targets with one). NULL for an empty or spaced
- * name. */
-static char *cname_normalise(const char *t)
+ * (OVH stores absolute targets with one). NULL for the root, which no
+ * alias may point at, and for what is not a DNS name. */
+static char *cname_target(const struct dnsfollow_host *h, const char *t)
 {
-	size_t n = strlen(t);
-	if (n > 0 && t[n - 1] == '.')
-		n--;
-	if (n == 0 || n > 253 || strcspn(t, " \t\"\\") < n)
+	char name[256];
+	if (h->name_normalise(t, name, sizeof name) != 0 || !name[0])
 		return NULL;
-	char *out = strndup(t, n);
-	for (char *p = out; p && *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
-	return out;
+	return strdup(name);
 }
 
-char *ovh_target_normalise(uint16_t type, const char *target)
+char *ovh_target_normalise(const struct dnsfollow_host *h, uint16_t type,
+			   const char *target)
 {
 	if (type == DNSFOLLOW_TYPE_TXT)
 		return target[0] == '"' ? txt_unquote(target) : strdup(target);
@@ -146,7 +130,7 @@ char *ovh_target_normalise(uint16_t type, const char *target)
 		return strdup(txt);
 	}
 	if (type == DNSFOLLOW_TYPE_CNAME)
-		return cname_normalise(target);
+		return cname_target(h, target);
 	return strdup(target);
 }
 
@@ -194,7 +178,7 @@ static int list_keys(struct ovh *o, const char *zone, struct ovh_key *k, size_t 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		r[i].method = "GET";
 		r[i].idempotent = 1;
-		r[i].path = ovh_path_records(zone, ovh_type_name(k[i].type),
+		r[i].path = ovh_path_records(zone, o->h->type_name(k[i].type),
 					     k[i].sub);
 		if (!r[i].path)
 			rc = o->h->error(o->h, -ENOMEM, "out of memory");
@@ -218,17 +202,8 @@ static int list_keys(struct ovh *o, const char *zone, struct ovh_key *k, size_t 
 	return rc;
 }
 
-uint16_t ovh_type_code(const char *name)
-{
-	static const uint16_t known[] = {DNSFOLLOW_TYPE_A, DNSFOLLOW_TYPE_AAAA,
-					 DNSFOLLOW_TYPE_TXT, DNSFOLLOW_TYPE_CNAME};
-	for (size_t i = 0; name && i < sizeof known / sizeof known[0]; i++)
-		if (strcmp(name, ovh_type_name(known[i])) == 0)
-			return known[i];
-	return 0;
-}
-
-int ovh_record_fields(const json_t *j, struct ovh_fields *f)
+int ovh_record_fields(const struct dnsfollow_host *h, const json_t *j,
+		      struct ovh_fields *f)
 {
 	json_t *ttl = json_object_get(j, "ttl");
 	*f = (struct ovh_fields){
@@ -239,7 +214,8 @@ int ovh_record_fields(const json_t *j, struct ovh_fields *f)
 				       json_integer_value(ttl) <= UINT32_MAX
 			       ? (uint32_t)json_integer_value(ttl)
 			       : 0};
-	f->type = ovh_type_code(f->ft);
+	uint16_t t = f->ft ? h->type_code(f->ft) : 0;
+	f->type = ovh_type_ok(t) ? t : 0;
 	return f->ft && f->target ? 0 : -EPROTO;
 }
 
@@ -250,7 +226,7 @@ static int put_record(struct ovh *o, const char *zone, const char *name,
 	struct ovh_rec rec = {
 		.zone = (char *)zone, .name = (char *)name, .type = type,
 		.id = id, .stamp_ms = o->h->now_ms(), .ttl = ttl};
-	rec.target = ovh_target_normalise(type, target);
+	rec.target = ovh_target_normalise(o->h, type, target);
 	if (!rec.target)
 		return -EPROTO;
 	int rc = ovh_cache_put(&o->cache, &rec);
@@ -264,14 +240,12 @@ static int put_record(struct ovh *o, const char *zone, const char *name,
 static void file_lookalike(struct ovh *o, const char *zone, uint64_t id,
 			   const struct ovh_fields *f)
 {
-	char name[256];
-	int n = *f->sub ? snprintf(name, sizeof name, "%s.%s", f->sub, zone)
-			: snprintf(name, sizeof name, "%s", zone);
-	if (!f->type || n < 0 || (size_t)n >= sizeof name)
+	char full[300], name[256];
+	int n = *f->sub ? snprintf(full, sizeof full, "%s.%s", f->sub, zone)
+			: snprintf(full, sizeof full, "%s", zone);
+	if (!f->type || n < 0 || (size_t)n >= sizeof full ||
+	    o->h->name_normalise(full, name, sizeof name) != 0)
 		return;
-	for (char *p = name; *p; p++)
-		if (*p >= 'A' && *p <= 'Z')
-			*p = (char)(*p - 'A' + 'a');
 	(void)put_record(o, zone, name, f->type, id, f->target, f->ttl);
 }
 
@@ -283,13 +257,13 @@ static int take_answer(struct ovh *o, const char *zone,
 		       const struct ovh_key *k, uint64_t id, json_t *j)
 {
 	struct ovh_fields f;
-	if (ovh_record_fields(j, &f) != 0)
+	if (ovh_record_fields(o->h, j, &f) != 0)
 		return -EPROTO;
 	if (f.type != k->type || (f.sub && strcasecmp(f.sub, k->sub) != 0)) {
 		o->h->log(o->h, DNSFOLLOW_LOG_DEBUG, "zone %s: record %" PRIu64
 			  " (%s \"%s\") came with the list for %s \"%s\": "
 			  "skipped", zone, id, f.ft, f.sub ? f.sub : "",
-			  ovh_type_name(k->type), k->sub);
+			  o->h->type_name(k->type), k->sub);
 		if (f.sub)
 			file_lookalike(o, zone, id, &f);
 		return 0;

@@ -110,6 +110,12 @@ static int rcode_text(const struct r2136 *p, unsigned rc, const char *srv,
 			 "the zone", srv, what, zone, p->key.name,
 			 r2136_alg_name(p->key.alg));
 		return -EACCES;
+	case 7:
+		/* Our only prerequisites say "RRset does not exist" (update.c):
+		 * data a CNAME cannot sit beside, or a CNAME. */
+		snprintf(t, len, "server %s refused the %s for zone %s (YXRRSET): "
+			 "a CNAME and other data would share a name", srv, what, zone);
+		return -EEXIST;
 	case 10:
 		snprintf(t, len, "server %s: a name of the %s is outside zone %s "
 			 "(NOTZONE)", srv, what, zone);

@@ -188,14 +188,15 @@ int r2136_apply(void *self, const struct dnsfollow_changeset *cs);
 /** The RR types the provider manages (ops.types), 0-terminated. */
 extern const uint16_t r2136_types[];
 /** How r2136_build_updates builds. apply() sets a limit and the groups;
- *  the unit tests pin the ID and switch compression off to compare with
- *  known bytes. */
+ *  the unit tests pin the ID and switch compression and the CNAME guards
+ *  off to compare with known bytes. */
 struct r2136_build {
 	size_t limit;    /* bytes per message, before the TSIG */
 	int plain_names; /* 1: owner names written in full */
 	uint16_t id;     /* 0: a random ID per message */
 	const uint32_t *groups; /* per change (cs->groups), or NULL: the
 				   changeset is one group */
+	int unguarded;   /* 1: no CNAME prerequisites (changes.c) */
 };
 /** UPDATE messages (unsigned) for a changeset. Message k holds the
  *  changes order[first..upto[k]) with first = k ? upto[k-1] : 0, whole
@@ -205,13 +206,32 @@ struct r2136_updates {
 	size_t nmsg;
 	size_t *order; /* change indices, grouped */
 	size_t *upto;  /* per message */
+	size_t failed; /* on error: the change at fault, or SIZE_MAX */
 };
 /** Build the messages into `out` (release with r2136_updates_free). On
- *  error `out` holds nothing. Exposed for the unit tests. */
+ *  error `out` holds nothing but `failed`. Exposed for the unit tests. */
 int r2136_build_updates(struct r2136 *p, const char *zone,
 			const struct dnsfollow_change *changes, size_t n,
 			const struct r2136_build *how, struct r2136_updates *out);
 void r2136_updates_free(struct r2136_updates *u);
+
+/* changes.c: the changeset's groups in order, and the CNAME guards. */
+struct r2136_shape {
+	size_t *order;      /* change indices, whole groups in order */
+	size_t *gstart;     /* per position: the index its group starts at */
+	size_t *name_first; /* per change: first change at its owner name */
+	unsigned *guard;    /* at name_first: bit k set = r2136_types[k]
+			       must not exist at the name (prerequisite) */
+};
+/** Fill `s` (release with r2136_shape_free). -EEXIST with its text and
+ *  *failed set when the changeset puts a CNAME beside other data. */
+int r2136_shape(struct r2136 *p, const struct dnsfollow_change *c, size_t n,
+		const uint32_t *groups, int guarded, struct r2136_shape *s,
+		size_t *failed);
+void r2136_shape_free(struct r2136_shape *s);
+unsigned r2136_type_bit(uint16_t t);
+/** "TYPE99" or the host's name of a type (thread-local storage). */
+const char *r2136_type_text(const struct dnsfollow_host *h, uint16_t t);
 /** 1 if the provider manages RR type `t`. */
 int r2136_type_ok(uint16_t t);
 

@@ -9,9 +9,11 @@
  * Within a group every "delete RRset" goes before every add: servers
  * apply an UPDATE's RRs in order and ignore a CNAME added beside other
  * data (RFC 2136 §3.4.2.2), so switching a name from A to CNAME must
- * delete the A RRset first, whatever order the changes came in.
+ * delete the A RRset first, whatever order the changes came in. What
+ * the changeset does not delete is guarded by prerequisites (changes.c).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,29 +22,6 @@
 
 /* Room left for the TSIG RR: names up to 255 bytes twice, a 64-byte MAC. */
 #define TSIG_RESERVE 640
-
-/* A change's place while grouping: its group, where the group first
- * appears, and its own index. */
-struct ent {
-	uint32_t g;
-	size_t first, index;
-};
-
-static int cmp_g(const void *a, const void *b)
-{
-	const struct ent *x = a, *y = b;
-	if (x->g != y->g)
-		return x->g < y->g ? -1 : 1;
-	return (x->index > y->index) - (x->index < y->index);
-}
-
-static int cmp_first(const void *a, const void *b)
-{
-	const struct ent *x = a, *y = b;
-	if (x->first != y->first)
-		return x->first < y->first ? -1 : 1;
-	return (x->index > y->index) - (x->index < y->index);
-}
 
 int r2136_type_ok(uint16_t t)
 {
@@ -80,16 +59,6 @@ static void put_rr_head(struct r2136_buf *b, struct r2136_cz *cz,
 	r2136_put_u32(b, ttl);
 }
 
-/* "TYPE99" or the host's name for it. */
-static const char *type_text(const struct dnsfollow_host *h, uint16_t t)
-{
-	static __thread char buf[16];
-	if (DNSFOLLOW_HOST_HAS(h, type_name))
-		return h->type_name(t);
-	snprintf(buf, sizeof buf, "TYPE%u", t);
-	return buf;
-}
-
 /* The checks that need no encoding; each failure with its text. */
 static int check_change(struct r2136 *p, const char *zone,
 			const struct dnsfollow_change *c)
@@ -104,23 +73,41 @@ static int check_change(struct r2136 *p, const char *zone,
 		return h->error(h, -EINVAL, "%s: not a valid DNS name", rs->name);
 	if (!r2136_type_ok(rs->type))
 		return h->error(h, -EINVAL, "%s: record type %s is not supported",
-				rs->name, type_text(h, rs->type));
+				rs->name, r2136_type_text(h, rs->type));
 	if (c->op != DNSFOLLOW_CHANGE_SET && c->op != DNSFOLLOW_CHANGE_DELETE)
 		return h->error(h, -EINVAL, "%s: unknown change op %u", rs->name, c->op);
+	/* The apex always holds SOA and NS: servers would drop the CNAME. */
+	if (c->op == DNSFOLLOW_CHANGE_SET && rs->count && rs->type ==
+	    DNSFOLLOW_TYPE_CNAME && r2136_name_eq(rs->name, zone))
+		return h->error(h, -EEXIST, "%s: a CNAME cannot be at the zone apex "
+				"(it would sit beside the SOA and NS)", rs->name);
 	return 0;
 }
 
-/* The "delete RRset" RR of a change, after its checks. Returns 1 (RR
- * written) or an error with text (-ENOMEM excepted: said once). */
-static int put_delete(struct r2136 *p, struct r2136_buf *b, struct r2136_cz *cz,
-		      const char *zone, const struct dnsfollow_change *c)
+/* The "delete RRset" RR of a change. Returns 1 (RR written) or the
+ * buffer's error. */
+static int put_delete(struct r2136_buf *b, struct r2136_cz *cz,
+		      const struct dnsfollow_change *c)
 {
-	int rc = check_change(p, zone, c);
-	if (rc)
-		return rc;
 	put_rr_head(b, cz, c->rrset.name, c->rrset.type, R2136_CLASS_ANY, 0);
 	r2136_put_u16(b, 0);
 	return b->err ? b->err : 1;
+}
+
+/* The prerequisites "RRset does not exist" (class NONE, RFC 2136
+ * §2.4.3) that guard change c's name (changes.c); returns how many. */
+static int put_guards(struct r2136_buf *b, struct r2136_cz *cz,
+		      const struct dnsfollow_change *c, unsigned mask)
+{
+	int k = 0;
+	for (unsigned t = 0; r2136_types[t]; t++)
+		if (mask & (1u << t)) {
+			put_rr_head(b, cz, c->rrset.name, r2136_types[t],
+				    R2136_CLASS_NONE, 0);
+			r2136_put_u16(b, 0);
+			k++;
+		}
+	return b->err ? b->err : k;
 }
 
 /* The added RRs of a SET; returns how many, or an error as above. */
@@ -152,133 +139,159 @@ static void start_msg(struct r2136_buf *b, const char *zone, uint16_t id)
 	r2136_put_u16(b, R2136_CLASS_IN);
 }
 
-static void set_upcount(struct r2136_buf *b, size_t up)
+/* The prerequisite (ANCOUNT's place) and update (NSCOUNT's) counts. */
+static void set_counts(struct r2136_buf *b, size_t pre, size_t up)
 {
+	b->p[6] = (uint8_t)(pre >> 8);
+	b->p[7] = (uint8_t)pre;
 	b->p[8] = (uint8_t)(up >> 8);
 	b->p[9] = (uint8_t)up;
 }
 
-/* The changes grouped: whole groups in the order their first change
- * came, each group's changes in their own order. `*first` gets, per
- * position, where its group starts in the changeset (equal values: one
- * group). No groups: everything is one group. */
-static size_t *order(const uint32_t *groups, size_t n, size_t **first)
-{
-	struct ent *e = calloc(n, sizeof *e);
-	size_t *o = calloc(n, sizeof *o), *f = calloc(n, sizeof *f);
-	if (!e || !o || !f) {
-		free(e);
-		free(o);
-		free(f);
-		return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		e[i] = (struct ent){groups ? groups[i] : 0, 0, i};
-	qsort(e, n, sizeof *e, cmp_g);
-	for (size_t i = 0; i < n; i++)
-		e[i].first = i && e[i].g == e[i - 1].g ? e[i - 1].first : e[i].index;
-	qsort(e, n, sizeof *e, cmp_first);
-	for (size_t i = 0; i < n; i++) {
-		o[i] = e[i].index;
-		f[i] = e[i].first;
-	}
-	free(e);
-	*first = f;
-	return o;
-}
-
-/* Messages being built: the one being filled and those done. */
+/* Messages being built. Pass 1 (plan) checks every change and sizes
+ * each group with names in full, which no compression can exceed, and
+ * cuts the message list between groups; pass 2 (emit) then writes each
+ * message with every prerequisite before every update, as RFC 2136
+ * orders its sections, so its size is known to fit. */
 struct building {
 	struct r2136 *p;
 	const char *zone;
 	const struct r2136_build *how;
 	const struct dnsfollow_change *changes;
 	size_t n;
-	size_t *order, *first; /* see order() */
-	struct r2136_buf m;    /* being filled */
-	size_t up;             /* its update RRs */
+	struct r2136_shape sh;
+	size_t failed;         /* the change at fault, or SIZE_MAX */
 	struct r2136_updates *out;
 };
 
-/* Encode the group at position *i into `g`, which will be appended at
- * offset `base` of the message: its deletes, then its adds. */
-static int put_group(struct building *s, size_t *i, size_t base,
-		     struct r2136_buf *g, size_t *rrs)
+/* Where the group at position i ends. */
+static size_t group_end(const struct building *s, size_t i)
 {
-	struct r2136_cz cz, *czp = s->how->plain_names ? NULL : &cz;
-	size_t j = *i;
-	memset(g, 0, sizeof *g);
-	*rrs = 0;
-	r2136_cz_init(&cz, s->zone, base);
-	while (j < s->n && s->first[j] == s->first[*i])
+	size_t j = i;
+	while (j < s->n && s->sh.gstart[j] == s->sh.gstart[i])
 		j++;
-	for (int adds = 0; adds < 2; adds++)
-		for (size_t k = *i; k < j; k++) {
-			const struct dnsfollow_change *c = &s->changes[s->order[k]];
-			int r = adds ? put_adds(s->p, g, czp, c) :
-				put_delete(s->p, g, czp, s->zone, c);
-			if (r < 0)
-				return r;
-			*rrs += (size_t)r;
+	return j;
+}
+
+/* Write one part of positions [i, j) to b: 0 the prerequisites, 1 the
+ * deletes, 2 the adds (each group's deletes go before its adds). Adds
+ * the RRs written to *rrs. */
+static int put_part(struct building *s, size_t i, size_t j, int part,
+		    struct r2136_buf *b, struct r2136_cz *cz, size_t *rrs)
+{
+	for (size_t k = i; k < j; k++) {
+		size_t x = s->sh.order[k];
+		const struct dnsfollow_change *c = &s->changes[x];
+		int r = part == 0 ? (s->sh.name_first[x] == x ?
+				     put_guards(b, cz, c, s->sh.guard[x]) : 0) :
+			part == 1 ? put_delete(b, cz, c) : put_adds(s->p, b, cz, c);
+		if (r < 0) {
+			s->failed = x;
+			return r;
 		}
-	*i = j;
+		*rrs += (size_t)r;
+	}
 	return 0;
 }
 
-static int add_msg(struct r2136_updates *u, struct r2136_buf *b, size_t upto)
+/* Pass 1 for the group at [i, j): its checks, and its size in full. */
+static int size_group(struct building *s, size_t i, size_t j, size_t *len,
+		      size_t *pre, size_t *up)
 {
-	struct r2136_buf *o = realloc(u->msg, (u->nmsg + 1) * sizeof *o);
-	if (!o)
-		return -ENOMEM;
-	u->msg = o;
+	struct r2136_buf g = {0};
+	int rc = 0;
+	*pre = *up = 0;
+	for (size_t k = i; rc == 0 && k < j; k++)
+		if ((rc = check_change(s->p, s->zone, &s->changes[s->sh.order[k]])))
+			s->failed = s->sh.order[k];
+	for (int part = 0; rc == 0 && part < 3; part++)
+		rc = put_part(s, i, j, part, &g, NULL, part ? up : pre);
+	*len = g.len;
+	r2136_buf_free(&g);
+	return rc;
+}
+
+static int add_cut(struct r2136_updates *u, size_t upto)
+{
 	size_t *t = realloc(u->upto, (u->nmsg + 1) * sizeof *t);
 	if (!t)
 		return -ENOMEM;
 	u->upto = t;
-	o[u->nmsg] = *b;
 	t[u->nmsg++] = upto;
 	return 0;
 }
 
-/* Close the message being filled (it ends before position `upto`) and
- * start the next one. */
-static int next_msg(struct building *s, size_t upto)
+/* Pass 1: cut the positions into messages (u->upto, u->nmsg). */
+static int plan(struct building *s)
 {
-	if (s->m.err)
-		return s->m.err;
-	set_upcount(&s->m, s->up);
-	int rc = add_msg(s->out, &s->m, upto);
-	if (rc)
-		return rc;
-	start_msg(&s->m, s->zone, s->how->id);
-	s->up = 0;
-	return 0;
+	struct r2136_buf m;
+	start_msg(&m, s->zone, 1);
+	const size_t head = m.len;
+	r2136_buf_free(&m);
+	size_t len = head, pre = 0, up = 0, i = 0;
+	int rc = 0;
+	while (rc == 0 && i < s->n) {
+		size_t j = group_end(s, i), gl, gp, gu;
+		if ((rc = size_group(s, i, j, &gl, &gp, &gu)))
+			break;
+		if (len > head && (len + gl > s->how->limit || pre + gp > 65535 ||
+				   up + gu > 65535)) {
+			rc = add_cut(s->out, i);
+			len = head;
+			pre = up = 0;
+		}
+		if (rc == 0 && (len + gl > s->how->limit || pre + gp > 65535 ||
+				up + gu > 65535)) {
+			s->failed = s->sh.order[i];
+			rc = s->p->host->error(s->p->host, -EMSGSIZE, "the changes of %s "
+					       "do not fit in one UPDATE message",
+					       s->changes[s->sh.order[i]].rrset.name);
+		}
+		len += gl;
+		pre += gp;
+		up += gu;
+		i = j;
+	}
+	if (rc == 0 && len > head)
+		rc = add_cut(s->out, s->n);
+	return rc;
 }
 
-/* Append the group at position *i to the current message, or to a new
- * one when it does not fit. */
-static int add_group(struct building *s, size_t *i)
+/* Pass 2: message k, positions [from, to). */
+static int emit(struct building *s, size_t from, size_t to, struct r2136_buf *m)
 {
-	struct r2136_buf g;
-	size_t at = *i, rrs;
-	int rc = put_group(s, i, s->m.len, &g, &rrs);
-	if (rc == 0 && s->m.len + g.len > s->how->limit && s->up > 0) {
-		r2136_buf_free(&g);
-		/* Pointers depend on where the group lands: encode again. */
-		*i = at;
-		if ((rc = next_msg(s, at)) == 0)
-			rc = put_group(s, i, s->m.len, &g, &rrs);
+	struct r2136_cz cz, *czp = s->how->plain_names ? NULL : &cz;
+	size_t pre = 0, up = 0;
+	int rc = 0;
+	start_msg(m, s->zone, s->how->id);
+	r2136_cz_init(&cz, s->zone, 0);
+	rc = put_part(s, from, to, 0, m, czp, &pre);
+	for (size_t i = from, j; rc == 0 && i < to; i = j) {
+		j = group_end(s, i);
+		rc = put_part(s, i, j, 1, m, czp, &up);
+		if (rc == 0)
+			rc = put_part(s, i, j, 2, m, czp, &up);
 	}
-	if (rc == 0 && (s->m.len + g.len > s->how->limit || s->up + rrs > 65535))
-		rc = s->p->host->error(s->p->host, -EMSGSIZE, "the changes of %s do "
-				       "not fit in one UPDATE message",
-				       s->changes[s->order[at]].rrset.name);
-	if (rc == 0) {
-		r2136_put_bytes(&s->m, g.p, g.len);
-		s->up += rrs;
-	}
-	r2136_buf_free(&g);
+	if (rc == 0 && m->err)
+		rc = m->err;
+	if (rc == 0)
+		set_counts(m, pre, up);
 	return rc;
+}
+
+static int emit_all(struct building *s)
+{
+	struct r2136_updates *u = s->out;
+	u->msg = calloc(u->nmsg ? u->nmsg : 1, sizeof *u->msg);
+	if (!u->msg)
+		return -ENOMEM;
+	for (size_t k = 0; k < u->nmsg; k++) {
+		int rc = emit(s, k ? u->upto[k - 1] : 0, u->upto[k], &u->msg[k]);
+		if (rc)
+			return s->p->host->error(s->p->host, rc, "cannot build the UPDATE "
+						 "for %s", s->zone);
+	}
+	return 0;
 }
 
 int r2136_build_updates(struct r2136 *p, const char *zone,
@@ -286,37 +299,34 @@ int r2136_build_updates(struct r2136 *p, const char *zone,
 			const struct r2136_build *how, struct r2136_updates *out)
 {
 	struct building s = {.p = p, .zone = zone, .how = how, .changes = changes,
-			     .n = n, .out = out};
-	size_t i = 0;
+			     .n = n, .failed = SIZE_MAX, .out = out};
 	memset(out, 0, sizeof *out);
-	s.order = n ? order(how->groups, n, &s.first) : NULL;
-	int rc = n && !s.order ? -ENOMEM : 0;
-	start_msg(&s.m, zone, how->id);
-	while (rc == 0 && i < n)
-		rc = add_group(&s, &i);
-	if (rc == 0 && s.m.err)
-		rc = p->host->error(p->host, s.m.err, "cannot build the UPDATE for %s",
-				    zone);
-	if (rc == 0 && s.up > 0)
-		rc = next_msg(&s, n);
-	r2136_buf_free(&s.m);
+	int rc = r2136_shape(p, changes, n, how->groups, !how->unguarded, &s.sh,
+			     &s.failed);
+	if (rc == 0)
+		rc = plan(&s);
+	if (rc == 0)
+		rc = emit_all(&s);
 	if (rc == -ENOMEM)
 		p->host->error(p->host, rc, "out of memory");
-	free(s.first);
-	out->order = s.order;
+	out->order = s.sh.order; /* the caller's now */
+	s.sh.order = NULL;
+	r2136_shape_free(&s.sh);
 	if (rc)
 		r2136_updates_free(out); /* the caller gets nothing to free */
+	out->failed = s.failed;
 	return rc;
 }
 
 void r2136_updates_free(struct r2136_updates *u)
 {
-	for (size_t i = 0; i < u->nmsg; i++)
+	for (size_t i = 0; u->msg && i < u->nmsg; i++)
 		r2136_buf_free(&u->msg[i]);
 	free(u->msg);
 	free(u->order);
 	free(u->upto);
 	memset(u, 0, sizeof *u);
+	u->failed = SIZE_MAX;
 }
 
 /* Message k went through: its changes are applied. */
@@ -373,6 +383,11 @@ int r2136_apply(void *self, const struct dnsfollow_changeset *cs)
 		.groups = DNSFOLLOW_HAS(cs, struct dnsfollow_changeset, groups) ?
 			  cs->groups : NULL};
 	int rc = r2136_build_updates(p, cs->zone, cs->changes, cs->n, &how, &u);
+	/* Refused before sending: the change at fault is known, so the core
+	 * can apply the others without it. */
+	if (rc && u.failed < cs->n && rc != -ENOMEM &&
+	    DNSFOLLOW_HAS(cs, struct dnsfollow_changeset, results))
+		cs->results[u.failed] = rc;
 	if (rc == 0)
 		rc = send_all(p, cs, &u, &bytes);
 	if (rc == 0)

@@ -101,6 +101,12 @@ int r2136_msg_decode(const uint8_t *raw, size_t len, struct r2136_msg *m,
 		     char *why, size_t whylen);
 void r2136_msg_free(struct r2136_msg *m);
 
+/** Presentation form `text` of `type` as a read would give it back
+ *  (encoded, then decoded: lower-case names without the final dot,
+ *  canonical addresses) into a malloc'd `*out`. Returns 0, -EINVAL or
+ *  -ENOMEM. */
+int r2136_rdata_canon(uint16_t type, const char *text, char **out);
+
 /** Read a name at `*off` of `raw` (compression allowed iff `compress`).
  *  Advances `*off` past the name in place. Returns 0 or -EPROTO. */
 int r2136_get_name(const uint8_t *raw, size_t len, size_t *off, int compress,

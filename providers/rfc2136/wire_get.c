@@ -174,6 +174,28 @@ static int rdata_text(const uint8_t *raw, struct r2136_rr *rr,
 	}
 }
 
+int r2136_rdata_canon(uint16_t type, const char *text, char **out)
+{
+	struct r2136_buf b = {0};
+	struct r2136_rr rr = {.section = R2136_AN, .type = type,
+			      .cls = R2136_CLASS_IN, .rdoff = 2};
+	const char *why;
+	int rc = r2136_put_rdata(&b, type, text);
+	if (rc == 0 && b.err)
+		rc = b.err;
+	if (rc == 0) {
+		rr.rdlen = (uint16_t)(b.len - 2);
+		rc = rdata_text(b.p, &rr, &why);
+	}
+	if (rc == 0 && !rr.text)
+		rc = -EINVAL; /* a type without presentation form */
+	r2136_buf_free(&b);
+	*out = rc ? NULL : rr.text;
+	if (rc)
+		free(rr.text);
+	return rc;
+}
+
 static int decode_rr(const uint8_t *raw, size_t len, size_t *off,
 		     struct r2136_rr *rr, const char **why)
 {

@@ -148,11 +148,31 @@ static int crr_set(struct r2136_crr *c, const struct dnsfollow_rrset *rr)
 	return 0;
 }
 
-/* What a change leaves in its entry. */
+/* What a change leaves in its entry: the data as the server keeps it
+ * and a read reports it (canonical form, each datum once), not as it
+ * was written, or the cache would disagree with the next full read. */
 static int crr_take(struct r2136_crr *c, const struct dnsfollow_change *ch)
 {
-	struct dnsfollow_rrset none = {.name = ch->rrset.name, .type = ch->rrset.type};
-	return crr_set(c, ch->op == DNSFOLLOW_CHANGE_SET ? &ch->rrset : &none);
+	const struct dnsfollow_rrset *rr = &ch->rrset;
+	size_t n = ch->op == DNSFOLLOW_CHANGE_SET ? rr->count : 0;
+	crr_clear(c);
+	if (n && !(c->rdata = calloc(n, sizeof *c->rdata)))
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char *t;
+		int rc = r2136_rdata_canon(rr->type, rr->rdata[i], &t);
+		if (rc)
+			return rc;
+		size_t k = 0;
+		while (k < c->count && strcmp(c->rdata[k], t) != 0)
+			k++;
+		if (k < c->count)
+			free(t); /* stored once, as servers do */
+		else
+			c->rdata[c->count++] = t;
+	}
+	c->ttl = rr->ttl;
+	return 0;
 }
 
 /* ---- the zone's serial ---- */

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,8 +158,11 @@ static const char *pick_zone(const struct df_instance_cfg *ic, const struct opts
 		fprintf(stderr, "%s:%d: [provider %s] has no zones\n", path, ic->line, ic->name);
 		return NULL;
 	}
-	for (size_t i = 0; i < ic->nzones; i++)
-		if (strcasecmp(ic->zones[i], o->zone) == 0)
+	char z[256];
+	if (df_name_normalise_buf(o->zone, z, sizeof z) != 0)
+		z[0] = '\0';
+	for (size_t i = 0; z[0] && i < ic->nzones; i++)
+		if (strcmp(ic->zones[i], z) == 0)
 			return ic->zones[i];
 	fprintf(stderr, "%s:%d: --zone %s is not one of [provider %s]'s zones\n", path,
 		ic->line, o->zone, ic->name);

@@ -160,6 +160,7 @@ static int read_old(struct dfc *c, const char *zone, const struct dfc_change *ch
 		    size_t n, struct dfc_read *now)
 {
 	struct dnsfollow_rrkey *keys = calloc(n ? n : 1, sizeof *keys);
+	memset(now, 0, sizeof *now);
 	if (!keys)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
@@ -169,28 +170,51 @@ static int read_old(struct dfc *c, const char *zone, const struct dfc_change *ch
 	return rc;
 }
 
+/* The changeset's arrays, allocated together. */
+struct cs_mem {
+	struct dnsfollow_change *v;
+	struct dnsfollow_rrset *olds;
+	uint32_t *groups;
+	struct dnsfollow_options *opts;
+	int *res;
+};
+
+static int cs_alloc(struct cs_mem *m, size_t n)
+{
+	m->v = calloc(n + 1, sizeof *m->v);
+	m->olds = calloc(n + 1, sizeof *m->olds);
+	m->groups = calloc(n + 1, sizeof *m->groups);
+	m->opts = calloc(n + 1, sizeof *m->opts);
+	m->res = calloc(n + 1, sizeof *m->res);
+	return m->v && m->olds && m->groups && m->opts && m->res ? 0 : -ENOMEM;
+}
+
+static void cs_free(struct cs_mem *m)
+{
+	free(m->v);
+	free(m->olds);
+	free(m->groups);
+	free(m->opts);
+	free(m->res);
+}
+
 static void fill_changeset(struct dfc *c, const struct dfc_change *ch, size_t n,
-			   const struct dfc_read *now, struct dnsfollow_change *v,
-			   uint32_t *groups, struct dnsfollow_options *opts)
+			   const struct dfc_read *now, struct cs_mem *m)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct dfc_rr *old = dfc_find(now, ch[i].name, ch[i].type);
-		v[i].op = ch[i].op;
-		v[i].rrset = (struct dnsfollow_rrset){ch[i].name, ch[i].type, ch[i].ttl,
-						      ch[i].count, ch[i].rdata};
-		/* struct dfc_rr and dnsfollow_rrset differ; built on demand */
-		v[i].old = NULL;
+		m->v[i].op = ch[i].op;
+		m->v[i].rrset = (struct dnsfollow_rrset){ch[i].name, ch[i].type, ch[i].ttl,
+							 ch[i].count, ch[i].rdata};
 		if (old) {
-			struct dnsfollow_rrset *o = malloc(sizeof *o);
-			if (o) {
-				*o = (struct dnsfollow_rrset){old->name, old->type, old->ttl,
+			m->olds[i] = (struct dnsfollow_rrset){old->name, old->type, old->ttl,
 							      old->count,
 							      (const char *const *)old->rdata};
-				v[i].old = o;
-			}
+			m->v[i].old = &m->olds[i];
 		}
-		groups[i] = ch[i].group;
-		opts[i] = (struct dnsfollow_options){c->rec_kv, c->rec_nkv};
+		m->groups[i] = ch[i].group;
+		m->opts[i] = (struct dnsfollow_options){c->rec_kv, c->rec_nkv};
+		m->res[i] = DNSFOLLOW_RESULT_UNKNOWN;
 	}
 }
 
@@ -199,39 +223,27 @@ int dfc_apply(struct dfc *c, const char *zone, const struct dfc_change *ch,
 {
 	const struct dnsfollow_provider_ops *ops = c->plugin->ops;
 	struct dfc_read now;
-	int rc = read_old(c, zone, ch, n, &now);
-	/* An unknown zone fails the read too: apply() is still asked. */
-	struct dnsfollow_change *v = calloc(n + 1, sizeof *v);
-	uint32_t *groups = calloc(n + 1, sizeof *groups);
-	struct dnsfollow_options *opts = calloc(n + 1, sizeof *opts);
-	int *res = calloc(n + 1, sizeof *res);
-	if (!v || !groups || !opts || !res) {
-		rc = -ENOMEM;
-		goto out;
+	struct cs_mem m;
+	/* An unknown zone fails this read too: apply() is asked all the same,
+	 * with no `old`. */
+	(void)read_old(c, zone, ch, n, &now);
+	int rc = cs_alloc(&m, n);
+	if (rc == 0) {
+		fill_changeset(c, ch, n, &now, &m);
+		struct dnsfollow_changeset cs = {sizeof cs, zone, m.v, n, m.res, m.groups, m.opts};
+		dfc_reset(c);
+		rc = ops->apply(c->self, &cs);
+		want_error_text(c, rc, "apply");
+		check_results(c, m.res, n);
 	}
-	fill_changeset(c, ch, n, &now, v, groups, opts); /* empty when the read failed */
-	for (size_t i = 0; i < n; i++)
-		res[i] = DNSFOLLOW_RESULT_UNKNOWN;
-	struct dnsfollow_changeset cs = {sizeof cs, zone, v, n, res, groups, opts};
-	dfc_reset(c);
-	rc = ops->apply(c->self, &cs);
-	want_error_text(c, rc, "apply");
-	check_results(c, res, n);
 	if (refused) {
 		*refused = rc < 0;
-		for (size_t i = 0; i < n; i++)
-			if (res[i] < 0)
-				*refused = 1;
+		for (size_t i = 0; m.res && i < n; i++)
+			*refused |= m.res[i] < 0;
 	}
-	if (results)
-		memcpy(results, res, n * sizeof *res);
-out:
-	for (size_t i = 0; v && i < n; i++)
-		free((void *)v[i].old);
-	free(v);
-	free(groups);
-	free(opts);
-	free(res);
+	if (results && m.res)
+		memcpy(results, m.res, n * sizeof *m.res);
+	cs_free(&m);
 	dfc_read_free(&now);
 	return rc;
 }

@@ -36,7 +36,7 @@ show() { sed 's/^/#   /' "$T/$1.tap" "$T/$1.err" | grep -v '^#   ok' | head -30;
 # KIT_ARGS (--provider/--backend, --zone, --service ...). It returns 0
 # when ready, or 2 after setting SKIP_WHY (server binary missing). Add
 # NAME to TARGETS.
-TARGETS="mock static"
+TARGETS="mock static example_provider example_backend"
 
 target_mock() {
 	cat >"$1/kit.ini" <<EOF
@@ -61,6 +61,29 @@ type = static
 file = $1/placements.ini
 EOF
 	KIT_ARGS="--backend lab --service gogs"
+}
+
+# The SDK's examples, built as a third party builds them (public headers).
+build_example() { # SRC NAME DIR
+	mkdir -p "$3/plugins"
+	${CC:-cc} -std=c11 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden \
+		-Wl,--no-undefined -I"$TOP/include" -o "$3/plugins/$2.so" "$TOP/docs/examples/$1" \
+		-ljansson >"$3/cc.out" 2>&1 || { sed 's/^/# /' "$3/cc.out"; return 1; }
+}
+
+target_example_provider() {
+	build_example filesprovider.c files "$1" || return 1
+	mkdir -p "$1/zones"
+	printf '[dnsfollow]\nplugin_dir = %s/plugins\n[provider f]\ntype = files\nzones = scratch.test\ndir = %s/zones\n' \
+		"$1" "$1" >"$1/kit.ini"
+	KIT_ARGS="--provider f"
+}
+
+target_example_backend() {
+	build_example envbackend.c env "$1" || return 1
+	printf '[dnsfollow]\nplugin_dir = %s/plugins\n[backend e]\ntype = env\n' "$1" >"$1/kit.ini"
+	export DNSFOLLOW_ADDRS_WEB="192.0.2.7 2001:db8::7"
+	KIT_ARGS="--backend e --service web"
 }
 
 for t in $TARGETS; do

@@ -10,11 +10,24 @@
 #include <string.h>
 
 #include "../../providers/ovh/ovh.h"
+#include "sdk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* sdk.c's clock, without the rest of the core. */
+int64_t df_wall_time(void);
+int64_t df_wall_time(void)
+{
+	return 1700000000;
+}
+
+/* The host helpers the record code uses (ABI 2), the core's own. */
+static struct dnsfollow_host host = {.struct_size = sizeof host};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	if (!host.type_code)
+		df_sdk_fill(&host);
 	/* Split the input at the first NUL: body, then headers. */
 	char *buf = malloc(size + 2);
 	if (!buf)
@@ -31,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint16_t types[] = {DNSFOLLOW_TYPE_TXT, DNSFOLLOW_TYPE_A,
 					 DNSFOLLOW_TYPE_AAAA};
 	for (size_t i = 0; i < 3; i++)
-		free(ovh_target_normalise(types[i], body));
+		free(ovh_target_normalise(&host, types[i], body));
 	char sub[256];
 	ovh_subdomain(body, hdr[0] ? hdr : "example.org", sub, sizeof sub);
 	char esc[256];

@@ -10,7 +10,8 @@
 #                                  writes), API key KEY, no answer cache
 #   pdns_fake DIR                  start tests/pdns/fake_pdns.py on DIR; port in FAKE_PORT
 #   pdns_util DNSPORT ARGS...      pdnsutil on that server's config
-#   pdns_api APIPORT KEY METHOD ZONE [BODY]  curl on the zone's API URL
+#   pdns_api APIPORT KEY METHOD ZONE [BODY]  one request on the zone's API URL
+#                                  (ZONE "": the server's URL)
 #   pdns_dig DNSPORT NAME TYPE     sorted short answer on one line
 #   pdns_serial DNSPORT ZONE       the zone's SOA serial
 #   pdns_conf FILE APIPORT ZONES [LINE...]  dnsfollow.ini head: static
@@ -86,13 +87,21 @@ pdns_start() { # DNSPORT APIPORT KEY ZONE...
 	PDNS_PIDS="$PDNS_PIDS $!"
 	# Both ears: DNS answers and the API answers (with the key).
 	wait_for 15 sh -c "dig +time=1 +tries=1 @127.0.0.1 -p $_port $1 SOA +short | grep -q ." &&
-	wait_for 15 sh -c "curl -sf -o /dev/null -H 'X-API-Key: $_key' http://127.0.0.1:$_api/api/v1/servers/localhost" ||
+	wait_for 15 pdns_api "$_api" "$_key" GET "" >/dev/null 2>&1 ||
 		{ diag "pdns_server did not start:"; tail -5 "$_d/log" | sed 's/^/# /'; return 1; }
 }
 
+# (python3, not curl: curl is not among the test packages) Prints the
+# answer's body; fails on a non-2xx answer or no answer.
 pdns_api() { # APIPORT KEY METHOD ZONE [BODY]
-	curl -sS -m 10 -X "$3" -H "X-API-Key: $2" ${5:+-d "$5"} \
-		"http://127.0.0.1:$1/api/v1/servers/localhost/zones/$4."
+	python3 - "$@" <<'EOF'
+import sys, urllib.request
+port, key, method, zone = sys.argv[1:5]
+body = sys.argv[5].encode() if len(sys.argv) > 5 else None
+url = "http://127.0.0.1:%s/api/v1/servers/localhost/zones/%s" % (port, zone + "." if zone else "")
+req = urllib.request.Request(url.rstrip("/"), data=body, method=method, headers={"X-API-Key": key})
+sys.stdout.write(urllib.request.urlopen(req, timeout=10).read().decode())
+EOF
 }
 
 pdns_dig() { # DNSPORT NAME TYPE

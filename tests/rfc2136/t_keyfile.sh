@@ -3,7 +3,9 @@
 # directory is refused at once, a name defined twice with different
 # algorithms, a NUL byte and a statement given twice each get one
 # FILE:LINE line and exit 78; a key file others may read is warned about.
-# The secret is never printed.
+# The secret is never printed. Then the provider's typed keys (ABI 2): a
+# bad transport, read, timeout_ms, full_read_interval or key_algorithm is
+# one FILE:LINE line from the core's type check, exit 78.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/tap.sh"
 . "$TOP/tests/rfc2136/lib.sh"
 r2136_init
@@ -65,4 +67,30 @@ run "$W/ok.key"
 check "mode 640: accepted (rc=$RC)" [ "$RC" = 0 ]
 check "mode 640: warned, readable by its group, chmod 600 it" \
 	grep -q "$W/ok.key holds a secret but is readable by its group (mode 640); chmod 600 it" "$DF_ERR"
+
+# typed LINE PATTERN: --check-config with LINE in the provider section
+# (line 16 of the file) is refused with PATTERN; PATTERN "" means accepted.
+typed() {
+	r2136_conf "$W/df.ini" 9 "$W/ok.key" example.test "$1"
+	r2136_record "$W/df.ini" git.example.test gogs "type = A"
+	timeout 10 "$DNSFOLLOW" -c "$W/df.ini" --check-config 2>"$DF_ERR" >/dev/null
+	RC=$?
+	if [ -z "$2" ]; then
+		check "'$1' accepted (rc=$RC)" [ "$RC" = 0 ]
+		return
+	fi
+	check "'$1': exit 78 (got $RC)" [ "$RC" = 78 ]
+	n=$(grep -c -- "^$W/df.ini:16: $2" "$DF_ERR")
+	check "'$1': one line 'df.ini:16: $2' (got $n)" [ "$n" = 1 ]
+	[ "$n" = 1 ] || sed 's/^/# /' "$DF_ERR" | head -3
+}
+chmod 600 "$W/ok.key"
+typed "transport = quic" "transport must be udp or tcp"
+typed "read = ixfr" "read must be query or axfr"
+typed "timeout_ms = 5" "timeout_ms must be a whole number from 10 to 600000"
+typed "timeout_ms = 1x" "timeout_ms must be a whole number"
+typed "full_read_interval = 25h" "full_read_interval must be a duration from 0s to 24h"
+typed "key_algorithm = hmac-md5" "key_algorithm must be hmac-sha1, "
+typed "transport = TCP" ""
+typed "full_read_interval = 5m" ""
 tap_done

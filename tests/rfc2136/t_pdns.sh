@@ -5,7 +5,8 @@
 # unknown key name and a wrong algorithm each get one clear line saying
 # the key may be wrong (PowerDNS answers all three with an unsigned
 # NOTAUTH), the zone untouched and no secret printed; a key file readable
-# by others is warned about.
+# by others is warned about; a `type = CNAME` record is written, read
+# back in sync and moved.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/tap.sh"
 . "$TOP/tests/rfc2136/lib.sh"
 for c in pdns_server pdnsutil sqlite3; do
@@ -96,5 +97,24 @@ check "key file mode 644: pass ok (rc=$RC)" [ "$RC" = 0 ]
 check "key file mode 644: warned, chmod 600 it" \
 	[ "$(grep -c "$W/ddns.key.*chmod 600" "$DF_ERR")" = 1 ]
 check "key file mode 644: the record converged" [ "$(r2136_dig $PORT git.example.test A)" = 192.0.2.12 ]
+# type = CNAME through dnsfollow (the static backend's hostname): the
+# CNAME and its marker written, read back in sync, moved.
+chmod 600 "$W/ddns.key"
+r2136_place_host www2 "192.0.2.60" node-1.hosts.example.net
+r2136_conf "$W/df.ini" $PORT "$W/ddns.key" example.test
+r2136_record "$W/df.ini" alias.example.test www2 "type = CNAME"
+df -c "$W/df.ini" --once
+RC=$?
+check "CNAME: pass ok (rc=$RC)" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || grep ' error ' "$DF_ERR" | tail -3 | sed 's/^/# /'
+check "CNAME: written" [ "$(r2136_dig $PORT alias.example.test CNAME)" = node-1.hosts.example.net. ]
+BEFORE=$(r2136_serial $PORT example.test)
+df -c "$W/df.ini" --once
+RC=$?
+check "CNAME: read back in sync, no UPDATE (rc=$RC)" \
+	[ "$RC" = 0 -a "$(r2136_serial $PORT example.test)" = "$BEFORE" ]
+r2136_place_host www2 "192.0.2.60" node-2.hosts.example.net
+df -c "$W/df.ini" --once
+check "CNAME: moved (rc=$?)" [ "$(r2136_dig $PORT alias.example.test CNAME)" = node-2.hosts.example.net. ]
 check "pdns logged no crash" sh -c "! grep -qi 'segfault\|fatal' '$W/pdns-$PORT/log'"
 tap_done

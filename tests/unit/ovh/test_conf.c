@@ -225,12 +225,30 @@ static void precedence(void **state)
 	assert_non_null(strstr(err, "no application_key for endpoint ovh-us"));
 }
 
+/* The configuration typed as the core does: -1 when the core would
+ * refuse it (--check-config, exit 78) before create() ever saw it. */
+static long typed(struct dnsfollow_kv *kv, size_t cap, const char *const *kvs)
+{
+	return testhost_kv_typed(kv, cap, kvs, dnsfollow_plugin.config_keys);
+}
+
 static int create(const struct dnsfollow_host *h, const char *const *kvs,
 		  void **self)
 {
-	struct dnsfollow_kv kv[16];
-	size_t n = testhost_kv(kv, 16, kvs);
-	return dnsfollow_plugin.create(h, kv, n, self);
+	struct dnsfollow_kv kv[32];
+	long n = typed(kv, 32, kvs);
+	if (n < 0)
+		fail_msg("the core would refuse this configuration");
+	return dnsfollow_plugin.create(h, kv, (size_t)n, self);
+}
+
+/* Refused by the core's validator of the declared key types. */
+static void refused_by_core(const char *kv1)
+{
+	const char *kvs[] = {kv1, NULL};
+	struct dnsfollow_kv kv[32];
+	if (typed(kv, 32, kvs) >= 0)
+		fail_msg("accepted: %s", kv1);
 }
 
 static void create_errors(void **state)
@@ -244,6 +262,19 @@ static void create_errors(void **state)
 
 	const char *ok[] = {cred, NULL};
 	assert_int_equal(create(h, ok, &self), 0);
+	/* The defaults the core delivers from the key table. */
+	const struct ovh *o = self;
+	assert_int_equal(o->timeout_ms, 10000);
+	assert_int_equal(o->max_inflight, 4);
+	assert_true(o->bucket.rate == 1.0 && o->bucket.burst == 10.0);
+	dnsfollow_plugin.destroy(self);
+	const char *set[] = {cred, "rate_limit=7", "burst=3", "max_inflight=9",
+			     "timeout_ms=2500", NULL};
+	assert_int_equal(create(h, set, &self), 0);
+	o = self;
+	assert_int_equal(o->timeout_ms, 2500);
+	assert_int_equal(o->max_inflight, 9);
+	assert_true(o->bucket.rate == 7.0 && o->bucket.burst == 3.0);
 	dnsfollow_plugin.destroy(self);
 	assert_null(strstr(testhost_log(h), "readable by other"));
 
@@ -251,23 +282,16 @@ static void create_errors(void **state)
 	assert_int_equal(create(h, bad_ep, &self), -EINVAL);
 	assert_non_null(strstr(testhost_error(h), "unknown \"ovh-mars\""));
 
-	const char *bad_rate[] = {cred, "rate_limit=fast", NULL};
-	assert_int_equal(create(h, bad_rate, &self), -EINVAL);
-	assert_non_null(strstr(testhost_error(h), "rate_limit"));
-	const char *bad_inflight[] = {cred, "max_inflight=0", NULL};
-	assert_int_equal(create(h, bad_inflight, &self), -EINVAL);
-	const char *bad_inflight2[] = {cred, "max_inflight=2.5", NULL};
-	assert_int_equal(create(h, bad_inflight2, &self), -EINVAL);
-	const char *bad_burst[] = {cred, "burst=-1", NULL};
-	assert_int_equal(create(h, bad_burst, &self), -EINVAL);
-	/* A rate so low that queued calls would wait for hours. */
-	const char *slow[] = {cred, "rate_limit=0.05", NULL};
-	assert_int_equal(create(h, slow, &self), -EINVAL);
-	assert_non_null(strstr(testhost_error(h), "rate_limit: expected 0 (no "
-				"limit) or at least 0.1 requests per second"));
-	const char *slowest_ok[] = {cred, "rate_limit=0.1", NULL};
-	assert_int_equal(create(h, slowest_ok, &self), 0);
-	dnsfollow_plugin.destroy(self);
+	/* Numbers are the core's business now (typed keys): what it would
+	 * refuse never reaches create(). Fractions of a request per second
+	 * are not whole numbers any more. */
+	const char *const bad[] = {"rate_limit=fast", "rate_limit=0.5",
+				   "rate_limit=-1", "max_inflight=0",
+				   "max_inflight=2.5", "max_inflight=65",
+				   "burst=-1", "burst=0", "timeout_ms=99",
+				   "timeout_ms=600001", NULL};
+	for (size_t i = 0; bad[i]; i++)
+		refused_by_core(bad[i]);
 	const char *unlimited[] = {cred, "rate_limit=0", NULL};
 	assert_int_equal(create(h, unlimited, &self), 0);
 	dnsfollow_plugin.destroy(self);
@@ -412,9 +436,11 @@ static void default_paths(void **state)
 static int create_paths(const struct dnsfollow_host *h, const char *const *kvs,
 			const char *const *paths, void **self)
 {
-	struct dnsfollow_kv kv[16];
-	size_t n = testhost_kv(kv, 16, kvs);
-	return ovh_create_with_paths(h, kv, n, paths, self);
+	struct dnsfollow_kv kv[32];
+	long n = typed(kv, 32, kvs);
+	if (n < 0)
+		fail_msg("the core would refuse this configuration");
+	return ovh_create_with_paths(h, kv, (size_t)n, paths, self);
 }
 
 /* Without `credentials`, the files of the search list are merged key by
@@ -458,19 +484,48 @@ static void search_list(void **state)
 	testhost_free(h);
 }
 
+static const struct dnsfollow_key *key_of(const char *name)
+{
+	for (const struct dnsfollow_key *k = dnsfollow_plugin.config_keys;
+	     k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k;
+	fail_msg("no key %s", name);
+	return NULL;
+}
+
 static void descriptor(void **state)
 {
 	(void)state;
 	assert_int_equal(dnsfollow_plugin.abi_version, DNSFOLLOW_ABI_VERSION);
+	assert_int_equal(dnsfollow_plugin.struct_size,
+			 sizeof(struct dnsfollow_plugin));
+	assert_int_equal(dnsfollow_plugin.kind, DNSFOLLOW_KIND_PROVIDER);
 	assert_string_equal(dnsfollow_plugin.name, "ovh");
 	const struct dnsfollow_provider_ops *ops = dnsfollow_plugin.ops;
-	assert_true(ops->caps & DNSFOLLOW_CAP_TXT);
+	assert_int_equal(ops->struct_size, sizeof *ops);
 	assert_false(ops->caps & DNSFOLLOW_CAP_ATOMIC);
+	/* The types the record code handles, 0-terminated. */
+	const uint16_t want[] = {DNSFOLLOW_TYPE_A, DNSFOLLOW_TYPE_AAAA,
+				 DNSFOLLOW_TYPE_TXT, DNSFOLLOW_TYPE_CNAME, 0};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+		assert_int_equal(ops->types[i], want[i]);
 	int secret = 0;
 	for (const struct dnsfollow_key *k = dnsfollow_plugin.config_keys; k->name; k++)
-		if (k->flags & DNSFOLLOW_KEY_SECRET)
+		if (k->type == DNSFOLLOW_T_SECRET)
 			secret++;
-	assert_int_equal(secret, 2); /* application_secret, consumer_key */
+	assert_int_equal(secret, 2);
+	assert_int_equal(key_of("application_secret")->type, DNSFOLLOW_T_SECRET);
+	assert_int_equal(key_of("consumer_key")->type, DNSFOLLOW_T_SECRET);
+	assert_int_equal(key_of("credentials")->type, DNSFOLLOW_T_PATH);
+	assert_int_equal(key_of("ca_file")->type, DNSFOLLOW_T_PATH);
+	static const char *const nums[] = {"rate_limit", "burst", "max_inflight",
+					   "timeout_ms"};
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(key_of(nums[i])->type, DNSFOLLOW_T_UINT);
+		assert_non_null(key_of(nums[i])->def);
+	}
+	assert_null(dnsfollow_plugin.record_keys);
 }
 
 int main(void)

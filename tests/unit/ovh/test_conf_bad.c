@@ -179,10 +179,11 @@ static void bom_and_nul(void **state)
 	char cred[600];
 	snprintf(cred, sizeof cred, "credentials=%s", path("nul.conf"));
 	const char *kvs[] = {cred, NULL};
-	struct dnsfollow_kv kv[4];
-	size_t n = testhost_kv(kv, 4, kvs);
+	struct dnsfollow_kv kv[16];
+	long n = testhost_kv_typed(kv, 16, kvs, dnsfollow_plugin.config_keys);
+	assert_true(n > 0);
 	void *self = NULL;
-	assert_int_equal(dnsfollow_plugin.create(h, kv, n, &self), -EINVAL);
+	assert_int_equal(dnsfollow_plugin.create(h, kv, (size_t)n, &self), -EINVAL);
 	char want[600];
 	snprintf(want, sizeof want, "%s:4:", path("nul.conf"));
 	if (!strstr(testhost_error(h), want) || !strstr(testhost_error(h), "NUL"))
@@ -204,12 +205,14 @@ static void not_regular_files(void **state)
 		char cred[600];
 		snprintf(cred, sizeof cred, "credentials=%s", path(names[i]));
 		const char *kvs[] = {cred, NULL};
-		struct dnsfollow_kv kv[4];
-		size_t n = testhost_kv(kv, 4, kvs);
+		struct dnsfollow_kv kv[16];
+		long n = testhost_kv_typed(kv, 16, kvs,
+					   dnsfollow_plugin.config_keys);
+		assert_true(n > 0);
 		void *self = NULL;
 		time_t t0 = time(NULL);
 		testhost_clear(h);
-		assert_true(dnsfollow_plugin.create(h, kv, n, &self) < 0);
+		assert_true(dnsfollow_plugin.create(h, kv, (size_t)n, &self) < 0);
 		assert_true(time(NULL) - t0 < 3);
 		const char *e = testhost_error(h);
 		if (!strstr(e, path(names[i])) || !strstr(e, kinds[i]))

@@ -177,10 +177,12 @@ static void *make_with(const struct dnsfollow_host *on, int creds,
 		kvs[n++] = base[i];
 	kvs[n] = NULL;
 	struct dnsfollow_kv kv[24];
-	size_t m = testhost_kv(kv, 24, kvs);
+	long m = testhost_kv_typed(kv, 24, kvs, dnsfollow_plugin.config_keys);
+	if (m < 0)
+		fail_msg("the core would refuse this configuration");
 	void *self = NULL;
 	testhost_clear(h);
-	int rc = dnsfollow_plugin.create(on, kv, m, &self);
+	int rc = dnsfollow_plugin.create(on, kv, (size_t)m, &self);
 	if (rc != 0)
 		fail_msg("create: %s", testhost_error(h));
 	return self;
@@ -201,6 +203,37 @@ static void *make_bare(const char *const *extra)
 	return make_with(h, 0, extra);
 }
 
+/* Results of the last apply() (ABI 2 changeset), one per change. */
+static int last_res[64];
+
+/* apply() as the core calls it: each change its own group, unless
+ * `groups` says otherwise; results preset to UNKNOWN. */
+static int apply_grouped(void *self, const char *zone,
+			 const struct dnsfollow_change *c, size_t n,
+			 const uint32_t *groups)
+{
+	uint32_t own[64];
+	struct dnsfollow_options opt[64];
+	assert_true(n <= 64);
+	for (size_t i = 0; i < n; i++) {
+		own[i] = (uint32_t)i;
+		opt[i] = (struct dnsfollow_options){NULL, 0};
+		last_res[i] = DNSFOLLOW_RESULT_UNKNOWN;
+	}
+	struct dnsfollow_changeset cs = {
+		.struct_size = sizeof cs, .zone = zone, .changes = c, .n = n,
+		.results = last_res, .groups = groups ? groups : own,
+		.options = opt,
+	};
+	return ops->apply(self, &cs);
+}
+
+static int apply(void *self, const char *zone,
+		 const struct dnsfollow_change *c, size_t n)
+{
+	return apply_grouped(self, zone, c, n, NULL);
+}
+
 /* read() result collected as "name TYPE ttl rdata,rdata;" lines. */
 struct seen {
 	char text[4096];
@@ -212,7 +245,7 @@ static int collect(void *ctx, const struct dnsfollow_rrset *rr)
 	struct seen *s = ctx;
 	char line[1024];
 	int o = snprintf(line, sizeof line, "%s %s %u", rr->name,
-			 ovh_type_name(rr->type), rr->ttl);
+			 h->type_name(rr->type), rr->ttl);
 	for (size_t i = 0; i < rr->count; i++)
 		o += snprintf(line + o, sizeof line - (size_t)o, "%s%s",
 			      i ? "," : " ", rr->rdata[i]);
@@ -287,7 +320,7 @@ static void sync_change_delete(void **state)
 		{DNSFOLLOW_CHANGE_SET, {"git.a.test", DNSFOLLOW_TYPE_A, 60, 1, a1}, NULL},
 		{DNSFOLLOW_CHANGE_SET, {"_dnsfollow.git.a.test", DNSFOLLOW_TYPE_TXT, 60, 1, mark}, NULL},
 	};
-	assert_int_equal(ops->apply(self, "a.test", ch, 2), 0);
+	assert_int_equal(apply(self, "a.test", ch, 2), 0);
 	assert_int_equal(calls("POST /domain/zone/{zone}/record"), 2);
 	/* The ownership marker (TXT) goes in before the record it owns, so
 	 * a pass cut short never leaves an unowned-looking record. */
@@ -327,7 +360,7 @@ static void sync_change_delete(void **state)
 	struct dnsfollow_change c2 = {DNSFOLLOW_CHANGE_SET,
 				      {"git.a.test", DNSFOLLOW_TYPE_A, 300, 2, a2}, &old};
 	reset(NULL);
-	assert_int_equal(ops->apply(self, "a.test", &c2, 1), 0);
+	assert_int_equal(apply(self, "a.test", &c2, 1), 0);
 	assert_int_equal(calls("PUT /domain/zone/{zone}/record/{id}"), 1);
 	assert_int_equal(calls("POST /domain/zone/{zone}/record"), 1);
 	assert_int_equal(stat_of("refresh", "a.test"), 1);
@@ -345,7 +378,7 @@ static void sync_change_delete(void **state)
 		 {"_dnsfollow.git.a.test", DNSFOLLOW_TYPE_TXT, 0, 0, NULL}, NULL},
 		c3};
 	reset(NULL);
-	assert_int_equal(ops->apply(self, "a.test", c4, 2), 0);
+	assert_int_equal(apply(self, "a.test", c4, 2), 0);
 	assert_int_equal(calls("DELETE /domain/zone/{zone}/record/{id}"), 3);
 	st = ctl("GET", "stats", NULL);
 	w = json_object_get(st, "writes");
@@ -357,7 +390,7 @@ static void sync_change_delete(void **state)
 	assert_string_equal(t, "");
 	/* Deleting what is absent writes nothing and does not refresh. */
 	reset(NULL);
-	assert_int_equal(ops->apply(self, "a.test", &c3, 1), 0);
+	assert_int_equal(apply(self, "a.test", &c3, 1), 0);
 	assert_int_equal(stat_of("refresh", "a.test"), 0);
 	dnsfollow_plugin.destroy(self);
 }
@@ -372,7 +405,7 @@ static void foreign_and_apex(void **state)
 	const char *a[] = {"2001:db8::10"};
 	struct dnsfollow_change ch = {DNSFOLLOW_CHANGE_SET,
 				      {"b.test", DNSFOLLOW_TYPE_AAAA, 60, 1, a}, NULL};
-	assert_int_equal(ops->apply(self, "b.test", &ch, 1), 0);
+	assert_int_equal(apply(self, "b.test", &ch, 1), 0);
 	char t[256];
 	zone_targets("b.test", "published", "", "AAAA", t, sizeof t);
 	assert_string_equal(t, "2001:db8::10");
@@ -401,7 +434,7 @@ static void foreign_and_apex(void **state)
 	struct dnsfollow_change del = {DNSFOLLOW_CHANGE_DELETE,
 				       {"x.b.test", DNSFOLLOW_TYPE_CNAME, 0, 0, NULL},
 				       NULL};
-	assert_int_equal(ops->apply(self, "b.test", &del, 1), 0);
+	assert_int_equal(apply(self, "b.test", &del, 1), 0);
 	zone_targets("b.test", "published", "x", "CNAME", t, sizeof t);
 	assert_string_equal(t, "");
 
@@ -410,7 +443,7 @@ static void foreign_and_apex(void **state)
 	const char *txt[] = {"say \"hi\" \\ ok"};
 	struct dnsfollow_change tc = {DNSFOLLOW_CHANGE_SET,
 				      {"t.b.test", DNSFOLLOW_TYPE_TXT, 60, 1, txt}, NULL};
-	assert_int_equal(ops->apply(self, "b.test", &tc, 1), 0);
+	assert_int_equal(apply(self, "b.test", &tc, 1), 0);
 	zone_targets("b.test", "published", "t", "TXT", t, sizeof t);
 	assert_string_equal(t, "\"say \\\"hi\\\" \\\\ ok\"");
 	void *fresh = make(NULL); /* no cache: parse what OVH returns */
@@ -424,11 +457,11 @@ static void foreign_and_apex(void **state)
 	struct dnsfollow_change bc = {DNSFOLLOW_CHANGE_SET,
 				      {"u.b.test", DNSFOLLOW_TYPE_TXT, 60, 1, bad8}, NULL};
 	reset(NULL);
-	assert_int_equal(ops->apply(self, "b.test", &bc, 1), -EINVAL);
+	assert_int_equal(apply(self, "b.test", &bc, 1), -EINVAL);
 	assert_non_null(strstr(testhost_error(h), "not UTF-8"));
 	bc.rrset.type = DNSFOLLOW_TYPE_A;
 	bc.rrset.rdata = bad4;
-	assert_int_equal(ops->apply(self, "b.test", &bc, 1), -EINVAL);
+	assert_int_equal(apply(self, "b.test", &bc, 1), -EINVAL);
 	assert_non_null(strstr(testhost_error(h), "bad value \"192.0.2.256\""));
 	assert_int_equal(stat_of("total", NULL), 0);
 	dnsfollow_plugin.destroy(self);
@@ -457,7 +490,7 @@ static void concurrency(void **state)
 	const char *four[] = {"max_inflight=4", NULL};
 	void *self = make(four);
 	uint64_t t0 = h->now_ms();
-	assert_int_equal(ops->apply(self, "a.test", ch, 12), 0);
+	assert_int_equal(apply(self, "a.test", ch, 12), 0);
 	uint64_t fast = h->now_ms() - t0;
 	long peak = stat_of("max_inflight", NULL);
 	assert_true(peak >= 2 && peak <= 4); /* calls really overlap */
@@ -476,7 +509,7 @@ static void concurrency(void **state)
 	const char *one[] = {"max_inflight=1", NULL};
 	self = make(one);
 	t0 = h->now_ms();
-	assert_int_equal(ops->apply(self, "a.test", ch, 12), 0);
+	assert_int_equal(apply(self, "a.test", ch, 12), 0);
 	uint64_t slow = h->now_ms() - t0;
 	assert_int_equal(stat_of("max_inflight", NULL), 1);
 	assert_true(slow > fast);
@@ -635,7 +668,7 @@ static void failed_refresh_is_owed(void **state)
 	const char *v1[] = {"192.0.2.61"};
 	struct dnsfollow_change c1 = set_a("rf.a.test", v1, NULL);
 	reset("{\"fail_refresh\":3}");
-	int rc = ops->apply(self, "a.test", &c1, 1);
+	int rc = apply(self, "a.test", &c1, 1);
 	assert_true(dnsfollow_err_is_temporary(rc));
 	assert_non_null(strstr(testhost_error(h), "refresh: HTTP 500"));
 	assert_int_equal(stat_of("refresh_failed", "a.test"), 3);
@@ -663,7 +696,7 @@ static void failed_refresh_is_owed(void **state)
 	const char *v2[] = {"192.0.2.62"};
 	struct dnsfollow_rrset old1 = {"rf.a.test", DNSFOLLOW_TYPE_A, 60, 1, v1};
 	struct dnsfollow_change c2 = set_a("rf.a.test", v2, &old1);
-	assert_int_equal(ops->apply(self, "a.test", &c2, 1), 0);
+	assert_int_equal(apply(self, "a.test", &c2, 1), 0);
 	assert_int_equal(calls(REFRESH), 1);
 	assert_int_equal(stat_of("refresh", "b.test"), 0);
 	dnsfollow_plugin.destroy(self);
@@ -681,7 +714,7 @@ static void owed_refresh_in_apply(void **state)
 	char t[256], first[128];
 	const char *v2[] = {"192.0.2.62"};
 	struct dnsfollow_change c2 = set_a("ra.a.test", v2, NULL);
-	assert_int_equal(ops->apply(self, "a.test", &c2, 1), 0);
+	assert_int_equal(apply(self, "a.test", &c2, 1), 0);
 
 	/* Owed; the next apply() pays it first, then sends its own
 	 * refresh after its writes. */
@@ -689,11 +722,11 @@ static void owed_refresh_in_apply(void **state)
 	struct dnsfollow_rrset old2 = {"ra.a.test", DNSFOLLOW_TYPE_A, 60, 1, v2};
 	struct dnsfollow_change c3 = set_a("ra.a.test", v3, &old2);
 	reset("{\"fail_refresh\":3}");
-	assert_true(dnsfollow_err_is_temporary(ops->apply(self, "a.test", &c3, 1)));
+	assert_true(dnsfollow_err_is_temporary(apply(self, "a.test", &c3, 1)));
 	reset(NULL);
 	const char *w1[] = {"192.0.2.64"};
 	struct dnsfollow_change c4 = set_a("rf2.a.test", w1, NULL);
-	assert_int_equal(ops->apply(self, "a.test", &c4, 1), 0);
+	assert_int_equal(apply(self, "a.test", &c4, 1), 0);
 	call_at(0, first, sizeof first);
 	assert_string_equal(first, REFRESH);
 	assert_int_equal(calls(REFRESH), 2);
@@ -706,7 +739,7 @@ static void owed_refresh_in_apply(void **state)
 	struct dnsfollow_rrset old3 = {"ra.a.test", DNSFOLLOW_TYPE_A, 60, 1, v3};
 	struct dnsfollow_change c5 = set_a("ra.a.test", v5, &old3);
 	reset("{\"fail_refresh\":6}");
-	assert_true(dnsfollow_err_is_temporary(ops->apply(self, "a.test", &c5, 1)));
+	assert_true(dnsfollow_err_is_temporary(apply(self, "a.test", &c5, 1)));
 	int rc = ops->read(self, "a.test", &k, 1, collect, &s);
 	assert_true(dnsfollow_err_is_temporary(rc));
 	assert_non_null(strstr(testhost_error(h), "not published yet"));
@@ -740,7 +773,7 @@ static void uncertain_write(void **state)
 		const char *a[] = {"192.0.2.66"};
 		struct dnsfollow_change c = set_a(name, a, NULL);
 		reset(faults[f]);
-		assert_int_equal(ops->apply(self, "a.test", &c, 1), 0);
+		assert_int_equal(apply(self, "a.test", &c, 1), 0);
 		/* refused: POST, list, POST; lost: POST, list, GET record */
 		assert_int_equal(calls("POST /domain/zone/{zone}/record"), f ? 1 : 2);
 		assert_int_equal(calls(REFRESH), 1);
@@ -880,7 +913,7 @@ static void errors_reported_once(void **state)
 	struct dnsfollow_change c = set_a("v1.a.test", a, NULL);
 	testhost_clear(h);
 	nerrors = 0;
-	assert_int_equal(ops->apply(bad, "a.test", &c, 1), -EACCES);
+	assert_int_equal(apply(bad, "a.test", &c, 1), -EACCES);
 	assert_int_equal(nerrors, 1);
 	assert_non_null(strstr(testhost_error(h), "INVALID_SIGNATURE"));
 	dnsfollow_plugin.destroy(bad);
@@ -889,21 +922,21 @@ static void errors_reported_once(void **state)
 	 * POST goes through; then the refresh fails too. */
 	void *self = make_on(counting_host(), NULL);
 	void *other = make(NULL);
-	assert_int_equal(ops->apply(self, "a.test", &c, 1), 0);
+	assert_int_equal(apply(self, "a.test", &c, 1), 0);
 	struct dnsfollow_rrset old = {"v1.a.test", DNSFOLLOW_TYPE_A, 60, 1, a};
 	struct dnsfollow_rrkey k = {"v1.a.test", DNSFOLLOW_TYPE_A};
 	struct seen s = {0};
 	assert_int_equal(ops->read(other, "a.test", &k, 1, collect, &s), 0);
 	struct dnsfollow_change del = {DNSFOLLOW_CHANGE_DELETE,
 				       {"v1.a.test", DNSFOLLOW_TYPE_A, 0, 0, NULL}, &old};
-	assert_int_equal(ops->apply(other, "a.test", &del, 1), 0);
+	assert_int_equal(apply(other, "a.test", &del, 1), 0);
 	const char *a2[] = {"192.0.2.81"}, *b[] = {"192.0.2.82"};
 	struct dnsfollow_change two[2] = {set_a("v1.a.test", a2, &old),
 					  set_a("v2.a.test", b, NULL)};
 	reset("{\"fail_refresh\":3}");
 	testhost_clear(h);
 	nerrors = 0;
-	int rc = ops->apply(self, "a.test", two, 2);
+	int rc = apply(self, "a.test", two, 2);
 	assert_int_equal(rc, -EAGAIN);
 	assert_int_equal(nerrors, 1);
 	if (!strstr(testhost_error(h), "record vanished"))
@@ -943,7 +976,7 @@ static void timeouts(void **state)
 	const char *a[] = {"192.0.2.90"};
 	struct dnsfollow_change c = set_a("slow.a.test", a, NULL);
 	reset("{\"latency_ms\":3000}");
-	int rc = ops->apply(self, "a.test", &c, 1);
+	int rc = apply(self, "a.test", &c, 1);
 	assert_int_equal(rc, -ETIMEDOUT);
 	assert_true(dnsfollow_err_is_temporary(rc));
 	/* The class, then the host's words, naming the call once. */
@@ -1040,10 +1073,11 @@ static void untrusted_certificate(void **state)
 	const char *kvs[] = {ep, ca, "application_key=fakeAppKey0000001",
 			     "application_secret=fakeAppSecret00000000000000000001",
 			     "consumer_key=fakeConsumerKey0000000000000001", NULL};
-	struct dnsfollow_kv kv[8];
-	size_t n = testhost_kv(kv, 8, kvs);
+	struct dnsfollow_kv kv[16];
+	long n = testhost_kv_typed(kv, 16, kvs, dnsfollow_plugin.config_keys);
+	assert_true(n > 0);
 	void *self = NULL;
-	assert_int_equal(dnsfollow_plugin.create(h, kv, n, &self), 0);
+	assert_int_equal(dnsfollow_plugin.create(h, kv, (size_t)n, &self), 0);
 	struct seen s;
 	testhost_clear(h);
 	int rc = read_git(self, &s);
@@ -1057,6 +1091,70 @@ static void untrusted_certificate(void **state)
 	    !strstr(e, "is the right CA file given?") ||
 	    strstr(strstr(e, "GET https://") + 1, "GET https://"))
 		fail_msg("error text: %s", e);
+	dnsfollow_plugin.destroy(self);
+}
+
+/* ABI 2 changeset: each change gets its own result, so the core can
+ * apply the other groups again without a refused one. */
+static void changeset_results(void **state)
+{
+	(void)state;
+	reset(NULL);
+	void *self = make(NULL);
+	const char *a[] = {"192.0.2.90"}, *b[] = {"192.0.2.91"};
+	const char *bad[] = {"192.0.2.300"}, *mark[] = {MARK};
+	const uint32_t groups[] = {0, 0, 1};
+	struct dnsfollow_change ch[3] = {
+		{DNSFOLLOW_CHANGE_SET, {"_dnsfollow.r1.a.test", DNSFOLLOW_TYPE_TXT, 60, 1, mark}, NULL},
+		set_a("r1.a.test", a, NULL),
+		set_a("r2.a.test", b, NULL),
+	};
+	/* All applied: every result 0. */
+	assert_int_equal(apply_grouped(self, "a.test", ch, 3, groups), 0);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(last_res[i], 0);
+
+	/* A value OVH would refuse: that change is named, nothing is
+	 * written, the others are left to the core (unknown). */
+	reset(NULL);
+	ch[2] = set_a("r3.a.test", bad, NULL);
+	assert_int_equal(apply_grouped(self, "a.test", ch, 3, groups), -EINVAL);
+	assert_int_equal(last_res[2], -EINVAL);
+	assert_int_equal(last_res[0], DNSFOLLOW_RESULT_UNKNOWN);
+	assert_int_equal(last_res[1], DNSFOLLOW_RESULT_UNKNOWN);
+	assert_int_equal(stat_of("total", NULL), 0);
+
+	/* An unknown op is named the same way. */
+	struct dnsfollow_change odd = ch[1];
+	odd.op = 7;
+	assert_int_equal(apply(self, "a.test", &odd, 1), -EINVAL);
+	assert_int_equal(last_res[0], -EINVAL);
+
+	/* Every write fails: the marker of group 0 (set first) fails with
+	 * its error, and the writes after it are not started (unknown), so
+	 * no record is left without its marker. */
+	const char *a2[] = {"192.0.2.92"}, *b2[] = {"192.0.2.93"};
+	const char *mark2[] = {MARK "-2"};
+	struct dnsfollow_change fail[3] = {
+		{DNSFOLLOW_CHANGE_SET, {"_dnsfollow.r4.a.test", DNSFOLLOW_TYPE_TXT, 60, 1, mark2}, NULL},
+		set_a("r4.a.test", a2, NULL),
+		set_a("r5.a.test", b2, NULL),
+	};
+	reset("{\"fail_writes\":1000}");
+	int rc = apply_grouped(self, "a.test", fail, 3, groups);
+	assert_true(dnsfollow_err_is_temporary(rc));
+	assert_true(last_res[0] < 0 && dnsfollow_err_is_temporary(last_res[0]));
+	assert_int_equal(last_res[1], DNSFOLLOW_RESULT_UNKNOWN);
+	assert_int_equal(last_res[2], DNSFOLLOW_RESULT_UNKNOWN);
+	/* Only the marker's POST went out (once, then once more after
+	 * checking it did not land); none of the records'. */
+	long posts = calls("POST /domain/zone/{zone}/record");
+	if (posts < 1 || posts > 2)
+		fail_msg("%ld record POSTs", posts);
+	json_t *st = ctl("GET", "stats", NULL);
+	assert_int_equal(json_array_size(json_object_get(st, "writes")), 0);
+	json_decref(st);
+	reset(NULL);
 	dnsfollow_plugin.destroy(self);
 }
 
@@ -1080,6 +1178,7 @@ int main(void)
 		cmocka_unit_test(timeouts),
 		cmocka_unit_test(invalid_application_key),
 		cmocka_unit_test(secrets_masked),
+		cmocka_unit_test(changeset_results),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "../../../providers/ovh/ovh.h"
+#include "testhost.h"
 
 /* From python-ovh's test suite. */
 #define AS "9ufkBmLaTQ9nz5yMUlg79taH0GNnzDjk"
@@ -245,27 +246,86 @@ static void error_text_whole(void **state)
 static void targets(void **state)
 {
 	(void)state;
-	char *s = ovh_target_normalise(DNSFOLLOW_TYPE_TXT,
+	const struct dnsfollow_host *h = testhost_new("ovh");
+	char *s = ovh_target_normalise(h, DNSFOLLOW_TYPE_TXT,
 				       "\"heritage=dnsfollow,owner=x\"");
 	assert_string_equal(s, "heritage=dnsfollow,owner=x");
 	free(s);
-	s = ovh_target_normalise(DNSFOLLOW_TYPE_TXT, "plain text");
+	s = ovh_target_normalise(h, DNSFOLLOW_TYPE_TXT, "plain text");
 	assert_string_equal(s, "plain text");
 	free(s);
-	s = ovh_target_normalise(DNSFOLLOW_TYPE_TXT, "\"a \\\"q\\\" \\\\\" \"b\\065\"");
+	s = ovh_target_normalise(h, DNSFOLLOW_TYPE_TXT, "\"a \\\"q\\\" \\\\\" \"b\\065\"");
 	assert_string_equal(s, "a \"q\" \\bA");
 	free(s);
-	assert_null(ovh_target_normalise(DNSFOLLOW_TYPE_TXT, "\"unterminated"));
-	assert_null(ovh_target_normalise(DNSFOLLOW_TYPE_TXT, "\"a\" junk"));
-	s = ovh_target_normalise(DNSFOLLOW_TYPE_AAAA, "2001:DB8:0:0:0:0:0:10");
+	assert_null(ovh_target_normalise(h, DNSFOLLOW_TYPE_TXT, "\"unterminated"));
+	assert_null(ovh_target_normalise(h, DNSFOLLOW_TYPE_TXT, "\"a\" junk"));
+	s = ovh_target_normalise(h, DNSFOLLOW_TYPE_AAAA, "2001:DB8:0:0:0:0:0:10");
 	assert_string_equal(s, "2001:db8::10");
 	free(s);
-	s = ovh_target_normalise(DNSFOLLOW_TYPE_A, "192.0.2.10");
+	s = ovh_target_normalise(h, DNSFOLLOW_TYPE_A, "192.0.2.10");
 	assert_string_equal(s, "192.0.2.10");
 	free(s);
-	assert_null(ovh_target_normalise(DNSFOLLOW_TYPE_A, "192.0.2.300"));
-	assert_null(ovh_target_normalise(DNSFOLLOW_TYPE_AAAA, "192.0.2.1"));
+	assert_null(ovh_target_normalise(h, DNSFOLLOW_TYPE_A, "192.0.2.300"));
+	assert_null(ovh_target_normalise(h, DNSFOLLOW_TYPE_AAAA, "192.0.2.1"));
+
+	/* CNAME targets as the core writes names (host->name_normalise):
+	 * OVH's absolute form loses its dot; what is no DNS name is refused. */
+	s = ovh_target_normalise(h, DNSFOLLOW_TYPE_CNAME, "Node1.Example.NET.");
+	assert_string_equal(s, "node1.example.net");
+	free(s);
+	assert_null(ovh_target_normalise(h, DNSFOLLOW_TYPE_CNAME, ""));
+	assert_null(ovh_target_normalise(h, DNSFOLLOW_TYPE_CNAME, "."));
+	assert_null(ovh_target_normalise(h, DNSFOLLOW_TYPE_CNAME, "a b.example"));
+	assert_null(ovh_target_normalise(h, DNSFOLLOW_TYPE_CNAME, "a..example"));
+	char label[80];
+	memset(label, 'x', 64);
+	snprintf(label + 64, sizeof label - 64, ".example");
+	assert_null(ovh_target_normalise(h, DNSFOLLOW_TYPE_CNAME, label));
+
+	/* OVH keeps a long TXT value as ONE quoted string (it wraps what it
+	 * is given in quotes, unsplit): read back whole, although a zone
+	 * file's strings stop at 255 bytes (why host->txt_decode, which
+	 * refuses such a string, is not used here). */
+	char raw[400], quoted[404];
+	memset(raw, 'k', 300);
+	raw[300] = '\0';
+	snprintf(quoted, sizeof quoted, "\"%s\"", raw);
+	s = ovh_target_normalise(h, DNSFOLLOW_TYPE_TXT, quoted);
+	assert_non_null(s);
+	assert_string_equal(s, raw);
+	free(s);
+	assert_null(h->txt_decode(quoted));
+	testhost_free(h);
 }
+
+/* fieldType names through the host's type table; a type the plugin does
+ * not manage is 0 (its records are skipped), not an error. */
+static void record_fields(void **state)
+{
+	(void)state;
+	const struct dnsfollow_host *h = testhost_new("ovh");
+	struct ovh_fields f;
+	json_t *j = json_pack("{s:s,s:s,s:s,s:i}", "fieldType", "CNAME",
+			      "subDomain", "www", "target", "x.example.", "ttl", 60);
+	assert_int_equal(ovh_record_fields(h, j, &f), 0);
+	assert_int_equal(f.type, DNSFOLLOW_TYPE_CNAME);
+	assert_int_equal(f.ttl, 60);
+	json_decref(j);
+	j = json_pack("{s:s,s:s,s:s}", "fieldType", "MX", "subDomain", "",
+		      "target", "10 mx.example.");
+	assert_int_equal(ovh_record_fields(h, j, &f), 0);
+	assert_int_equal(f.type, 0);
+	json_decref(j);
+	j = json_pack("{s:s}", "target", "192.0.2.1");
+	assert_int_equal(ovh_record_fields(h, j, &f), -EPROTO);
+	json_decref(j);
+	assert_true(ovh_type_ok(DNSFOLLOW_TYPE_AAAA));
+	assert_false(ovh_type_ok(DNSFOLLOW_TYPE_NS));
+	assert_false(ovh_type_ok(0));
+	testhost_free(h);
+}
+
+
 
 int main(void)
 {
@@ -279,6 +339,7 @@ int main(void)
 		cmocka_unit_test(error_shapes),
 		cmocka_unit_test(error_text_whole),
 		cmocka_unit_test(targets),
+		cmocka_unit_test(record_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

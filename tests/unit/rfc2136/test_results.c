@@ -1,8 +1,10 @@
 /* ABI 2 apply() and read() against a small fake server: per-change
  * results (0 for every change of an UPDATE that went through, unknown
  * for one the server refused), a split changeset cut only between the
- * core's groups, and read() reporting only the (name, type) asked — a
- * CNAME answering an A query is not an A RRset. Unsigned (no key). */
+ * core's groups, a refused prerequisite (YXRRSET) as -EEXIST, read()
+ * reporting only the (name, type) asked — a CNAME answering an A query
+ * is not an A RRset — and the zone cache holding what the server keeps
+ * after our UPDATE. Unsigned (no key). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,18 +20,21 @@
 #include <unistd.h>
 
 #include "../../../providers/rfc2136/rfc2136.h"
+#include "fake_sign.h"
 #include "testhost.h"
 #include "harness.h"
 
 struct fake {
 	int udp, tcp, port;
-	int ok_updates; /* UPDATEs answered NOERROR before REFUSED ones */
+	int ok_updates; /* UPDATEs answered NOERROR before refused ones */
+	int refuse;     /* the rcode refusing them (0: REFUSED) */
 	int updates;    /* UPDATEs seen */
 	volatile int stop;
 	pthread_t th;
 };
 
-/* UPDATE: NOERROR or REFUSED by count. Query: the name is a CNAME to
+/* UPDATE: NOERROR or refused by count. SOA query: serial 1 + the
+ * UPDATEs accepted. Other queries: the name is a CNAME to
  * target.example.test, whatever type was asked (as a server does). */
 static size_t respond(struct fake *f, const uint8_t *q, size_t qlen,
 		      uint8_t *out)
@@ -38,14 +43,19 @@ static size_t respond(struct fake *f, const uint8_t *q, size_t qlen,
 	if (r2136_msg_decode(q, qlen, &m, NULL, 0) || m.count[0] != 1)
 		return 0;
 	int update = r2136_opcode(&m) == R2136_OP_UPDATE;
-	uint16_t rcode = update && f->updates++ >= f->ok_updates ? 5 : 0;
+	int soa = !update && m.rr[0].type == DNSFOLLOW_TYPE_SOA;
+	uint16_t rcode = update && f->updates++ >= f->ok_updates ?
+			 (uint16_t)(f->refuse ? f->refuse : 5) : 0;
+	int accepted = f->updates < f->ok_updates ? f->updates : f->ok_updates;
 	struct r2136_buf b = {0};
 	r2136_put_header(&b, m.id, (uint16_t)(0x8000 | R2136_F_AA | rcode |
 					      (q[2] << 8 & 0x7800)), 1, !update, 0, 0);
 	r2136_put_name(&b, m.rr[0].name);
 	r2136_put_u16(&b, m.rr[0].type);
 	r2136_put_u16(&b, 1);
-	if (!update) {
+	if (soa) {
+		fake_put_soa(&b, m.rr[0].name, (uint32_t)(1 + accepted));
+	} else if (!update) {
 		r2136_put_name(&b, m.rr[0].name);
 		r2136_put_u16(&b, DNSFOLLOW_TYPE_CNAME);
 		r2136_put_u16(&b, 1);
@@ -106,8 +116,9 @@ static void *run(void *arg)
 
 static const struct dnsfollow_host *H;
 
-/* A fake server and a provider instance talking to it. */
-static void *start(struct fake *f, int ok_updates)
+/* A fake server and a provider instance talking to it; `extra` is one
+ * more configuration item or NULL. */
+static void *start_with(struct fake *f, int ok_updates, const char *extra)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET,
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -132,12 +143,17 @@ static void *start(struct fake *f, int ok_updates)
 	pthread_create(&f->th, NULL, run, f);
 	char server[64];
 	snprintf(server, sizeof server, "server=127.0.0.1:%d", f->port);
-	const char *kv[] = {server, "timeout_ms=2000", NULL};
+	const char *kv[] = {server, "timeout_ms=2000", extra, NULL};
 	struct dnsfollow_kv cfg[16];
 	void *self = NULL;
 	H = testhost_new("t");
 	assert_int_equal(dnsfollow_plugin.create(H, cfg, typed_kv(cfg, 16, kv), &self), 0);
 	return self;
+}
+
+static void *start(struct fake *f, int ok_updates)
+{
+	return start_with(f, ok_updates, NULL);
 }
 
 static void stop(struct fake *f, void *self)
@@ -224,6 +240,7 @@ static void test_split_results(void **st)
 
 struct got {
 	int n;
+	size_t count; /* records of the last RRset */
 	char text[256];
 };
 
@@ -231,6 +248,7 @@ static int on_rrset(void *ctx, const struct dnsfollow_rrset *rr)
 {
 	struct got *g = ctx;
 	g->n++;
+	g->count = rr->count;
 	snprintf(g->text + strlen(g->text), sizeof g->text - strlen(g->text),
 		 "%s %u %s;", rr->name, rr->type, rr->count ? rr->rdata[0] : "-");
 	return 0;
@@ -256,12 +274,63 @@ static void test_read_by_type(void **st)
 	stop(&f, p);
 }
 
+/* A prerequisite the server finds false (YXRRSET: our only ones say
+ * "RRset does not exist", update.c) is a CNAME conflict: -EEXIST, one
+ * line, results unknown. */
+static void test_yxrrset(void **st)
+{
+	(void)st;
+	struct fake f;
+	const struct dnsfollow_change c = set("a.example.test", 1, ip);
+	int res[1];
+	void *p = start(&f, 0);
+	f.refuse = 7;
+	assert_int_equal(apply_cs(p, "example.test", &c, 1, res, NULL), -EEXIST);
+	assert_int_equal(res[0], DNSFOLLOW_RESULT_UNKNOWN);
+	char want[200];
+	snprintf(want, sizeof want, "server 127.0.0.1:%d refused the UPDATE for zone "
+		 "example.test (YXRRSET): a CNAME and other data would share a name",
+		 f.port);
+	assert_string_equal(testhost_error(H), want);
+	stop(&f, p);
+}
+
+/* After our UPDATE the zone cache answers the next read: it must hold
+ * what the server keeps (each datum once, canonical form), as a full
+ * read would report it, not the data as written. */
+static void test_cache_as_stored(void **st)
+{
+	(void)st;
+	struct fake f;
+	static const char *const v6[] = {"2001:DB8::0010", "2001:db8::10", "2001:db8::11"};
+	const struct dnsfollow_change c = {.op = DNSFOLLOW_CHANGE_SET,
+		.rrset = {.name = "dup.example.test", .type = 28, .ttl = 60,
+			  .count = 3, .rdata = v6}};
+	const struct dnsfollow_rrkey k[] = {{"dup.example.test", 28}};
+	struct got g = {0};
+	void *p = start_with(&f, 1, "full_read_interval=1h");
+	const struct dnsfollow_provider_ops *ops = dnsfollow_plugin.ops;
+	assert_int_equal(ops->read(p, "example.test", k, 1, on_rrset, &g), 0);
+	assert_int_equal(g.n, 0); /* a full read: absent, and now cached */
+	assert_int_equal(apply_cs(p, "example.test", &c, 1, NULL, NULL), 0);
+	uint64_t q = ((struct r2136 *)p)->stats.queries;
+	memset(&g, 0, sizeof g);
+	assert_int_equal(ops->read(p, "example.test", k, 1, on_rrset, &g), 0);
+	assert_int_equal(((struct r2136 *)p)->stats.queries, q + 1); /* SOA only */
+	assert_int_equal(g.n, 1);
+	assert_string_equal(g.text, "dup.example.test 28 2001:db8::10;");
+	assert_int_equal(g.count, 2);
+	stop(&f, p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_message),
 		cmocka_unit_test(test_split_results),
 		cmocka_unit_test(test_read_by_type),
+		cmocka_unit_test(test_yxrrset),
+		cmocka_unit_test(test_cache_as_stored),
 	};
 	return cmocka_run_group_tests_name("rfc2136 results", tests, NULL, NULL);
 }

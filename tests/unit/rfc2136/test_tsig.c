@@ -38,7 +38,8 @@ static void key(struct r2136_key *k, const char *alg)
 }
 
 /* The unsigned UPDATE of the vector, made by apply()'s own builder with
- * the ID pinned and compression off (the vector has none). */
+ * the ID pinned and compression and the CNAME prerequisites off (the
+ * vector has neither). */
 static void vector_update(struct r2136_buf *b)
 {
 	static const char *const ip[] = {"192.0.2.10"};
@@ -46,7 +47,7 @@ static void vector_update(struct r2136_buf *b)
 		.rrset = {.name = "ssh.example.test", .type = 1, .ttl = 60,
 			  .count = 1, .rdata = ip}};
 	const struct r2136_build how = {.limit = 65000, .plain_names = 1,
-					.id = 0x1234};
+					.id = 0x1234, .unguarded = 1};
 	struct r2136 p = {.host = testhost_new("t")};
 	struct r2136_updates u;
 	assert_int_equal(r2136_build_updates(&p, "example.test", &c, 1, &how, &u), 0);

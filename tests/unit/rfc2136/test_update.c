@@ -101,12 +101,19 @@ static void test_one_message(void **st)
 	assert_int_equal(r2136_msg_decode(u.msg[0].p, u.msg[0].len, &d, NULL, 0), 0);
 	assert_int_equal(r2136_opcode(&d), 5);
 	assert_int_equal(d.count[0], 1);           /* zone */
+	assert_int_equal(d.count[1], 2);           /* no CNAME at git, marker */
 	assert_int_equal(d.count[2], 2 + 1 + 2 + 1); /* del+2 adds, del+add, del */
 	assert_string_equal(d.rr[0].name, "example.test");
 	assert_int_equal(d.rr[0].type, 6);
+	for (size_t i = 1; i < 3; i++) {
+		assert_int_equal(d.rr[i].section, R2136_AN);
+		assert_int_equal(d.rr[i].type, 5);
+		assert_int_equal(d.rr[i].cls, 254);
+		assert_int_equal(d.rr[i].rdlen, 0);
+	}
 	/* git: delete RRset (ANY, TTL 0, no rdata), then two IN adds */
 	int seen_git = 0, seen_old = 0, seen_own = 0;
-	for (size_t i = 1; i < d.nrr; i++) {
+	for (size_t i = 3; i < d.nrr; i++) {
 		struct r2136_rr *r = &d.rr[i];
 		if (strcmp(r->name, "git.example.test") == 0) {
 			if (seen_git++ == 0) {
@@ -212,13 +219,16 @@ static void test_cname_switch(void **st)
 	assert_int_equal(u.nmsg, 1);
 	struct r2136_msg d;
 	assert_int_equal(r2136_msg_decode(u.msg[0].p, u.msg[0].len, &d, NULL, 0), 0);
+	assert_int_equal(d.count[1], 3);
 	assert_int_equal(d.count[2], 5);
 	char seq[200] = "";
 	for (size_t i = 1; i < d.nrr; i++)
 		snprintf(seq + strlen(seq), sizeof seq - strlen(seq), "%u/%u ",
 			 d.rr[i].type, d.rr[i].cls);
-	assert_string_equal(seq, "16/255 5/255 1/255 16/1 5/1 ");
-	struct r2136_rr *cn = &d.rr[5];
+	/* prerequisites: no CNAME at the marker; no AAAA and no TXT at x (its
+	 * A is deleted here); then the deletes, then the adds */
+	assert_string_equal(seq, "5/254 28/254 16/254 16/255 5/255 1/255 16/1 5/1 ");
+	struct r2136_rr *cn = &d.rr[8];
 	assert_string_equal(cn->text, "node-1.hosts.example.net");
 	/* uncompressed: 6 node-1 5 hosts 7 example 3 net 0 */
 	assert_int_equal(cn->rdlen, 1 + 6 + 1 + 5 + 1 + 7 + 1 + 3 + 1);
@@ -230,6 +240,96 @@ static void test_cname_switch(void **st)
 	const struct dnsfollow_change e = set("y.example.test", 5, empty, 1);
 	assert_int_equal(build(f, &e, 1, 65000, &u), -EINVAL);
 	assert_string_equal(testhost_error(f->h), "y.example.test: bad CNAME target ''");
+}
+
+/* The prerequisites of each name, as "TYPE/CLASS" of section 1. */
+static void prereqs(struct fx *f, const struct dnsfollow_change *c, size_t n,
+		    const char *want)
+{
+	struct r2136_updates u;
+	struct r2136_msg d;
+	char got[200] = "";
+	assert_int_equal(build(f, c, n, 65000, &u), 0);
+	assert_int_equal(r2136_msg_decode(u.msg[0].p, u.msg[0].len, &d, NULL, 0), 0);
+	for (size_t i = 1; i < d.nrr; i++)
+		if (d.rr[i].section == R2136_AN)
+			snprintf(got + strlen(got), sizeof got - strlen(got), "%s %u/%u;",
+				 d.rr[i].name, d.rr[i].type, d.rr[i].cls);
+	assert_string_equal(got, want);
+	r2136_msg_free(&d);
+	r2136_updates_free(&u);
+}
+
+/* CNAME exclusivity: servers silently ignore a CNAME added beside other
+ * data and data added beside a CNAME (and answer NOERROR), so each add
+ * carries "RRset does not exist" prerequisites for what it cannot sit
+ * beside, unless the changeset deletes or sets it at that name; a
+ * changeset setting a CNAME and other data at one name is refused here,
+ * naming the CNAME as the change at fault. */
+static void test_guards(void **st)
+{
+	struct fx *f = *st;
+	static const char *const tgt[] = {"t.example.net"};
+	const struct dnsfollow_change a = set("a.example.test", 1, ip1, 1);
+	prereqs(f, &a, 1, "a.example.test 5/254;");
+	const struct dnsfollow_change cn = set("c.example.test", 5, tgt, 1);
+	prereqs(f, &cn, 1, "c.example.test 1/254;c.example.test 28/254;"
+		"c.example.test 16/254;");
+	/* deletes need no guard; a CNAME replacing the A and AAAA there
+	 * guards only TXT; data replacing a CNAME (deleted) needs none */
+	const struct dnsfollow_change mix[] = {
+		del("d.example.test", 1), set("c.example.test", 5, tgt, 1),
+		del("c.example.test", 1), del("c.example.test", 28),
+		set("e.example.test", 28, (const char *const[]){"2001:db8::1"}, 1),
+		del("e.example.test", 5)};
+	prereqs(f, mix, 6, "c.example.test 16/254;");
+	/* what read() found (old) proves the conflict absent: a replaced A
+	 * or CNAME needs no guard; a CNAME replacing an A still guards the
+	 * types the changeset does not touch */
+	const struct dnsfollow_rrset olda = {.name = "h.example.test", .type = 1,
+					     .ttl = 60, .count = 1, .rdata = ip1};
+	const struct dnsfollow_rrset oldc = {.name = "c.example.test", .type = 5,
+					     .ttl = 60, .count = 1, .rdata = tgt};
+	struct dnsfollow_change held[] = {set("h.example.test", 1, ip1, 2),
+					  set("c.example.test", 5, tgt, 1),
+					  set("k.example.test", 5, tgt, 1),
+					  del("k.example.test", 1)};
+	held[0].old = &olda;
+	held[1].old = &oldc;
+	held[3].old = &olda;
+	prereqs(f, held, 4, "k.example.test 28/254;k.example.test 16/254;");
+	/* the case of a name does not make it another name */
+	const struct dnsfollow_change mixed_case[] = {
+		set("C.Example.Test", 5, tgt, 1), del("c.example.test", 1)};
+	prereqs(f, mixed_case, 2, "c.example.test 28/254;c.example.test 16/254;");
+	const struct dnsfollow_change both[] = {
+		set("_dnsfollow.z.example.test", 16, own, 1),
+		set("z.example.test", 1, ip1, 1), set("z.example.test", 5, tgt, 1)};
+	struct r2136_updates u;
+	assert_int_equal(build(f, both, 3, 65000, &u), -EEXIST);
+	assert_int_equal(u.failed, 2);
+	assert_non_null(strstr(testhost_error(f->h), "z.example.test: a CNAME "
+			       "cannot sit beside other data ("));
+	/* apply(): nothing sent, the CNAME's result says why */
+	int res[3];
+	assert_int_equal(apply_cs(f->p, "example.test", both, 3, res,
+				  (const uint32_t[]){1, 1, 1}), -EEXIST);
+	assert_int_equal(res[0], DNSFOLLOW_RESULT_UNKNOWN);
+	assert_int_equal(res[1], DNSFOLLOW_RESULT_UNKNOWN);
+	assert_int_equal(res[2], -EEXIST);
+	assert_int_equal(f->p->stats.messages, 0);
+	/* the apex holds SOA and NS: no CNAME there */
+	const struct dnsfollow_change apex = set("example.test", 5, tgt, 1);
+	assert_int_equal(build(f, &apex, 1, 65000, &u), -EEXIST);
+	assert_string_equal(testhost_error(f->h), "example.test: a CNAME cannot be "
+			    "at the zone apex (it would sit beside the SOA and NS)");
+	/* a bad value is the change at fault too */
+	static const char *const bad[] = {"192.0.2.300"};
+	const struct dnsfollow_change bv[] = {set("a.example.test", 1, ip1, 1),
+					      set("b.example.test", 1, bad, 1)};
+	assert_int_equal(apply_cs(f->p, "example.test", bv, 2, res, NULL), -EINVAL);
+	assert_int_equal(res[0], DNSFOLLOW_RESULT_UNKNOWN);
+	assert_int_equal(res[1], -EINVAL);
 }
 
 static void test_refusals(void **st)
@@ -331,16 +431,19 @@ static void test_long_txt(void **st)
 	assert_int_equal(build(f, &c, 1, 65000, &u), 0);
 	struct r2136_msg d;
 	assert_int_equal(r2136_msg_decode(u.msg[0].p, u.msg[0].len, &d, NULL, 0), 0);
-	assert_int_equal(d.rr[2].rdlen, 599 + 3); /* 255 + 255 + 89, 3 lengths */
-	assert_string_equal(d.rr[2].text, t);
+	/* zone, the prerequisite (no CNAME), the delete, the add */
+	assert_int_equal(d.rr[3].rdlen, 599 + 3); /* 255 + 255 + 89, 3 lengths */
+	assert_string_equal(d.rr[3].text, t);
 	r2136_msg_free(&d);
 	r2136_updates_free(&u);
 }
 
 /* In a group (a record and its marker, as the core groups them) owner
  * names point at the zone, at an earlier owner, and the marker at its
- * record: header 12 + zone 18 + delete 16 + marker delete 23
- * ("\x0a_dnsfollow" + pointer) + add 16 + marker add 39 = 124 bytes. */
+ * record: header 12 + zone 18, the prerequisites "no CNAME" at git 16
+ * ("\x03git" + pointer) and at the marker 23 ("\x0a_dnsfollow" +
+ * pointer), then only pointers: delete 12, marker delete 12, add 16,
+ * marker add 39 = 148 bytes. */
 static void test_compression(void **st)
 {
 	struct fx *f = *st;
@@ -351,19 +454,19 @@ static void test_compression(void **st)
 	const uint32_t g[] = {4, 4};
 	struct r2136_updates u;
 	assert_int_equal(build_g(f, c, 2, 65000, g, &u), 0);
-	assert_int_equal(u.msg[0].len, 124);
+	assert_int_equal(u.msg[0].len, 148);
 	struct r2136_msg d;
 	assert_int_equal(r2136_msg_decode(u.msg[0].p, u.msg[0].len, &d, NULL, 0), 0);
-	assert_string_equal(d.rr[1].name, "git.example.test");
-	assert_string_equal(d.rr[2].name, "_dnsfollow.git.example.test");
-	assert_string_equal(d.rr[3].name, "git.example.test");
-	assert_string_equal(d.rr[4].name, "_dnsfollow.git.example.test");
+	for (size_t i = 1; i < 7; i += 2) {
+		assert_string_equal(d.rr[i].name, "git.example.test");
+		assert_string_equal(d.rr[i + 1].name, "_dnsfollow.git.example.test");
+	}
 	r2136_msg_free(&d);
 	r2136_updates_free(&u);
 	/* The apex itself is a bare pointer to the zone name. */
 	struct dnsfollow_change apex = set("example.test", 1, ip1, 1);
 	assert_int_equal(build(f, &apex, 1, 65000, &u), 0);
-	assert_int_equal(u.msg[0].len, 12 + 18 + 12 + 16);
+	assert_int_equal(u.msg[0].len, 12 + 18 + 12 + 12 + 16);
 	r2136_updates_free(&u);
 }
 
@@ -381,6 +484,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_keeps_groups, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cname_switch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_after_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),

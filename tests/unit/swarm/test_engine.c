@@ -685,7 +685,11 @@ static void test_watch_set_filters_events(void **s)
 
 /* More services than the old guessing kept (256): the watcher polls
  * every one the core named, and a change of the first or the last one
- * wakes the core. Before ABI 2 the first 44 of 300 were forgotten. */
+ * wakes the core. Before ABI 2 the first 44 of 300 were forgotten. The
+ * second change comes while the round that saw the first one goes on:
+ * it must wake the core too (before, only a round's first change did,
+ * and the core, having taken that wake-up, heard of the second only at
+ * its resync interval). */
 static void test_watch_set_beyond_256(void **s)
 {
 	(void)s;
@@ -722,10 +726,7 @@ static void test_watch_set_beyond_256(void **s)
 		/* A round of 300 services takes a while: up to a round in
 		 * progress, the poll interval, and the next round. */
 		uint64_t t0 = h->now_ms();
-		int r0 = fe_get_int(&fe.tasks_requests);
-		int ok = readable(fd, 10000);
-		fprintf(stderr, "# %d requests while waiting\n", fe_get_int(&fe.tasks_requests) - r0);
-		assert_true(ok);
+		assert_true(readable(fd, 10000));
 		fprintf(stderr, "# change of svc-%s seen after %llu ms\n", i ? "299" : "000",
 			(unsigned long long)(h->now_ms() - t0));
 		assert_int_equal(OPS->watch_ack(self), 1);
