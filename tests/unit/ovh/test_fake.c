@@ -1158,6 +1158,28 @@ static void changeset_results(void **state)
 	dnsfollow_plugin.destroy(self);
 }
 
+/* The host keeps one error text per instance: a call abandoned at
+ * SIGTERM (the host sets no text then) must not be reported with an
+ * earlier failure's words, even one about the very same URL. Last: a
+ * stop cannot be undone in this process. */
+static void stopping_no_stale_words(void **state)
+{
+	(void)state;
+	reset(NULL);
+	void *self = make(NULL);
+	testhost_clear(h);
+	h->error(h, -ETIMEDOUT, "GET https://127.0.0.1:%d/1.0/auth/time: "
+		 "stale words", port);
+	df_stop_request();
+	struct seen s;
+	int rc = read_git(self, &s);
+	const char *e = testhost_error(h);
+	if (rc != -ECANCELED || strstr(e, "stale words") ||
+	    !strstr(e, "GET /auth/time: abandoned: dnsfollow is stopping"))
+		fail_msg("%d: %s", rc, e);
+	dnsfollow_plugin.destroy(self);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1179,6 +1201,7 @@ int main(void)
 		cmocka_unit_test(invalid_application_key),
 		cmocka_unit_test(secrets_masked),
 		cmocka_unit_test(changeset_results),
+		cmocka_unit_test(stopping_no_stale_words), /* last: stops */
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
