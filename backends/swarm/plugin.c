@@ -239,8 +239,11 @@ static int sw_watch_set(void *self, const struct dnsfollow_query *const *qs,
 	int rc = swarm_wset_replace(sw, qs, n, err, sizeof err);
 	if (rc)
 		return sw->host->error(sw->host, rc, "%s", err);
-	sw->host->log(sw->host, DNSFOLLOW_LOG_DEBUG, "watching %zu quer%s", n,
-		      n == 1 ? "y" : "ies");
+	pthread_mutex_lock(&sw->mu);
+	size_t k = sw->nwatched; /* without duplicates */
+	pthread_mutex_unlock(&sw->mu);
+	sw->host->log(sw->host, DNSFOLLOW_LOG_DEBUG, "watching %zu quer%s", k,
+		      k == 1 ? "y" : "ies");
 	return 0;
 }
 

@@ -104,8 +104,8 @@ static int plan_add(struct plan *p, const char *zone, enum wkind kind,
 	p->n++;
 	r->method = kind == W_POST ? "POST" : kind == W_PUT ? "PUT" : "DELETE";
 	r->idempotent = kind != W_POST;
-	r->path = kind == W_POST ? ovh_path_zone(zone, "record")
-				 : ovh_path_record(zone, id);
+	r->path = kind == W_POST ? ovh_path_zone(p->h, zone, "record")
+				 : ovh_path_record(p->h, zone, id);
 	if (kind != W_DEL)
 		r->body = body_for(kind, k, p->h->type_name(k->type), target,
 				   ttl);

@@ -105,14 +105,14 @@ int ovh_sign(const char *as, const char *ck, const char *method,
 	     const char *url, const char *body, int64_t ts,
 	     char out[OVH_SIG_LEN]);
 
-/* Percent-encode everything but RFC 3986 unreserved characters. Returns
- * the length, or -1 if it does not fit in cap (NUL included). */
-int ovh_escape(const char *in, char *out, size_t cap);
-
-/* malloc'd "/domain/zone/ZONE/record?fieldType=T&subDomain=S" etc. */
-char *ovh_path_records(const char *zone, const char *ftype, const char *sub);
-char *ovh_path_record(const char *zone, uint64_t id);
-char *ovh_path_zone(const char *zone, const char *tail);
+/* malloc'd "/domain/zone/ZONE/record?fieldType=T&subDomain=S" etc., each
+ * part escaped with h->url_escape. */
+char *ovh_path_records(const struct dnsfollow_host *h, const char *zone,
+		       const char *ftype, const char *sub);
+char *ovh_path_record(const struct dnsfollow_host *h, const char *zone,
+		      uint64_t id);
+char *ovh_path_zone(const struct dnsfollow_host *h, const char *zone,
+		    const char *tail);
 
 /* The subDomain of `name` in `zone` ("" for the apex) into out; -1 when
  * the name is not inside the zone or does not fit. */

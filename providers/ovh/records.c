@@ -178,7 +178,7 @@ static int list_keys(struct ovh *o, const char *zone, struct ovh_key *k, size_t 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		r[i].method = "GET";
 		r[i].idempotent = 1;
-		r[i].path = ovh_path_records(zone, o->h->type_name(k[i].type),
+		r[i].path = ovh_path_records(o->h, zone, o->h->type_name(k[i].type),
 					     k[i].sub);
 		if (!r[i].path)
 			rc = o->h->error(o->h, -ENOMEM, "out of memory");
@@ -291,7 +291,7 @@ static int fetch_records(struct ovh *o, const char *zone, struct ovh_key *k,
 			r[m].method = "GET";
 			r[m].idempotent = 1;
 			r[m].user = &k[i];
-			r[m].path = ovh_path_record(zone, k[i].ids[j]);
+			r[m].path = ovh_path_record(o->h, zone, k[i].ids[j]);
 			if (!r[m++].path)
 				rc = o->h->error(o->h, -ENOMEM, "out of memory");
 		}

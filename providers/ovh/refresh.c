@@ -158,7 +158,7 @@ __attribute__((destructor)) static void owed_free(void)
 int ovh_refresh(struct ovh *o, const char *zone, char **err, int *cred)
 {
 	struct ovh_req r = {.method = "POST", .idempotent = 1,
-			    .path = ovh_path_zone(zone, "refresh")};
+			    .path = ovh_path_zone(o->h, zone, "refresh")};
 	int rc = -ENOMEM;
 	*err = NULL;
 	*cred = 0;

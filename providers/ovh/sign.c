@@ -1,4 +1,4 @@
-/* OVH request signature and URL building. */
+/* OVH request signature and URL building (escaping: host->url_escape). */
 #include "ovh.h"
 
 #include <inttypes.h>
@@ -40,47 +40,6 @@ int ovh_sign(const char *as, const char *ck, const char *method,
 	return 0;
 }
 
-static int unreserved(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
-	       c == '~';
-}
-
-int ovh_escape(const char *in, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-		size_t need = unreserved(*p) ? 1 : 3;
-		if (o + need + 1 > cap)
-			return -1;
-		if (need == 1) {
-			out[o++] = (char)*p;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		}
-	}
-	if (o + 1 > cap)
-		return -1;
-	out[o] = '\0';
-	return (int)o;
-}
-
-/* Escaped copy of s, malloc'd. */
-static char *esc(const char *s)
-{
-	size_t cap = strlen(s) * 3 + 1;
-	char *o = malloc(cap);
-	if (o && ovh_escape(s, o, cap) < 0) {
-		free(o);
-		o = NULL;
-	}
-	return o;
-}
-
 static char *fmt_alloc(const char *fmt, const char *a, const char *b,
 		       const char *c)
 {
@@ -91,9 +50,11 @@ static char *fmt_alloc(const char *fmt, const char *a, const char *b,
 	return o;
 }
 
-char *ovh_path_records(const char *zone, const char *ftype, const char *sub)
+char *ovh_path_records(const struct dnsfollow_host *h, const char *zone,
+		       const char *ftype, const char *sub)
 {
-	char *z = esc(zone), *t = esc(ftype), *s = esc(sub);
+	char *z = h->url_escape(zone), *t = h->url_escape(ftype),
+	     *s = h->url_escape(sub);
 	char *o = NULL;
 	if (z && t && s)
 		o = fmt_alloc("/domain/zone/%s/record?fieldType=%s&subDomain=%s",
@@ -104,20 +65,22 @@ char *ovh_path_records(const char *zone, const char *ftype, const char *sub)
 	return o;
 }
 
-char *ovh_path_record(const char *zone, uint64_t id)
+char *ovh_path_record(const struct dnsfollow_host *h, const char *zone,
+		      uint64_t id)
 {
 	char idbuf[24];
 	snprintf(idbuf, sizeof idbuf, "%" PRIu64, id);
-	char *z = esc(zone);
+	char *z = h->url_escape(zone);
 	char *o = z ? fmt_alloc("/domain/zone/%s/record/%s%s", z, idbuf, "")
 		    : NULL;
 	free(z);
 	return o;
 }
 
-char *ovh_path_zone(const char *zone, const char *tail)
+char *ovh_path_zone(const struct dnsfollow_host *h, const char *zone,
+		    const char *tail)
 {
-	char *z = esc(zone);
+	char *z = h->url_escape(zone);
 	char *o = z ? fmt_alloc("/domain/zone/%s/%s%s", z, tail, "") : NULL;
 	free(z);
 	return o;

@@ -13,9 +13,9 @@
  * A changeset that itself sets a CNAME and other data at one name is
  * refused before anything is sent. A name where read() found data of
  * the other kind this pass (change->old) needs no guard: DNS keeps a
- * CNAME alone, so what was there proves the conflict absent. Only the types the provider manages
- * are guarded; a record of another type (MX, say) beside a CNAME is
- * the core's ownership check's business.
+ * CNAME alone, so what was there proves the conflict absent. Only the
+ * types the provider manages are guarded; a record of another type (MX,
+ * say) beside a CNAME is the core's ownership check's business.
  */
 #include <errno.h>
 #include <stdio.h>

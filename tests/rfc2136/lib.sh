@@ -102,7 +102,7 @@ EOF
 	named -g -c "$_d/named.conf" -u root >"$_d/log" 2>&1 &
 	R2136_PIDS="$R2136_PIDS $!"
 	# named answers before it has settled its sockets: wait for "running".
-	{ wait_for 30 grep -q ' running$' "$_d/log" && r2136_wait_up "$_port" "$1"; } ||
+	{ wait_for 30 grep -qs ' running$' "$_d/log" && r2136_wait_up "$_port" "$1"; } ||
 		{ diag "named did not start:"; tail -5 "$_d/log" | sed 's/^/# /'; return 1; }
 }
 
@@ -135,7 +135,7 @@ r2136_knotd() { # PORT KEYNAME ZONE...   (key from $W/KEYNAME.knot.key)
 	} >"$_d/knot.conf"
 	knotd -c "$_d/knot.conf" >"$_d/log" 2>&1 &
 	R2136_PIDS="$R2136_PIDS $!"
-	{ wait_for 30 grep -q 'server started' "$_d/log" && r2136_wait_up "$_port" "$1"; } ||
+	{ wait_for 30 grep -qs 'server started' "$_d/log" && r2136_wait_up "$_port" "$1"; } ||
 		{ diag "knotd did not start:"; tail -5 "$_d/log" | sed 's/^/# /'; return 1; }
 }
 
@@ -146,7 +146,7 @@ r2136_named_restart() { # PORT
 	named -g -c "$_d/named.conf" -u root >"$_d/log" 2>&1 &
 	R2136_NAMED_PID=$!
 	R2136_PIDS="$R2136_PIDS $!"
-	wait_for 30 grep -q ' running$' "$_d/log" ||
+	wait_for 30 grep -qs ' running$' "$_d/log" ||
 		{ diag "named did not start again:"; tail -5 "$_d/log" | sed 's/^/# /'; return 1; }
 }
 

@@ -135,7 +135,21 @@ backend = map
 service = gogs
 type = A
 target = ready-nodes
+
+[record www.example.test]
+provider = m
+backend = sw
+service = gogs
+type = CNAME
 EOF
+
+# Every node has a DNS name in its label (the CNAME target, ABI 2).
+for i in 1 2 3; do
+	dk 1 node update --label-add "dnsfollow.hostname=DFSW-N$i.Nodes.Example.TEST." \
+		"dfsw-n$i" >/dev/null
+done
+cname() { python3 "$TOP/tests/lib/mockstate.py" "$STATE" example.test www.example.test CNAME | sed 's/\.$//'; }
+cname_is() { [ "$(cname)" = "$1" ]; }
 
 $DF_WRAP "$DNSFOLLOW" -c "$T/df.ini" 2>"$LOG" &
 DFPID=$!
@@ -152,6 +166,17 @@ check "two replicas give two addresses ($(echo $pn))" \
 	wait_for 10 rec_is pair "$(addrs_of $pn)"
 check "node.HOSTNAME overrides the engine's address" \
 	wait_for 10 rec_is mapped "10.231.0.11 10.231.0.13 192.0.2.22"
+check "type = CNAME points at the node's name from its label ($n)" \
+	wait_for 10 cname_is "$n.nodes.example.test"
+
+# --- the watch set: events of services the config does not ask about ---
+svc --name other "$SW_IMAGE" sleep 1000000
+check "an event of a service not in the config wakes nothing" \
+	wait_for 20 grep -q "event not watched: service create other" "$LOG"
+check "... and no pass was asked for it" \
+	eval '! grep -q "wake the core: service [a-z]* other" "$LOG"'
+check "the watch set is the config's 4 distinct queries" grep -q "watching 4 queries" "$LOG"
+dk 1 service rm other >/dev/null 2>&1
 
 # --- TCP with mutual TLS (relative paths: against the config's folder) ---
 tls_config() { # NAME CERT KEY
@@ -197,6 +222,7 @@ m=$(sw_task_node gogs)
 check "after draining $n the record points at $m" \
 	wait_for 10 rec_is git "$(host_addr "$m")"
 check "named answers the new node's address (dig)" wait_for 10 dug "$(host_addr "$m")"
+check "the CNAME follows the task to $m's name" wait_for 10 cname_is "$m.nodes.example.test"
 check "ready-nodes lists exactly the nodes still active" \
 	wait_for 10 rec_is all "$(addrs_of $(for i in 1 2 3; do [ "dfsw-n$i" != "$n" ] && echo "dfsw-n$i"; done))"
 dk 1 node update --availability active "$n" >/dev/null

@@ -37,43 +37,31 @@ static void sign_known_answers(void **state)
 	assert_string_not_equal(sig, "$1$e9556054b6309771395efa467c22e627407461ad");
 }
 
-static void escaping(void **state)
-{
-	(void)state;
-	char out[64];
-	assert_int_equal(ovh_escape("_dnsfollow.git-1~x", out, sizeof out), 18);
-	assert_string_equal(out, "_dnsfollow.git-1~x");
-	assert_int_equal(ovh_escape("a b&c=d/e?f%", out, sizeof out), 24);
-	assert_string_equal(out, "a%20b%26c%3Dd%2Fe%3Ff%25");
-	assert_int_equal(ovh_escape("\xc3\xa9", out, sizeof out), 6);
-	assert_string_equal(out, "%C3%A9");
-	/* Too small: refused, not truncated. */
-	assert_int_equal(ovh_escape("a b", out, 4), -1);
-	assert_int_equal(ovh_escape("abc", out, 4), 3);
-	assert_int_equal(ovh_escape("abcd", out, 4), -1);
-}
-
+/* Every part of a path escaped by the host's url_escape (RFC 3986
+ * unreserved characters kept). */
 static void paths(void **state)
 {
 	(void)state;
-	char *p = ovh_path_records("example.org", "A", "git");
+	const struct dnsfollow_host *h = testhost_new("ovh");
+	char *p = ovh_path_records(h, "example.org", "A", "git");
 	assert_string_equal(p, "/domain/zone/example.org/record?fieldType=A&subDomain=git");
 	free(p);
-	p = ovh_path_records("example.org", "TXT", "_dnsfollow");
-	assert_string_equal(p, "/domain/zone/example.org/record?fieldType=TXT&subDomain=_dnsfollow");
+	p = ovh_path_records(h, "example.org", "TXT", "_dnsfollow.git-1~x");
+	assert_string_equal(p, "/domain/zone/example.org/record?fieldType=TXT&subDomain=_dnsfollow.git-1~x");
 	free(p);
-	p = ovh_path_records("example.org", "AAAA", "");
+	p = ovh_path_records(h, "example.org", "AAAA", "");
 	assert_string_equal(p, "/domain/zone/example.org/record?fieldType=AAAA&subDomain=");
 	free(p);
-	p = ovh_path_records("ex ample/x", "A", "a&b=c");
-	assert_string_equal(p, "/domain/zone/ex%20ample%2Fx/record?fieldType=A&subDomain=a%26b%3Dc");
+	p = ovh_path_records(h, "ex ample/x", "A", "a&b=c?d%\xc3\xa9");
+	assert_string_equal(p, "/domain/zone/ex%20ample%2Fx/record?fieldType=A&subDomain=a%26b%3Dc%3Fd%25%C3%A9");
 	free(p);
-	p = ovh_path_record("example.org", 5000000001ull);
+	p = ovh_path_record(h, "example.org", 5000000001ull);
 	assert_string_equal(p, "/domain/zone/example.org/record/5000000001");
 	free(p);
-	p = ovh_path_zone("example.org", "refresh");
+	p = ovh_path_zone(h, "example.org", "refresh");
 	assert_string_equal(p, "/domain/zone/example.org/refresh");
 	free(p);
+	testhost_free(h);
 }
 
 static void subdomains(void **state)
@@ -331,7 +319,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sign_known_answers),
-		cmocka_unit_test(escaping),
 		cmocka_unit_test(paths),
 		cmocka_unit_test(subdomains),
 		cmocka_unit_test(endpoints),
