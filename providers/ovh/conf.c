@@ -7,6 +7,8 @@
  *     is strict by default), not the last value silently winning;
  *   - section names of any length (Debian's libinih keeps 50 bytes of
  *     them, so a longer name would hand its keys to a cut-off section);
+ *   - a key before the first [section] is refused (configparser's
+ *     MissingSectionHeaderError; inih would file it under "");
  *   - a value continued on an indented line is refused: inih would keep
  *     the last line only, configparser joins them with a newline, and
  *     neither makes a working key or secret;
@@ -129,7 +131,13 @@ static int conf_add(void *user, const char *section, const char *name,
 	struct feed *f = user;
 	struct ovh_conf *c = f->c;
 	(void)section; /* possibly cut: f->section is the whole name */
-	const char *sec = f->section ? f->section : "";
+	if (!f->section) { /* configparser: MissingSectionHeaderError */
+		fail(f, f->line, "key \"%s\" comes before any [section]; "
+		     "python-ovh refuses it: put it under [default] or "
+		     "[ENDPOINT]", name);
+		return 1;
+	}
+	const char *sec = f->section;
 	if (is_blank(f->raw[0]) && f->last_key) {
 		fail(f, f->line, "the value of \"%s\" goes on over an indented "
 		     "line; write it on one line", f->last_key);
@@ -306,4 +314,22 @@ int ovh_conf_has_section(const struct ovh_conf *c, const char *sec)
 		if (strcmp(c->sec[i], sec) == 0)
 			return 1;
 	return 0;
+}
+
+/* Line of the value ovh_conf_get() returns, or with key NULL of the
+ * [sec] header; 0 when there is none. */
+int ovh_conf_line(const struct ovh_conf *c, const char *sec, const char *key)
+{
+	int line = 0;
+	if (!key) {
+		for (size_t i = 0; i < c->nsec; i++)
+			if (strcmp(c->secs[i], sec) == 0)
+				return c->sline[i];
+		return 0;
+	}
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->sec[i], sec) == 0 &&
+		    strcasecmp(c->key[i], key) == 0)
+			line = c->line[i];
+	return line;
 }

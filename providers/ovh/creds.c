@@ -292,8 +292,73 @@ static int load_files(const struct dnsfollow_host *h, const char *credentials,
 	return 0;
 }
 
-static int check_complete(const struct ovh_creds *out, char *err,
-			  size_t errlen)
+/* Where the endpoint came from, for messages: an ovh.conf and its line,
+ * OVH_ENDPOINT, the built-in default, or (all unset) the provider
+ * section, whose line the core names itself. */
+struct origin {
+	const char *path, *env;
+	int line, dflt;
+};
+
+/* The same walk as pick() for the endpoint, told as an origin. */
+static struct origin endpoint_origin(const struct ovh_creds *cfg,
+				     const struct lookup *w)
+{
+	struct origin o = {0};
+	if (nonempty(cfg->endpoint))
+		return o;
+	if (nonempty(getenv("OVH_ENDPOINT"))) {
+		o.env = "OVH_ENDPOINT";
+		return o;
+	}
+	for (size_t i = 0; i < w->n; i++)
+		if (nonempty(ovh_conf_get(&w->files[i], "default", "endpoint"))) {
+			o.path = w->files[i].path;
+			o.line = ovh_conf_line(&w->files[i], "default", "endpoint");
+			return o;
+		}
+	o.dflt = 1;
+	return o;
+}
+
+/* Why file `c` gave no `key`: its lookup (conf_lookup()) told in words. */
+static void why_none(const struct ovh_conf *c, const struct lookup *w,
+		     const char *key, char *out, size_t cap)
+{
+	const char *sec = !ovh_conf_has_section(c, w->sec) && w->alt ? w->alt
+								    : w->sec;
+	int kl = ovh_conf_line(c, sec, key), sl = ovh_conf_line(c, sec, NULL);
+	if (kl)
+		snprintf(out, cap, "%s is empty on line %d", key, kl);
+	else if (ovh_conf_has_section(c, sec))
+		snprintf(out, cap, "its [%s] section (line %d) has no %s", sec,
+			 sl, key);
+	else if (sl)
+		snprintf(out, cap, "its [%s] section (line %d) is empty", sec, sl);
+	else
+		snprintf(out, cap, "it has no [%s] section", sec);
+}
+
+/* " (read FILE: why; read FILE: why)" for the files read, "" for none. */
+static void files_note(const struct lookup *w, const char *key, char *out,
+		       size_t cap)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < w->n && o < cap; i++) {
+		char why[300];
+		why_none(&w->files[i], w, key, why, sizeof why);
+		int k = snprintf(out + o, cap - o, "%s%s: %s%s",
+				 i ? "; read " : " (read ", w->files[i].path,
+				 why, i + 1 == w->n ? ")" : "");
+		if (k < 0)
+			break;
+		o += (size_t)k;
+	}
+}
+
+static int check_complete(const struct ovh_creds *out, const struct origin *o,
+			  const struct lookup *w, char *err, size_t errlen)
 {
 	const char *missing = NULL, *env = NULL;
 	if (!out->application_key)
@@ -304,23 +369,38 @@ static int check_complete(const struct ovh_creds *out, char *err,
 		missing = "consumer_key", env = "OVH_CONSUMER_KEY";
 	if (!missing)
 		return 0;
-	char found[400];
+	char found[400], ep[300] = "", note[700];
 	ovh_creds_sources(out, found, sizeof found);
+	if (o->path)
+		snprintf(ep, sizeof ep, " (from %s:%d)", o->path, o->line);
+	else if (o->env || o->dflt)
+		snprintf(ep, sizeof ep, " (%s%s)", o->env ? "from " : "",
+			 o->env ? o->env : "the default");
+	files_note(w, missing, note, sizeof note);
 	snprintf(err, errlen,
-		 "no %s for endpoint %s: set it in the provider section, in "
+		 "no %s for endpoint %s%s: set it in the provider section, in "
 		 "%s, or in an ovh.conf (credentials = PATH, or ./ovh.conf, "
-		 "~/.ovh.conf, /etc/ovh.conf); found: %s",
-		 missing, out->endpoint, env, found);
+		 "~/.ovh.conf, /etc/ovh.conf); found: %s%s",
+		 missing, out->endpoint, ep, env, found, note);
 	return -EINVAL;
 }
 
 /* An unknown endpoint is the error to report, not the keys its (missing)
- * section lacks. */
-static int check_endpoint(const char *endpoint, char *err, size_t errlen)
+ * section lacks; one read from a file names the file and line. */
+static int check_endpoint(const char *endpoint, const struct origin *o,
+			  char *err, size_t errlen)
 {
-	char *url = NULL;
-	int rc = ovh_endpoint_url(endpoint, &url, err, errlen);
+	char *url = NULL, msg[400];
+	int rc = ovh_endpoint_url(endpoint, &url, msg, sizeof msg);
 	free(url);
+	if (rc == 0)
+		return 0;
+	if (o->path)
+		snprintf(err, errlen, "%s:%d: %s", o->path, o->line, msg);
+	else if (o->env)
+		snprintf(err, errlen, "%s (from %s)", msg, o->env);
+	else
+		snprintf(err, errlen, "%s", msg);
 	return rc;
 }
 
@@ -344,8 +424,9 @@ int ovh_creds_resolve(const struct dnsfollow_host *h,
 	rc = pick(cfg->endpoint, "OVH_ENDPOINT", &w, NULL, &out->endpoint, NULL);
 	if (rc == 0 && !out->endpoint && !(out->endpoint = strdup("ovh-eu")))
 		rc = -ENOMEM;
+	struct origin o = endpoint_origin(cfg, &w);
 	if (rc == 0)
-		rc = check_endpoint(out->endpoint, err, errlen);
+		rc = check_endpoint(out->endpoint, &o, err, errlen);
 	if (rc == 0) {
 		w.sec = out->endpoint;
 		w.alt = url_section(out->endpoint, files, nf);
@@ -360,12 +441,12 @@ int ovh_creds_resolve(const struct dnsfollow_host *h,
 	if (rc == 0)
 		rc = pick(cfg->consumer_key, "OVH_CONSUMER_KEY", &w,
 			  "consumer_key", &out->consumer_key, &out->ck_from);
+	if (rc == 0)
+		rc = check_complete(out, &o, &w, err, errlen);
 	for (size_t i = 0; i < nf; i++)
 		ovh_conf_free(&files[i]);
 	if (rc == -ENOMEM && !err[0])
 		snprintf(err, errlen, "out of memory reading credentials");
-	if (rc == 0)
-		rc = check_complete(out, err, errlen);
 	if (rc != 0)
 		ovh_creds_free(out);
 	return rc;

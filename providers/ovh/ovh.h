@@ -66,6 +66,9 @@ const char *ovh_conf_get(const struct ovh_conf *c, const char *sec,
 			 const char *key);
 /* 1 when section `sec` holds at least one key. */
 int ovh_conf_has_section(const struct ovh_conf *c, const char *sec);
+/* Line of the value ovh_conf_get() returns (key NULL: of the [sec]
+ * header), 0 when there is none. */
+int ovh_conf_line(const struct ovh_conf *c, const char *sec, const char *key);
 
 /* Parse one ovh.conf file into `cr`, filling only fields still NULL.
  * `section` is the endpoint whose keys are wanted (NULL: the file's

@@ -87,7 +87,7 @@ static int load_creds(const struct dnsfollow_host *h, struct ovh *o,
 			(char *)dnsfollow_kv_get(cfg, n, "application_secret"),
 		.consumer_key = (char *)dnsfollow_kv_get(cfg, n, "consumer_key"),
 	};
-	char err[600];
+	char err[1024];
 	int rc = ovh_creds_resolve(h, &given,
 				   dnsfollow_kv_get(cfg, n, "credentials"),
 				   paths, &o->cr, err, sizeof err);

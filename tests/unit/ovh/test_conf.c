@@ -124,7 +124,7 @@ static void precedence(void **state)
 {
 	(void)state;
 	struct ovh_creds given = {0}, c;
-	char err[512];
+	char err[1024];
 	/* Nothing anywhere: a clear error naming what is missing. */
 	assert_int_equal(resolve(&given, NULL, &c, err, sizeof err), -EINVAL);
 	assert_non_null(strstr(err, "no application_key for endpoint ovh-eu"));
@@ -148,18 +148,26 @@ static void precedence(void **state)
 	assert_string_equal(c.ck_from, path("cwd.conf"));
 	ovh_creds_free(&c);
 
-	/* Incomplete: the error says where the keys it found came from. */
-	char want[700];
+	/* Incomplete: the error says where the keys it found came from,
+	 * where the endpoint came from, and why each file read gave none. */
+	char want[1024], etc[512], cwd[512], home[512];
+	snprintf(etc, sizeof etc, "%s", path("etc.conf"));
+	snprintf(cwd, sizeof cwd, "%s", path("cwd.conf"));
+	snprintf(home, sizeof home, "%s", path("home.conf"));
 	write_file("home.conf", "[ovh-eu]\nconsumer_key=CKhome\n", 0600);
 	write_file("etc.conf", "[default]\nendpoint=ovh-eu\n[ovh-eu]\n"
 		   "application_key=AKetc\n", 0600);
 	assert_int_equal(resolve(&given, NULL, &c, err, sizeof err), -EINVAL);
 	snprintf(want, sizeof want, "no application_secret for endpoint "
-		 "ovh-eu: set it in the provider section, in "
+		 "ovh-eu (from %s:2): set it in the provider section, in "
 		 "OVH_APPLICATION_SECRET, or in an ovh.conf (credentials = "
 		 "PATH, or ./ovh.conf, ~/.ovh.conf, /etc/ovh.conf); found: "
 		 "application_key from %s, no application_secret, consumer_key "
-		 "from %s", path("etc.conf"), path("cwd.conf"));
+		 "from %s (read %s: its [ovh-eu] section (line 1) has no "
+		 "application_secret; read %s: its [ovh-eu] section (line 1) "
+		 "has no application_secret; read %s: its [ovh-eu] section "
+		 "(line 3) has no application_secret)", etc, etc, cwd, cwd,
+		 home, etc);
 	assert_string_equal(err, want);
 	assert_null(strstr(err, "CKcwd"));
 	assert_null(strstr(err, "AKetc"));

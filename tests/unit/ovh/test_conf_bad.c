@@ -221,6 +221,125 @@ static void not_regular_files(void **state)
 	testhost_free(h);
 }
 
+/* configparser refuses a key before any [section] header
+ * (MissingSectionHeaderError); inih would file it under "". */
+static void key_outside_section(void **state)
+{
+	(void)state;
+	write_file("nosec.conf", "application_key=x1234\n[default]\n"
+		   "endpoint=ovh-eu\n[ovh-eu]\napplication_key=AK\n");
+	expect_error("nosec.conf", "1:", "key \"application_key\" comes "
+		     "before any [section]");
+	/* Comments and blank lines before the first header are fine. */
+	write_file("comment.conf", "; python-ovh\n\n# creds\n[default]\n"
+		   "endpoint=ovh-ca\n");
+	struct ovh_creds c;
+	char err[512];
+	memset(&c, 0, sizeof c);
+	assert_int_equal(ovh_conf_merge(path("comment.conf"), NULL, &c, err,
+					sizeof err), 0);
+	assert_string_equal(c.endpoint, "ovh-ca");
+	ovh_creds_free(&c);
+}
+
+/* ovh_creds_resolve() with `credentials = name` and nothing else: its
+ * code, err asserted to hold every one of want[] (NULL-ended). */
+static void expect_resolve(const char *name, const char *const *want)
+{
+	struct ovh_creds given = {0}, out;
+	char err[1024];
+	assert_int_equal(ovh_creds_resolve(NULL, &given, path(name), NULL,
+					   &out, err, sizeof err), -EINVAL);
+	for (size_t i = 0; want[i]; i++)
+		if (!strstr(err, want[i]))
+			fail_msg("%s: got \"%s\", want \"%s\"", name, err,
+				 want[i]);
+	assert_null(strstr(err, "Sekr1t"));
+	assert_null(strchr(err, '\n'));
+}
+
+static const char eu_tail[] = "[ovh-eu]\napplication_key=appkeyvalue\n"
+			      "application_secret=AppSekr1tValue\n"
+			      "consumer_key=ConsSekr1tValue\n";
+
+/* An endpoint read from an ovh.conf is refused naming the file and the
+ * line it is on, not as if it had come from the provider section. */
+static void endpoint_from_file(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *endpoint, *what;
+	} cases[] = {
+		{"ovh-mars", "endpoint: unknown \"ovh-mars\" (ovh-eu, "},
+		{"http://example.com/1.0", "endpoint: refusing http:// to "
+					   "\"example.com\""},
+		{"ftp://example.com/1.0", "endpoint: \"ftp://example.com/1.0\" "
+					  "is not an https:// URL"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[512], where[600];
+		snprintf(text, sizeof text, "[default]\nendpoint=%s\n%s",
+			 cases[i].endpoint, eu_tail);
+		write_file("ep.conf", text);
+		snprintf(where, sizeof where, "%s:2: endpoint: ", path("ep.conf"));
+		const char *want[] = {where, cases[i].what, NULL};
+		expect_resolve("ep.conf", want);
+	}
+	/* From the environment: says so. */
+	write_file("ep.conf", eu_tail);
+	setenv("OVH_ENDPOINT", "ovh-mars", 1);
+	const char *want[] = {"endpoint: unknown \"ovh-mars\"",
+			      "(from OVH_ENDPOINT)", NULL};
+	expect_resolve("ep.conf", want);
+	unsetenv("OVH_ENDPOINT");
+}
+
+/* A key missing because of what an ovh.conf holds (or lacks): the error
+ * names the file, why it gave nothing, and where the endpoint came from. */
+static void missing_from_file(void **state)
+{
+	(void)state;
+	char a[600], b[600];
+	write_file("empty.conf", "");
+	snprintf(a, sizeof a, "(read %s: it has no [ovh-eu] section)",
+		 path("empty.conf"));
+	const char *w1[] = {"no application_key for endpoint ovh-eu (the "
+			    "default): set it", a, NULL};
+	expect_resolve("empty.conf", w1);
+
+	char text[512];
+	snprintf(text, sizeof text, "[default]\nendpoint=ovh-ca\n%s", eu_tail);
+	write_file("ca.conf", text);
+	snprintf(a, sizeof a, "no application_key for endpoint ovh-ca (from "
+		 "%s:2): set it", path("ca.conf"));
+	snprintf(b, sizeof b, "(read %s: it has no [ovh-ca] section)",
+		 path("ca.conf"));
+	const char *w2[] = {a, b, NULL};
+	expect_resolve("ca.conf", w2);
+
+	/* A section without the key, and one with the key left empty. */
+	write_file("nock.conf", "[default]\nendpoint=ovh-eu\n[ovh-eu]\n"
+		   "application_key=appkeyvalue\n"
+		   "application_secret=AppSekr1tValue\n");
+	snprintf(a, sizeof a, "(read %s: its [ovh-eu] section (line 3) has "
+		 "no consumer_key)", path("nock.conf"));
+	const char *w3[] = {"no consumer_key for endpoint ovh-eu", a, NULL};
+	expect_resolve("nock.conf", w3);
+	write_file("emptyck.conf", "[default]\nendpoint=ovh-eu\n[ovh-eu]\n"
+		   "application_key=appkeyvalue\n"
+		   "application_secret=AppSekr1tValue\nconsumer_key=\n");
+	snprintf(a, sizeof a, "(read %s: consumer_key is empty on line 6)",
+		 path("emptyck.conf"));
+	const char *w4[] = {"no consumer_key for endpoint ovh-eu", a, NULL};
+	expect_resolve("emptyck.conf", w4);
+	/* A header with nothing under it. */
+	write_file("hollow.conf", "[default]\nendpoint=ovh-eu\n[ovh-eu]\n");
+	snprintf(a, sizeof a, "(read %s: its [ovh-eu] section (line 3) is "
+		 "empty)", path("hollow.conf"));
+	const char *w5[] = {"no application_key for endpoint ovh-eu", a, NULL};
+	expect_resolve("hollow.conf", w5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +348,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(long_section_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(bom_and_nul, setup, teardown),
 		cmocka_unit_test_setup_teardown(not_regular_files, setup, teardown),
+		cmocka_unit_test_setup_teardown(key_outside_section, setup, teardown),
+		cmocka_unit_test_setup_teardown(endpoint_from_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(missing_from_file, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
