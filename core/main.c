@@ -120,14 +120,19 @@ static struct df_runtime *load(const struct options *o, int reloading)
 		df_loader_free(l);
 		return NULL;
 	}
-	int level = cfg->log_level;
+	/* The configured level before any plugin code runs, so create(),
+	 * check_query and watch_set log at it; a rejected reload puts the
+	 * running one back. */
+	int level = cfg->log_level, before = df_log_level();
+	if (!o->verbose)
+		df_log_set_level(level);
 	unsigned flags = (o->dry_run ? DF_RT_DRY_RUN : 0) |
 			 (o->once || o->check ? 0 : DF_RT_WATCH) |
 			 (o->check ? DF_RT_CHECK : 0) |
 			 (reloading ? DF_RT_RELOAD : 0);
 	struct df_runtime *rt = df_runtime_new(cfg, l, flags);
-	if (rt && !o->verbose)
-		df_log_set_level(level);
+	if (!rt)
+		df_log_set_level(before);
 	return rt;
 }
 

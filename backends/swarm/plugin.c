@@ -242,7 +242,7 @@ static int sw_watch_set(void *self, const struct dnsfollow_query *const *qs,
 	pthread_mutex_lock(&sw->mu);
 	size_t k = sw->nwatched; /* without duplicates */
 	pthread_mutex_unlock(&sw->mu);
-	sw->host->log(sw->host, DNSFOLLOW_LOG_DEBUG, "watching %zu quer%s", k,
+	sw->host->log(sw->host, DNSFOLLOW_LOG_INFO, "watching %zu quer%s", k,
 		      k == 1 ? "y" : "ies");
 	return 0;
 }

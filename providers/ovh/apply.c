@@ -5,8 +5,8 @@
  * their TTL if needed); the other existing records are rewritten in place
  * with PUT (fewer calls than DELETE + POST, and the id survives); what is
  * still missing is created with POST and what is left over is deleted.
- * The calls of a zone run concurrently, in up to three phases (markers
- * set, records, markers deleted); then one refresh publishes them, only if
+ * The calls of a zone run concurrently, in up to four phases (markers
+ * set, records deleted, records set, markers deleted); then one refresh publishes them, only if
  * at least one write went through or may have (OVH stages changes until
  * then). A refresh that fails is owed to the zone (refresh.c). The first
  * failure is the one reported, once, and each change gets its own result
@@ -162,13 +162,24 @@ static int plan_change(struct ovh *o, struct plan *p, const char *zone,
 	size_t nd = c->op == DNSFOLLOW_CHANGE_SET ? c->rrset.count : 0;
 	char **d = calloc(nd + 1, sizeof *d);
 	int rc = d ? 0 : -ENOMEM;
-	for (size_t i = 0; i < nd && rc == 0; i++)
-		if (!(d[i] = ovh_target_normalise(o->h, k->type,
+	size_t m = 0; /* a datum given twice is stored once */
+	for (size_t i = 0; i < nd && rc == 0; i++) {
+		if (!(d[m] = ovh_target_normalise(o->h, k->type,
 						  c->rrset.rdata[i])))
 			rc = -ENOMEM; /* check_values() vouched for it */
+		size_t j = 0;
+		while (rc == 0 && j < m && strcmp(d[j], d[m]) != 0)
+			j++;
+		if (rc == 0 && j < m) {
+			free(d[m]);
+			d[m] = NULL;
+		} else if (rc == 0) {
+			m++;
+		}
+	}
 	if (rc == 0)
-		rc = set_rrset(p, zone, k, e, (size_t)ne, d, nd, c->rrset.ttl);
-	for (size_t i = 0; d && i < nd; i++)
+		rc = set_rrset(p, zone, k, e, (size_t)ne, d, m, c->rrset.ttl);
+	for (size_t i = 0; d && i < m; i++)
 		free(d[i]);
 	free(d);
 	ovh_recs_free(e, (size_t)ne);
@@ -309,12 +320,15 @@ static int publish(struct ovh *o, const char *zone, struct outcome *out)
 /* Which phase a change belongs to: ownership markers (TXT) are set before
  * and deleted after the records they own, so a pass cut short by a fault
  * never leaves a record that looks unowned (the core would then refuse to
- * touch it again). */
+ * touch it again). Other deletions go before other SETs: a name switched
+ * from A to CNAME must lose its A before OVH accepts the CNAME. */
+#define PHASES 4
 static int phase_of(const struct dnsfollow_change *c)
 {
+	int set = c->op == DNSFOLLOW_CHANGE_SET;
 	if (c->rrset.type != DNSFOLLOW_TYPE_TXT)
-		return 1;
-	return c->op == DNSFOLLOW_CHANGE_SET ? 0 : 2;
+		return set ? 2 : 1;
+	return set ? 0 : 3;
 }
 
 /* The id of a record of `k` with `target` that the cache holds but
@@ -439,7 +453,7 @@ static int run_phase(struct ovh *o, const char *zone, struct ovh_key *k,
 }
 
 /*
- * The writes of a zone in three phases over all its groups at once (so
+ * The writes of a zone in four phases over all its groups at once (so
  * max_inflight calls run in parallel), stopping after the first phase
  * in which a write failed. Groups stay whole where it matters: a marker
  * is set before, and deleted after, the records it owns, so a stop
@@ -457,7 +471,7 @@ static int apply_keys(struct ovh *o, const char *zone, struct ovh_key *k,
 		rc = refill(o, zone, k, changes, n);
 	if (rc != 0)
 		return rc; /* reported, and no call made since */
-	for (int phase = 0; phase < 3 && out.fail.rc == 0; phase++)
+	for (int phase = 0; phase < PHASES && out.fail.rc == 0; phase++)
 		run_phase(o, zone, k, changes, n, phase, &out, res);
 	/* Publish what went through even when something failed, so OVH's
 	 * staged state never drifts from what we believe. */
@@ -520,7 +534,7 @@ static int check_changes(struct ovh *o, const char *zone, struct ovh_key *k,
 		if (rc != 0)
 			res[i] = rc;
 	}
-	return rc;
+	return rc ? rc : ovh_check_cname(o, zone, k, changes, n, res);
 }
 
 int ovh_apply(void *self, const struct dnsfollow_changeset *cs)

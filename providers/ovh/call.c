@@ -62,6 +62,10 @@ static int code_rc(long status, const char *code, const char *msg)
 		if (strcmp(code, "INVALID_SIGNATURE") == 0 ||
 		    strcasestr(msg, "signature"))
 			return -EACCES;
+		/* OVH refuses a CNAME beside other data at a subDomain, or
+		 * other data beside a CNAME (RFC 1034 3.6.2): a conflict. */
+		if (strcasestr(msg, "CNAME"))
+			return -EEXIST;
 		return -EINVAL;
 	}
 	if (status == 401 || status == 403 || status == 460)

@@ -295,6 +295,12 @@ struct ovh_key {
 int ovh_key_init(struct ovh *o, struct ovh_key *k, const char *zone,
 		 const char *name, uint16_t type);
 void ovh_keys_free(struct ovh_key *k, size_t n);
+/* CNAME exclusivity (exclusive.c): -EEXIST (error text set, res[] of
+ * the change) when a SET would put a CNAME beside other data at a name,
+ * or other data beside a CNAME, as far as the changeset and the cache
+ * tell; 0 otherwise. */
+int ovh_check_cname(struct ovh *o, const char *zone, const struct ovh_key *k,
+		    const struct dnsfollow_change *changes, size_t n, int *res);
 /* List the ids of every key and fetch what the cache lacks. */
 int ovh_keys_fetch(struct ovh *o, const char *zone, struct ovh_key *k,
 		   size_t n);

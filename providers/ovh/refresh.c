@@ -117,6 +117,25 @@ static int first_contact(const char *key)
 	return 1;
 }
 
+/* A zone the account does not serve (the refresh got a 404) holds
+ * nothing staged: it owes no refresh, and counts as not met, so its next
+ * read or apply asks again and reports it with the same one line (an
+ * owed refresh would say "publishing changes an earlier pass staged"). */
+static void not_served(struct ovh *o, const char *zone)
+{
+	forget(o, zone);
+	char *key = owed_key(o, zone);
+	pthread_mutex_lock(&owed_mu);
+	for (size_t i = 0; key && i < nseen; i++)
+		if (strcmp(seen[i], key) == 0) {
+			free(seen[i]);
+			seen[i] = seen[--nseen];
+			break;
+		}
+	pthread_mutex_unlock(&owed_mu);
+	free(key);
+}
+
 static int dry_run(const struct ovh *o)
 {
 	return DNSFOLLOW_HOST_HAS(o->h, dry_run) && o->h->dry_run(o->h);
@@ -174,6 +193,8 @@ int ovh_refresh(struct ovh *o, const char *zone, char **err, int *cred)
 		forget(o, zone);
 		free(*err);
 		*err = NULL;
+	} else if (rc == -ENOENT) {
+		not_served(o, zone);
 	} else if (ovh_unpublished_mark(o, zone) != 0) {
 		rc = -ENOMEM;
 	}

@@ -36,7 +36,7 @@ show() { sed 's/^/#   /' "$T/$1.tap" "$T/$1.err" | grep -v '^#   ok' | head -30;
 # KIT_ARGS (--provider/--backend, --zone, --service ...). It returns 0
 # when ready, or 2 after setting SKIP_WHY (server binary missing). Add
 # NAME to TARGETS.
-TARGETS="mock static example_provider example_backend"
+TARGETS="mock static example_provider example_backend ovh"
 
 target_mock() {
 	cat >"$1/kit.ini" <<EOF
@@ -84,6 +84,32 @@ target_example_backend() {
 	printf '[dnsfollow]\nplugin_dir = %s/plugins\n[backend e]\ntype = env\n' "$1" >"$1/kit.ini"
 	export DNSFOLLOW_ADDRS_WEB="192.0.2.7 2001:db8::7"
 	KIT_ARGS="--backend e --service web"
+}
+
+# ovh on its fake API (tests/ovh/fakectl.sh), stopped through at_exit.
+target_ovh() {
+	FAKE_WATCH_PID=$$ sh "$TOP/tests/ovh/fakectl.sh" start "$1/fake" \
+		--zones scratch.test,other.test >"$1/port" 2>"$1/fake.err" || {
+		sed 's/^/# /' "$1/fake.err"; return 1; }
+	at_exit "sh '$TOP/tests/ovh/fakectl.sh' stop '$1/fake'"
+	# shellcheck disable=SC2046 # three words: AK AS CK
+	set -- "$1" $(sh "$TOP/tests/ovh/fakectl.sh" creds)
+	printf '%s\n' '[default]' 'endpoint=ovh-eu' '' '[ovh-eu]' \
+		"application_key=$2" "application_secret=$3" "consumer_key=$4" \
+		>"$1/ovh.conf"
+	chmod 600 "$1/ovh.conf"
+	cat >"$1/kit.ini" <<EOF
+[dnsfollow]
+plugin_dir = $PLUGINS
+[provider o]
+type = ovh
+zones = scratch.test, other.test
+endpoint = https://127.0.0.1:$(cat "$1/port")/1.0
+credentials = $1/ovh.conf
+ca_file = $1/fake/ca.pem
+rate_limit = 0
+EOF
+	KIT_ARGS="--provider o --zone scratch.test"
 }
 
 for t in $TARGETS; do

@@ -217,13 +217,14 @@ check "--list-plugins lists mock and static with their keys" eval '[ "$rc" = 0 ]
 
 df -c "$T" --check-config; rc=$?
 check "a folder given as config: exit 78, one clear line" eval '[ "$rc" = 78 ] && grep -q "^$T:0: not a regular file" "$T/err"'
-# Every broken test plugin is listed as refused (bad_kind is a fine
-# backend: it is only refused where a provider is wanted); none of their
+# Every broken test plugin is listed as refused, each with its reason
+# (bad_keys and bad_bkeys are sound: keys of every type); none of their
 # code runs (each of their functions aborts).
 printf '[dnsfollow]\nplugin_dir = %s/../badplugins\n' "$PLUGINS" >"$T/bad-list.ini"
 out=$(df --list-plugins -c "$T/bad-list.ini"); rc=$?
 check "--list-plugins refuses every broken plugin without running it" eval '[ "$rc" = 0 ] &&
-	[ "$(echo "$out" | grep -c " refused: ")" = 6 ] && echo "$out" | grep -q "^  bad_kind  *backend"'
+	[ "$(echo "$out" | grep -c " refused: ")" = 10 ] && echo "$out" | grep -q "^  bad_keys  *provider" &&
+	echo "$out" | grep -q "bad_abi1 *refused: built for plugin ABI 1"'
 # Instances that cannot be made are all reported at once.
 cat >"$T/two-bad.ini" <<EOF
 [dnsfollow]

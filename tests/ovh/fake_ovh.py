@@ -409,11 +409,22 @@ class Handler(BaseHTTPRequestHandler):
         if target is None:
             return
         st = self.server.st
+        sub = str(body.get("subDomain") or "").lower()
+        with LOCK:
+            clash = self.cname_clash(zone, sub, ftype)
+            if clash:
+                st.recent.append("REFUSED %s %s" % (zname, ftype))
+        if clash:
+            # Modelled (OVH documents no exact text): a 400 naming CNAME.
+            return self.new_error(
+                400, "Client::BadRequest",
+                "Invalid subDomain %r: a CNAME record cannot coexist with "
+                "another record on the same subDomain (%s exists)" % (sub, clash))
         with LOCK:
             rid = st.next_id
             st.next_id += 1
             rec = {"id": rid, "zone": zname,
-                   "subDomain": str(body.get("subDomain") or "").lower(),
+                   "subDomain": sub,
                    "fieldType": ftype, "target": target,
                    "ttl": int(body.get("ttl") or 0)}
             zone["staged"][rid] = rec
@@ -425,6 +436,17 @@ class Handler(BaseHTTPRequestHandler):
             return self.new_error(500, "Server::InternalServerError",
                                   "Answer lost (injected)")
         return self.send(200, rec)
+
+    @staticmethod
+    def cname_clash(zone, sub, ftype):
+        """The type of a staged record at sub that forbids a new ftype
+        record there (RFC 1034 3.6.2), or None. Called with LOCK held."""
+        for r in zone["staged"].values():
+            if r["subDomain"] != sub:
+                continue
+            if ftype == "CNAME" or r["fieldType"] == "CNAME":
+                return r["fieldType"]
+        return None
 
     def update(self, zone, rid, body):
         if not isinstance(body, dict) or \
