@@ -88,10 +88,11 @@ target_example_backend() {
 
 # ovh on its fake API (tests/ovh/fakectl.sh), stopped through at_exit.
 target_ovh() {
+	# Registered first: a start that times out leaves the server running.
+	at_exit "sh '$TOP/tests/ovh/fakectl.sh' stop '$1/fake'"
 	FAKE_WATCH_PID=$$ sh "$TOP/tests/ovh/fakectl.sh" start "$1/fake" \
 		--zones scratch.test,other.test >"$1/port" 2>"$1/fake.err" || {
 		sed 's/^/# /' "$1/fake.err"; return 1; }
-	at_exit "sh '$TOP/tests/ovh/fakectl.sh' stop '$1/fake'"
 	# shellcheck disable=SC2046 # three words: AK AS CK
 	set -- "$1" $(sh "$TOP/tests/ovh/fakectl.sh" creds)
 	printf '%s\n' '[default]' 'endpoint=ovh-eu' '' '[ovh-eu]' \
