@@ -15,23 +15,7 @@
 #include "loader.h"
 #include "log.h"
 #include "testhost.h"
-
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof dir, "%s", test_tmpdir());
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#include "cfgtest.h"
 
 /* Parse and bind the file dir/NAME holding `len` bytes of `text`. */
 static struct df_config *load_bytes(const char *name, const char *text, size_t len)

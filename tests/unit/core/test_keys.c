@@ -15,48 +15,12 @@
 #include "loader.h"
 #include "log.h"
 #include "testhost.h"
-
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof dir, "%s", test_tmpdir());
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
+#include "cfgtest.h"
 
 /* Parse and bind `text` (written to dir/c.ini) with the test plugins. */
 static struct df_config *load_in(const char *text)
 {
-	char plugins[600];
-	snprintf(plugins, sizeof plugins, "%s/badplugins", test_build_dir());
-	size_t n = strlen(plugins) + strlen(text) + 64;
-	char *full = malloc(n);
-	assert_non_null(full);
-	snprintf(full, n, "[dnsfollow]\nplugin_dir = %s\n%s", plugins, text);
-	char *path = test_write_file(dir, "c.ini", full);
-	free(full);
-	struct df_config *cfg = df_config_parse(path);
-	free(path);
-	if (cfg->nerrors == 0) {
-		struct df_loader *l = df_loader_new(cfg->plugin_dir);
-		df_config_bind(cfg, l);
-		/* Descriptors die with the loader; tests only look at text. */
-		for (size_t i = 0; i < cfg->nbackends; i++)
-			cfg->backends[i].plugin = NULL;
-		for (size_t i = 0; i < cfg->nproviders; i++)
-			cfg->providers[i].plugin = NULL;
-		df_loader_free(l);
-	}
-	return cfg;
+	return cfgtest_load("badplugins", text);
 }
 
 /* bad_keys (provider) and bad_bkeys (backend) declare keys of every
