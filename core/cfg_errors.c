@@ -27,16 +27,21 @@ void df_cfg_error_raw(struct df_config *cfg, const char *msg)
 
 void df_cfg_error(struct df_config *cfg, int line, const char *fmt, ...)
 {
-	char msg[1024];
+	/* Formatted whole, masked and cleaned of control characters, and
+	 * only then cut: a value echoed back must not leak a secret's prefix
+	 * or put escape sequences on a terminal. */
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	char *msg = df_vformat_clean(2048, fmt, ap);
 	va_end(ap);
-	size_t n = strlen(cfg->path) + strlen(msg) + 32;
+	char *where = df_sanitize(cfg->path);
+	size_t n = strlen(where ? where : "") + strlen(msg ? msg : "") + 32;
 	char *e = df_xcalloc(n, 1);
-	snprintf(e, n, "%s:%d: %s", cfg->path, line, msg);
+	snprintf(e, n, "%s:%d: %s", where ? where : "", line, msg ? msg : "");
 	df_cfg_error_raw(cfg, e);
 	free(e);
+	free(where);
+	free(msg);
 }
 
 struct numbered {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "file.h"
 #include "log.h"
@@ -214,6 +215,15 @@ static int check_repeat(struct df_config *cfg, const struct df_section *s,
 
 static int check_secret(struct df_config *cfg, struct df_item *it)
 {
+	/* A secret goes into headers and signatures: a line break from a
+	 * two-line KEY_file would end a header early. */
+	for (const char *p = it->value; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			df_cfg_error(cfg, it->line,
+				     "%s holds a control character (a line break?); a secret is one line",
+				     it->key);
+			return 1;
+		}
 	if (df_log_add_secret(it->value) != 0) {
 		df_cfg_error(cfg, it->line,
 			     "%s: a secret shorter than %d characters cannot be kept out of logs",
@@ -239,6 +249,17 @@ int df_cfg_typed(struct df_config *cfg, const struct dnsfollow_key *k,
 		char *abs = df_path_resolve(cfg->dir, it->value);
 		free(it->value);
 		it->value = abs;
+		/* A FIFO or device would hang whoever opens it later (curl
+		 * reading a CA file, say): refused here, once, for every
+		 * plugin. A missing file may be made later; a folder or a
+		 * socket may be what the key wants. */
+		struct stat st;
+		if (stat(abs, &st) == 0 &&
+		    (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
+			df_cfg_error(cfg, it->line, "%s: %s is %s; give a regular file", it->key,
+				     abs, S_ISFIFO(st.st_mode) ? "a FIFO" : "a device");
+			bad = 1;
+		}
 	} else if (k->type != DNSFOLLOW_T_STRING) {
 		char msg[1024], *canon;
 		uint64_t num;

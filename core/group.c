@@ -77,8 +77,8 @@ static void plan_all(struct df_runtime *rt, struct df_job *j,
 	for (size_t k = 0; k < g->nrecs; k++) {
 		const struct df_want *w = &j->wants[k];
 		sp->first[k] = plan->n;
-		if (!w->fqdn)
-			continue;
+		if (!w->fqdn || j->skip[k])
+			continue; /* backend failed, or refused in an earlier round */
 		char why[1024] = "";
 		enum df_rec_state s = df_plan_record(w, db, plan, why, sizeof why);
 		j->out[k] = s == DF_REC_FOREIGN || s == DF_REC_BAD ? DF_OUT_PERM
@@ -165,6 +165,15 @@ static int apply_records(struct df_runtime *rt, struct df_job *j,
 			 const struct df_group *g, const struct df_plan *plan,
 			 const struct span *sp, size_t *recs, size_t nrecs);
 
+/* apply_records(): plan again from a fresh read (see retry_without). */
+#define DF_REPLAN 1
+
+/* No new write once the daemon stops or this runtime was replaced. */
+static int must_not_write(const struct df_runtime *rt)
+{
+	return df_stopping() || __atomic_load_n(&rt->cancelled, __ATOMIC_SEQ_CST);
+}
+
 /* The provider named the changes it refused: their records fail alone
  * (reported), the others go in again without them. */
 static int retry_without(struct df_runtime *rt, struct df_job *j,
@@ -183,11 +192,19 @@ static int retry_without(struct df_runtime *rt, struct df_job *j,
 				       "zone %s: %s refused: %s (the zone's other records go on)",
 				       g->zone, j->wants[recs[i]].fqdn, err);
 			}
-		if (bad)
+		if (bad) {
 			j->out[recs[i]] = dnsfollow_err_is_temporary(bad) ? DF_OUT_TEMP : DF_OUT_PERM;
-		else
+			j->skip[recs[i]] = 1;
+		} else {
 			recs[keep++] = recs[i];
+		}
 	}
+	/* An atomic provider wrote nothing: the same plan (and its `old`
+	 * RRsets) still holds. Any other may have written part of it, so
+	 * the zone is read again before the rest goes in. */
+	if (!(in->plugin->ops && ((const struct dnsfollow_provider_ops *)in->plugin->ops)->caps &
+				     DNSFOLLOW_CAP_ATOMIC))
+		return keep ? DF_REPLAN : 0;
 	return apply_records(rt, j, g, plan, sp, recs, keep);
 }
 
@@ -231,9 +248,9 @@ static int apply_records(struct df_runtime *rt, struct df_job *j,
 	const struct dnsfollow_provider_ops *ops = in->plugin->ops;
 	struct batch b;
 	batch_make(rt, g, plan, sp, recs, nrecs, &b);
-	if (b.n == 0 || df_stopping()) {
+	if (b.n == 0 || must_not_write(rt)) {
 		batch_free(&b);
-		return b.n ? -ECANCELED : 0; /* no new write after SIGTERM */
+		return b.n ? -ECANCELED : 0;
 	}
 	struct dnsfollow_changeset cs = {
 		.struct_size = sizeof cs, .zone = g->zone, .changes = b.ch,
@@ -247,15 +264,27 @@ static int apply_records(struct df_runtime *rt, struct df_job *j,
 	if (!err[0] && rc)
 		snprintf(err, sizeof err, "%s", strerror(-rc));
 	log_changes(rt, j, g, b.ch, b.n, rc, b.res);
-	if (rc == 0) {
+	int named = 0, atomic = (ops->caps & DNSFOLLOW_CAP_ATOMIC) != 0;
+	for (size_t c = 0; c < b.n; c++)
+		named |= b.res[c] < 0;
+	if (rc == 0 && named) {
+		/* Went in, but for the changes the provider says it refused:
+		 * their records failed; nothing is retried. */
+		for (size_t c = 0; c < b.n; c++)
+			if (b.res[c] < 0 && !j->skip[b.grp[c]]) {
+				j->skip[b.grp[c]] = 1;
+				j->out[b.grp[c]] = dnsfollow_err_is_temporary(b.res[c]) ? DF_OUT_TEMP
+											: DF_OUT_PERM;
+				df_log(DNSFOLLOW_LOG_ERROR, in->host->who, "zone %s: %s refused: %s",
+				       g->zone, j->wants[b.grp[c]].fqdn, err[0] ? err : strerror(-b.res[c]));
+			}
+		j->changes += b.n;
+	} else if (rc == 0) {
 		j->changes += b.n;
 	} else {
-		int named = 0;
-		for (size_t c = 0; c < b.n; c++)
-			named |= b.res[c] < 0;
 		if (named && !zone_wide(rc))
 			rc = retry_without(rt, j, g, plan, sp, recs, nrecs, &b, err);
-		else if (!zone_wide(rc))
+		else if (!zone_wide(rc) && atomic)
 			rc = bisect(rt, j, g, plan, sp, recs, nrecs, rc, err);
 		else {
 			for (size_t i = 0; i < nrecs; i++)
@@ -275,7 +304,7 @@ static int read_zone(struct df_runtime *rt, struct df_job *j,
 	struct df_inst *in = &rt->providers[g->provider];
 	const struct dnsfollow_provider_ops *ops = in->plugin->ops;
 	struct dnsfollow_rrkey *keys =
-		df_xcalloc(g->nrecs * (DF_MAX_TYPES + 16 + 1) + 1, sizeof *keys);
+		df_xcalloc(g->nrecs * (DF_MAX_TYPES + DF_MAX_OTHERS + 1) + 1, sizeof *keys);
 	size_t nkeys = read_keys(j, g->nrecs, keys);
 	int rc = 0;
 	if (nkeys) {
@@ -291,7 +320,8 @@ static int read_zone(struct df_runtime *rt, struct df_job *j,
 	return nkeys ? rc : 1;
 }
 
-void df_job_run(struct df_runtime *rt, struct df_job *j)
+/* One read, plan and apply; DF_REPLAN asks for another round. */
+static int job_round(struct df_runtime *rt, struct df_job *j)
 {
 	const struct df_group *g = &rt->groups[j->group];
 	struct df_rrdb db = {0};
@@ -299,7 +329,7 @@ void df_job_run(struct df_runtime *rt, struct df_job *j)
 	struct span sp = {0};
 	df_plan_init(&plan, rt->marker);
 	j->op = "read";
-	int rc = read_zone(rt, j, g, &db);
+	int rc = must_not_write(rt) ? -ECANCELED : read_zone(rt, j, g, &db);
 	if (rc == 0) {
 		plan_all(rt, j, g, &db, &plan, &sp);
 		j->op = "update";
@@ -307,15 +337,28 @@ void df_job_run(struct df_runtime *rt, struct df_job *j)
 			log_changes(rt, j, g, plan.v, plan.n, 0, NULL);
 			j->changes = plan.n;
 		} else {
-			size_t *recs = df_xcalloc(g->nrecs + 1, sizeof *recs);
+			size_t *recs = df_xcalloc(g->nrecs + 1, sizeof *recs), n = 0;
 			for (size_t k = 0; k < g->nrecs; k++)
-				recs[k] = k;
-			rc = apply_records(rt, j, g, &plan, &sp, recs, g->nrecs);
+				if (!j->skip[k])
+					recs[n++] = k;
+			rc = apply_records(rt, j, g, &plan, &sp, recs, n);
 			free(recs);
 		}
+	} else if (rc > 0) {
+		rc = 0; /* nothing to read: every backend failed */
 	}
-	j->rc = rc > 0 ? 0 : rc;
 	free(sp.first);
 	df_plan_free(&plan);
 	df_rrdb_free(&db);
+	return rc;
+}
+
+void df_job_run(struct df_runtime *rt, struct df_job *j)
+{
+	/* Each round leaves out at least one more refused record, so the
+	 * rounds are bounded by the group's size; four are plenty. */
+	int rc = DF_REPLAN;
+	for (int round = 0; round < 4 && rc == DF_REPLAN; round++)
+		rc = job_round(rt, j);
+	j->rc = rc > 0 ? 0 : rc;
 }

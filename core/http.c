@@ -405,11 +405,44 @@ static int perform(CURL *c, const struct dnsfollow_http_request *req,
 	return rc;
 }
 
+/* A CA, certificate or key that is a FIFO or device would block inside
+ * OpenSSL's open(), where neither timeouts nor SIGTERM reach. */
+static int files_ok(const struct dnsfollow_http_request *req, char *err,
+		    size_t errlen)
+{
+	const char *f[] = {req->ca_file, req->client_cert, req->client_key};
+	for (int i = 0; i < 3; i++) {
+		struct stat st;
+		if (!f[i] || stat(f[i], &st) != 0 || S_ISREG(st.st_mode))
+			continue; /* missing: curl says so */
+		snprintf(err, errlen, "%s: is not a regular file (a FIFO, folder or device)",
+			 f[i]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int df_http(const struct dnsfollow_http_request *req,
 	    struct dnsfollow_http_response *resp, char *err, size_t errlen)
 {
-	memset(resp, 0, sizeof *resp);
-	resp->struct_size = sizeof *resp;
+	/* The response belongs to the plugin: fill no more of it than the
+	 * size it says it has (0: the ABI 2 size), so a grown response never
+	 * overruns an older plugin's smaller one. */
+	size_t room = resp->struct_size ? resp->struct_size : DF_HTTP_RESPONSE_ABI2_SIZE;
+	if (room > sizeof *resp)
+		room = sizeof *resp;
+	if (room < DF_HTTP_RESPONSE_ABI2_SIZE) {
+		snprintf(err, errlen, "invalid HTTP response (struct_size %zu, at least %zu)",
+			 room, (size_t)DF_HTTP_RESPONSE_ABI2_SIZE);
+		return -EINVAL;
+	}
+	memset(resp, 0, room);
+	resp->struct_size = room;
+	if (df_stopping()) {
+		snprintf(err, errlen, "%s: not sent: dnsfollow is stopping",
+			 req && req->url ? req->url : "request");
+		return -ECANCELED;
+	}
 	if (!req || req->struct_size < DF_HTTP_REQUEST_MIN_SIZE) {
 		snprintf(err, errlen, "invalid HTTP request (struct_size %zu, "
 			 "at least %zu)", req ? req->struct_size : 0,
@@ -432,6 +465,8 @@ int df_http(const struct dnsfollow_http_request *req,
 			 "supported", req->url);
 		return -EINVAL;
 	}
+	if (files_ok(req, err, errlen) != 0)
+		return -EINVAL;
 	if (!share && df_http_global_init() != 0) {
 		snprintf(err, errlen, "cannot initialise libcurl");
 		return -ENOMEM;

@@ -19,6 +19,13 @@ void df_http_global_cleanup(void);
 	(offsetof(struct dnsfollow_http_request, max_body) +        \
 	 sizeof(((struct dnsfollow_http_request *)0)->max_body))
 
+/* The response as ABI 2 defines it: what the host fills for a plugin
+ * whose response says struct_size 0 (or this size); a response grown
+ * later is filled further only for plugins that say they have room. */
+#define DF_HTTP_RESPONSE_ABI2_SIZE                                  \
+	(offsetof(struct dnsfollow_http_response, headers) +         \
+	 sizeof(((struct dnsfollow_http_response *)0)->headers))
+
 /** Perform `req`. Returns 0 when an answer arrived (resp filled, any
  *  status but 3xx), else a negative code with one line in err[errlen]
  *  (resp then needs no release) that names the cause: -EPROTO for a

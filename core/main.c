@@ -153,9 +153,6 @@ static void sleep_ms(uint64_t ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Longest wait --once accepts for a retry or an on_empty_grace check:
- * a cron job must not hang on a peer's "come back later". */
-#define ONCE_MAX_WAIT_MS 30000u
 
 static int run_once(struct df_runtime *rt)
 {
@@ -167,7 +164,7 @@ static int run_once(struct df_runtime *rt)
 	changes += st.changes;
 	for (;;) {
 		uint64_t next = df_next_retry(rt), now = df_now_ms();
-		if (!next || next > now + ONCE_MAX_WAIT_MS)
+		if (!next || next > now + DF_ONCE_MAX_WAIT_MS)
 			break;
 		sleep_ms(next > now ? next - now : 0);
 		df_pass(rt, df_now_ms(), DF_PASS_RETRIES, &st);

@@ -55,7 +55,7 @@ struct df_want {
 	size_t nsets;
 	/* Other types read at the name that may not sit beside the wanted
 	 * ones (a CNAME beside an A, anything beside a CNAME). */
-	uint16_t others[16];
+	uint16_t others[DF_MAX_OTHERS];
 	size_t nothers;
 	uint32_t ttl;
 	int adopt;

@@ -103,7 +103,7 @@ static void want_others(const struct df_runtime *rt, const struct df_group *g,
 	int alone = 0;
 	for (size_t i = 0; i < rc->ntypes; i++)
 		alone |= df_rtype(rc->types[i])->alone;
-	for (const uint16_t *t = ops->types; t && *t && w->nothers < 16; t++) {
+	for (const uint16_t *t = ops->types; t && *t && w->nothers < DF_MAX_OTHERS; t++) {
 		if (has_type(rc->types, rc->ntypes, *t))
 			continue;
 		const struct df_rtype *r = df_rtype(*t);
@@ -173,6 +173,7 @@ static struct df_job *make_job(struct df_runtime *rt, size_t gi,
 	ans->refs++;
 	j->wants = df_xcalloc(g->nrecs + 1, sizeof *j->wants);
 	j->nwants = g->nrecs;
+	j->skip = df_xcalloc(g->nrecs + 1, 1);
 	j->out = df_xcalloc(g->nrecs + 1, sizeof *j->out);
 	g->grace_ms = 0;
 	for (size_t k = 0; k < g->nrecs; k++) {
@@ -188,6 +189,7 @@ void df_job_free(struct df_job *j)
 		free((char *)j->wants[k].error);
 	df_answers_unref(j->ans);
 	free(j->wants);
+	free(j->skip);
 	free(j->out);
 	free(j->plan_text);
 	free(j);
@@ -247,6 +249,16 @@ static void schedule_retry(struct df_runtime *rt, struct df_group *g,
 	}
 	uint64_t wait = df_backoff_ms(g->failures, rt->cfg->backoff_max,
 				      j->retry_after);
+	if (rt->max_attempts && wait > DF_ONCE_MAX_WAIT_MS) {
+		/* --once ends rather than wait this long: say so, and do
+		 * not announce a retry that will never run. */
+		g->next_ms = 0;
+		if (j->rc)
+			df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
+			       "zone %s: %s failed: %s (temporary; no retry in this run: the next would be in %.0f s)",
+			       g->zone, j->op, err, (double)wait / 1000.0);
+		return;
+	}
 	g->next_ms = now + wait;
 	if (j->rc)
 		df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
@@ -277,8 +289,8 @@ static void finish_job(struct df_runtime *rt, struct df_job *j, uint64_t now)
 	rt->pass_changes += j->changes;
 	if (!rt->dry_run)
 		rt->changes_applied += j->changes;
-	if (j->rc == -ECANCELED)
-		return; /* stopping */
+	if (j->rc == -ECANCELED || df_stopping())
+		return; /* stopping: no retry to announce */
 	if (j->rc && outcome_of(j->rc) == DF_OUT_TEMP) {
 		schedule_retry(rt, g, j, now);
 	} else if (j->rc) {

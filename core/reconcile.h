@@ -73,6 +73,8 @@ struct df_runtime {
 	char *names;         /* the block fqdn and txt_name point into */
 	int dry_run;
 	int reloading;         /* made by a SIGHUP reload */
+	int cancelled;         /* being replaced or freed: jobs still in
+				  flight must not write (atomic) */
 	unsigned max_attempts; /* --once: tries per group; 0 = unbounded */
 	FILE *plan_out; /* where --dry-run prints the plan */
 	struct df_pool *pool;
@@ -80,6 +82,10 @@ struct df_runtime {
 	uint64_t apply_calls;
 	size_t pass_changes;      /* changes of jobs collected since reset */
 };
+
+/** Longest wait --once accepts for a retry or an on_empty_grace check:
+ *  a cron job must not hang on a peer's "come back later". */
+#define DF_ONCE_MAX_WAIT_MS 30000u
 
 /* Flags of df_runtime_new. */
 #define DF_RT_DRY_RUN 0x1u /* plan only: no write op is ever called */
@@ -185,6 +191,7 @@ struct df_job {
 	struct df_want *wants; /* per record of the group; NULL entries'
 				  fqdn mean "backend failed: skip" */
 	size_t nwants;
+	char *skip;            /* per record: refused this pass, left out */
 	/* results, written by the worker */
 	enum df_outcome *out;  /* per record of the group */
 	int rc;                /* 0, or the failure of the whole group */

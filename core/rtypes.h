@@ -32,5 +32,8 @@ const struct df_rtype *df_rtype(uint16_t code);
 const struct df_rtype *df_rtypes(size_t *n);
 
 #define DF_MAX_TYPES 4 /* types one record may have */
+/* Types a provider may list (the loader's limit): what is read beside a
+ * record to see conflicts. */
+#define DF_MAX_OTHERS 64
 
 #endif

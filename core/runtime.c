@@ -52,9 +52,8 @@ static int make_instance(struct df_runtime *rt, struct df_inst *in,
 	 * not start a backend's watchers (event streams, inotify). */
 	if (watch && ic->kind == DNSFOLLOW_KIND_BACKEND) {
 		const struct dnsfollow_backend_ops *ops = in->plugin->ops;
-		if (ops->struct_size >= offsetof(struct dnsfollow_backend_ops, watch_ack) +
-						sizeof ops->watch_ack &&
-		    ops->watch_fd && ops->watch_ack)
+		if (DNSFOLLOW_HAS(ops, struct dnsfollow_backend_ops, watch_fd) &&
+		    DNSFOLLOW_HAS(ops, struct dnsfollow_backend_ops, watch_ack))
 			in->watch_fd = ops->watch_fd(in->self);
 	}
 	return 0;
@@ -183,10 +182,7 @@ static int check_queries(struct df_runtime *rt)
 		const struct df_record_cfg *r = &rt->cfg->records[i];
 		struct df_inst *in = &rt->backends[r->backend_idx];
 		const struct dnsfollow_backend_ops *ops = in->plugin->ops;
-		if (!in->self ||
-		    ops->struct_size < offsetof(struct dnsfollow_backend_ops, check_query) +
-					       sizeof ops->check_query ||
-		    !ops->check_query)
+		if (!in->self || !DNSFOLLOW_HAS(ops, struct dnsfollow_backend_ops, check_query))
 			continue;
 		struct dnsfollow_query q = {.struct_size = sizeof q,
 					    .service = r->service,
@@ -287,6 +283,9 @@ void df_runtime_free(struct df_runtime *rt)
 {
 	if (!rt)
 		return;
+	/* A job of this runtime still in flight (a reload replaces it)
+	 * must not write answers older than the new runtime's. */
+	__atomic_store_n(&rt->cancelled, 1, __ATOMIC_SEQ_CST);
 	if (rt->pool && df_pool_free(rt->pool) != 0)
 		return; /* a plugin call still runs: leave it all alone */
 	struct df_config *cfg = rt->cfg;

@@ -51,9 +51,15 @@ struct dnsfollow_http_request {
 	void *ctx; /**< passed to on_data and cancelled */
 };
 
-/** The answer of host->http(); release with host->http_free(). */
+/**
+ * The answer of host->http(); release with host->http_free(). The plugin
+ * owns it: set struct_size to sizeof(struct dnsfollow_http_response)
+ * before the call (0 is taken as the ABI 2 size); the host fills no more
+ * than that, so a response grown in a later ABI never overruns an older
+ * plugin's, and sets struct_size to what it filled.
+ */
 struct dnsfollow_http_response {
-	size_t struct_size; /**< set by the host */
+	size_t struct_size; /**< see above */
 	long status;        /**< HTTP status code */
 	char *body;         /**< NUL-terminated (body_len excludes the NUL) */
 	size_t body_len;
@@ -215,7 +221,8 @@ struct dnsfollow_host {
 			  const char *what);
 
 	/** Copy the value of response header `name` (case-insensitive; the
-	 *  last one when repeated) to buf[cap]. Returns 0, or -ENOENT. */
+	 *  last one when repeated) to buf[cap]. Returns 0, -ENOENT when absent,
+	 *  or -ENOSPC when it does not fit (buf is then ""). */
 	int (*http_header)(const struct dnsfollow_http_response *resp,
 			   const char *name, char *buf, size_t cap);
 

@@ -12,7 +12,8 @@
  * ("git.example.org"); the zone apex is the zone name itself. The `zone`
  * handed to every op is one of the provider's `zones` exactly as the core
  * normalised them (lower-case, no trailing dot); create() receives the
- * same list as the `zones` item, comma-separated.
+ * same list as the `zones` item, joined by ", " (the item is absent
+ * when the section lists no zones).
  *
  * Record data is in presentation form: "192.0.2.10" (A), "2001:db8::10"
  * (AAAA), the text itself without quotes or escapes for TXT (the

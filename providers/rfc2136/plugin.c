@@ -123,8 +123,7 @@ static int mask_secret(struct r2136 *p, const char *file)
 {
 	const struct dnsfollow_host *h = p->host;
 	char b64[4 * (sizeof p->key.secret + 2) / 3 + 1];
-	if (h->struct_size < offsetof(struct dnsfollow_host, secret) +
-			     sizeof h->secret || !h->secret)
+	if (!DNSFOLLOW_HOST_HAS(h, secret))
 		return 0;
 	EVP_EncodeBlock((unsigned char *)b64, p->key.secret, (int)p->key.secret_len);
 	int rc = h->secret(h, b64);

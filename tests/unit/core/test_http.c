@@ -159,7 +159,7 @@ static void test_get_and_headers(void **s)
 {
 	(void)s;
 	struct dnsfollow_http_request rq = {.url = at("/ok")};
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	char err[256];
 	assert_int_equal(get(&rq, &rs, err), 0);
 	assert_int_equal(rs.status, 200);
@@ -180,7 +180,7 @@ static void test_methods_and_body(void **s)
 	const char *hdr[] = {"Content-Type: application/json", NULL};
 	struct dnsfollow_http_request rq = {.url = at("/echo"), .method = "PUT",
 					    .headers = hdr, .body = "{\"a\":1}", .body_len = 7};
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	char err[256];
 	assert_int_equal(get(&rq, &rs, err), 0);
 	assert_string_equal(rs.body, "PUT {\"a\":1}");
@@ -197,7 +197,7 @@ static void test_limits(void **s)
 {
 	(void)s;
 	struct dnsfollow_http_request rq = {.url = at("/big"), .max_body = 1 << 20};
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	char err[256];
 	assert_int_equal(get(&rq, &rs, err), -EMSGSIZE);
 	assert_non_null(strstr(err, "answer larger than 1048576 bytes"));
@@ -223,7 +223,7 @@ static void test_tls(void **s)
 	(void)s;
 	snprintf(url, sizeof url, "https://localhost:%d/ok", tls.port);
 	struct dnsfollow_http_request rq = {.url = url};
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	char err[256];
 	/* Not signed by a trusted CA: refused, whatever the caller wants. */
 	assert_int_equal(get(&rq, &rs, err), -EPROTO);
@@ -246,7 +246,7 @@ static void test_unix_socket(void **s)
 {
 	(void)s;
 	struct dnsfollow_http_request rq = {.url = "http://localhost/ok", .unix_socket = sock};
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	char err[256];
 	assert_int_equal(get(&rq, &rs, err), 0);
 	assert_string_equal(rs.body, "hello");
@@ -265,7 +265,7 @@ static void test_not_http(void **s)
 	assert_int_equal(start_canned(&t, "-", garbage), 0);
 	struct dnsfollow_http_request rq = {.url = "http://localhost/_ping",
 					    .unix_socket = path};
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	int rc = get(&rq, &rs, err);
 	snprintf(want, sizeof want, "unix socket %s: the peer does not speak HTTP", path);
 	char *found = strstr(err, want);
@@ -285,7 +285,7 @@ static void test_not_http(void **s)
  * permission): in a child that drops its privileges. */
 static int get_as_nobody(struct dnsfollow_http_request *rq, char *err)
 {
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	if (getuid() != 0)
 		return get(rq, &rs, err);
 	int p[2];
@@ -319,7 +319,7 @@ static void test_unix_socket_errors(void **s)
 	(void)s;
 	char path[160], want[256], err[256];
 	struct dnsfollow_http_request rq = {.url = "http://localhost/_ping", .unix_socket = path};
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	/* Missing: retried (the socket comes back with its daemon). */
 	snprintf(path, sizeof path, "%s/missing.sock", dir);
 	assert_int_equal(get(&rq, &rs, err), -ECONNREFUSED);
@@ -368,7 +368,7 @@ static void test_redirect(void **s)
 	char err[256], err2[256], want[256];
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/1.0/me", r.port);
 	struct dnsfollow_http_request rq = {.url = url};
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	int rc = get(&rq, &rs, err);
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/x", rel.port);
 	int rc2 = get(&rq, &rs, err2);
@@ -416,7 +416,7 @@ static void test_stream_and_cancel(void **s)
 	struct stream st = {.stop_after = 5};
 	struct dnsfollow_http_request rq = {.url = at("/stream"), .on_data = on_data,
 					    .cancelled = cancelled, .ctx = &st};
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	char err[256];
 	int rc = get(&rq, &rs, err);
 	/* Stopped by cancelled() long before the 100 lines (5 s) were sent. */
@@ -445,7 +445,7 @@ static void test_older_request_size(void **s)
 					    .on_data = poison_on_data};
 	rq.struct_size = DF_HTTP_REQUEST_MIN_SIZE;
 	assert_true(rq.struct_size < sizeof rq);
-	struct dnsfollow_http_response rs;
+	struct dnsfollow_http_response rs = {0};
 	char err[256] = "";
 	assert_int_equal(df_http(&rq, &rs, err, sizeof err), 0);
 	assert_int_equal(rs.status, 200);
@@ -467,6 +467,32 @@ static void test_older_request_size(void **s)
 	testhost_free(h);
 }
 
+/* A CA file that is a FIFO would block inside OpenSSL's open(), where
+ * no timeout reaches: refused before curl sees it. The response is the
+ * plugin's: filled no further than the size it gives (0: ABI 2's). */
+static void test_files_and_response_room(void **s)
+{
+	(void)s;
+	char fifo[128];
+	snprintf(fifo, sizeof fifo, "%s/ca-fifo", test_tmpdir());
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	struct dnsfollow_http_request rq = {.struct_size = sizeof rq,
+					    .url = at("/ok"), .ca_file = fifo};
+	struct dnsfollow_http_response rs = {0};
+	char err[256] = "";
+	assert_int_equal(df_http(&rq, &rs, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(fifo);
+	rq.ca_file = NULL;
+	rs.struct_size = 0;
+	assert_int_equal(df_http(&rq, &rs, err, sizeof err), 0);
+	assert_int_equal(rs.struct_size, DF_HTTP_RESPONSE_ABI2_SIZE);
+	df_http_free(&rs);
+	struct dnsfollow_http_response small = {.struct_size = DF_HTTP_RESPONSE_ABI2_SIZE - 1};
+	assert_int_equal(df_http(&rq, &small, err, sizeof err), -EINVAL);
+	assert_non_null(strstr(err, "struct_size"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_redirect),
 		cmocka_unit_test(test_stream_and_cancel),
 		cmocka_unit_test(test_older_request_size),
+		cmocka_unit_test(test_files_and_response_room),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "loader.h"
@@ -201,6 +202,17 @@ static void test_typed_errors(void **state)
 	expect_typed_error("count = 2\ncount = 3\n", 9, "'count' given twice in [provider p]");
 	expect_typed_error("colour = red\n", 8,
 			   "unknown key 'colour' in [provider p] (allowed: type, zones, count, big, verbose, timeout, mode, cert, token, label, limit.*, tag)");
+	/* A two-line secret file would end an HTTP header early (header
+	 * smuggling): refused by the core, for every plugin. */
+	free(test_write_file(dir, "two-lines", "abcdefgh\nX-Smuggled: 1\n"));
+	expect_typed_error("token_file = two-lines\n", 8,
+			   "token holds a control character (a line break?); a secret is one line");
+	/* A FIFO as a path would hang whoever opens it later (curl's CA). */
+	char fifo[256];
+	snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	expect_typed_error("cert = fifo\n", 8, "cert: ");
+	expect_typed_error("cert = fifo\n", 8, "is a FIFO; give a regular file");
 	/* Each bad value its own line: all are said at once. */
 	struct df_config *cfg = load_typed("count = 0\nverbose = 2\nmode = x\n");
 	assert_int_equal(cfg->nerrors, 3);

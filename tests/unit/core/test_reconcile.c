@@ -27,14 +27,16 @@ static void write_file(const char *name, const char *text)
 
 /* A runtime for `records` (appended to a config with one static backend
  * and one mock provider holding example.test). */
+static const char *prov_extra = ""; /* more keys for the mock */
+
 static struct df_runtime *runtime(const char *core, const char *records)
 {
 	char path[512], text[8192];
 	snprintf(text, sizeof text,
 		 "[dnsfollow]\nowner_id = unit\nplugin_dir = %s/plugins\n%s\n"
 		 "[backend lab]\ntype = static\nfile = p.ini\n"
-		 "[provider m]\ntype = mock\nzones = example.test\nstate = s.json\n%s",
-		 test_build_dir(), core, records);
+		 "[provider m]\ntype = mock\nzones = example.test\nstate = s.json\n%s\n%s",
+		 test_build_dir(), core, prov_extra, records);
 	write_file("c.ini", text);
 	snprintf(path, sizeof path, "%s/c.ini", dir);
 	struct df_config *cfg = df_config_parse(path);
@@ -168,6 +170,44 @@ static void test_on_empty_grace(void **st)
 	df_runtime_free(rt);
 }
 
+/* --once gives up on a retry it would not wait for, and says so, rather
+ * than announce a retry that never runs. */
+static void test_once_horizon(void **st)
+{
+	(void)st;
+	write_file("p.ini", "[a]\naddresses = 192.0.2.1\n");
+	prov_extra = "fail_every = 1\n"; /* every call fails, temporarily */
+	struct df_runtime *rt = runtime("backoff_max = 120\n",
+					REC("a.example.test", "a", ""));
+	prov_extra = "";
+	rt->max_attempts = 20;
+	rt->groups[0].failures = 9; /* the next wait is 60..120 s */
+	df_pass_start(rt, 1000, DF_PASS_ALL);
+	df_wait_idle(rt, 0);
+	assert_int_equal(outcome(rt, "a.example.test"), DF_OUT_TEMP);
+	assert_int_equal(rt->groups[0].next_ms, 0);
+	assert_int_equal(df_next_retry(rt), 0);
+	df_runtime_free(rt);
+}
+
+/* A runtime being replaced (reload) writes nothing any more. */
+static void test_cancelled_writes_nothing(void **st)
+{
+	(void)st;
+	char path[512];
+	snprintf(path, sizeof path, "%s/s.json", dir);
+	remove(path);
+	write_file("p.ini", "[a]\naddresses = 192.0.2.1\n");
+	struct df_runtime *rt = runtime("", REC("a.example.test", "a", ""));
+	rt->cancelled = 1;
+	struct df_pass_stats s;
+	df_pass(rt, 1000, DF_PASS_ALL, &s);
+	assert_int_equal(rt->apply_calls, 0);
+	assert_string_equal(state("a.example.test", "A"), "");
+	assert_int_equal(outcome(rt, "a.example.test"), DF_OUT_TEMP);
+	df_runtime_free(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +215,8 @@ int main(void)
 		cmocka_unit_test(test_cname),
 		cmocka_unit_test(test_refusal_split),
 		cmocka_unit_test(test_on_empty_grace),
+		cmocka_unit_test(test_once_horizon),
+		cmocka_unit_test(test_cancelled_writes_nothing),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
