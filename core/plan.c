@@ -64,26 +64,27 @@ size_t df_str_sort_unique(char **v, size_t n)
 /* ---- the read side --------------------------------------------------------- */
 
 /* The size of one copied datum, or 0 when an address datum is invalid. */
-static size_t datum_size(uint16_t type, const char *d, char canon[46])
+static size_t datum_size(enum df_form form, const char *d, char canon[46])
 {
-	if (type != DNSFOLLOW_TYPE_A && type != DNSFOLLOW_TYPE_AAAA)
+	if (form != DF_FORM_ADDR4 && form != DF_FORM_ADDR6)
 		return strlen(d) + 1;
 	int fam = df_addr_canon(d, canon);
-	if (fam != (type == DNSFOLLOW_TYPE_A ? 4 : 6))
+	if (fam != (form == DF_FORM_ADDR4 ? 4 : 6))
 		return 0;
 	return strlen(canon) + 1;
 }
 
 int df_rrdb_add(struct df_rrdb *db, const struct dnsfollow_rrset *rr)
 {
-	int is_addr = rr->type == DNSFOLLOW_TYPE_A ||
-		      rr->type == DNSFOLLOW_TYPE_AAAA;
+	/* How the data compares comes from the type table (rtypes.c). */
+	enum df_form form = df_rdata_form(rr->type);
+	int is_addr = form == DF_FORM_ADDR4 || form == DF_FORM_ADDR6;
 	/* One block per RRset: pointers, name, data. Reading a large zone
 	 * then costs one allocation per RRset, not one per string. */
 	char canon[46];
 	size_t bytes = (rr->count + 1) * sizeof(char *) + strlen(rr->name) + 1;
 	for (size_t i = 0; i < rr->count; i++) {
-		size_t sz = rr->rdata[i] ? datum_size(rr->type, rr->rdata[i], canon) : 0;
+		size_t sz = rr->rdata[i] ? datum_size(form, rr->rdata[i], canon) : 0;
 		if (!sz)
 			return -EINVAL;
 		bytes += sz;
@@ -98,7 +99,7 @@ int df_rrdb_add(struct df_rrdb *db, const struct dnsfollow_rrset *rr)
 		name[nl - 1] = '\0';
 	/* Names in data compare as the core writes them (lower-case, no
 	 * trailing dot), whatever form the provider reads them in. */
-	int is_name = rr->type == DNSFOLLOW_TYPE_CNAME || rr->type == DNSFOLLOW_TYPE_NS;
+	int is_name = form == DF_FORM_NAME;
 	for (size_t i = 0; i < rr->count; i++) {
 		if (is_addr)
 			df_addr_canon(rr->rdata[i], canon);

@@ -25,6 +25,17 @@ struct df_rtype {
 	size_t max;    /* most records of the RRset, 0 = no limit */
 };
 
+/** How a type's data compares, read back from any provider. */
+enum df_form {
+	DF_FORM_TEXT,  /* byte for byte */
+	DF_FORM_ADDR4, /* an IPv4 address, canonical text */
+	DF_FORM_ADDR6, /* an IPv6 address, canonical text */
+	DF_FORM_NAME,  /* a DNS name: lower-case, no trailing dot */
+};
+
+/** The form of `code`'s data (TEXT for types no row names). */
+enum df_form df_rdata_form(uint16_t code);
+
 /** The row of `code`, or NULL when the core cannot fill that type. */
 const struct df_rtype *df_rtype(uint16_t code);
 
