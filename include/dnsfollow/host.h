@@ -68,8 +68,9 @@ struct dnsfollow_http_response {
 
 /**
  * The host table. `instance` is the INSTANCE of the plugin's section; the
- * host prefixes every log line with it. Check `struct_size` before using a
- * member added after version 1 of this struct.
+ * host prefixes every log line with it. Every member below is present in
+ * any dnsfollow that loads an ABI 2 plugin; a member appended by a later
+ * release is tested with DNSFOLLOW_HOST_HAS(h, member) before use.
  */
 struct dnsfollow_host {
 	size_t struct_size;
