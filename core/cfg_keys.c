@@ -256,7 +256,7 @@ int df_cfg_typed(struct df_config *cfg, const struct dnsfollow_key *k,
 		struct stat st;
 		if (stat(abs, &st) == 0 &&
 		    (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode))) {
-			df_cfg_error(cfg, it->line, "%s: %s is %s; give a regular file", it->key,
+			df_cfg_error(cfg, it->line, "%s: %s: is %s; give a regular file", it->key,
 				     abs, S_ISFIFO(st.st_mode) ? "a FIFO" : "a device");
 			bad = 1;
 		}
