@@ -168,6 +168,13 @@ static int apply_records(struct df_runtime *rt, struct df_job *j,
 /* apply_records(): plan again from a fresh read (see retry_without). */
 #define DF_REPLAN 1
 
+/* An atomic provider wrote nothing when it refused a batch. */
+static int provider_atomic(const struct df_inst *in)
+{
+	const struct dnsfollow_provider_ops *ops = in->plugin->ops;
+	return (ops->caps & DNSFOLLOW_CAP_ATOMIC) != 0;
+}
+
 /* No new write once the daemon stops or this runtime was replaced. */
 static int must_not_write(const struct df_runtime *rt)
 {
@@ -202,8 +209,7 @@ static int retry_without(struct df_runtime *rt, struct df_job *j,
 	/* An atomic provider wrote nothing: the same plan (and its `old`
 	 * RRsets) still holds. Any other may have written part of it, so
 	 * the zone is read again before the rest goes in. */
-	if (!(in->plugin->ops && ((const struct dnsfollow_provider_ops *)in->plugin->ops)->caps &
-				     DNSFOLLOW_CAP_ATOMIC))
+	if (!provider_atomic(in))
 		return keep ? DF_REPLAN : 0;
 	return apply_records(rt, j, g, plan, sp, recs, keep);
 }
@@ -212,7 +218,7 @@ static int retry_without(struct df_runtime *rt, struct df_job *j,
  * records are found in O(log n) calls each; they alone fail. */
 static int bisect(struct df_runtime *rt, struct df_job *j, const struct df_group *g,
 		  const struct df_plan *plan, const struct span *sp, size_t *recs,
-		  size_t nrecs, int rc, const char *err)
+		  size_t nrecs, const char *err)
 {
 	struct df_inst *in = &rt->providers[g->provider];
 	if (nrecs > 1) {
@@ -228,7 +234,6 @@ static int bisect(struct df_runtime *rt, struct df_job *j, const struct df_group
 	       "zone %s: %s refused: %s (permanent; the zone's other records go on)",
 	       g->zone, j->wants[recs[0]].fqdn, err);
 	j->out[recs[0]] = DF_OUT_PERM;
-	(void)rc;
 	return 0;
 }
 
@@ -264,7 +269,7 @@ static int apply_records(struct df_runtime *rt, struct df_job *j,
 	if (!err[0] && rc)
 		snprintf(err, sizeof err, "%s", strerror(-rc));
 	log_changes(rt, j, g, b.ch, b.n, rc, b.res);
-	int named = 0, atomic = (ops->caps & DNSFOLLOW_CAP_ATOMIC) != 0;
+	int named = 0, atomic = provider_atomic(in);
 	for (size_t c = 0; c < b.n; c++)
 		named |= b.res[c] < 0;
 	if (rc == 0 && named) {
@@ -285,7 +290,7 @@ static int apply_records(struct df_runtime *rt, struct df_job *j,
 		if (named && !zone_wide(rc))
 			rc = retry_without(rt, j, g, plan, sp, recs, nrecs, &b, err);
 		else if (!zone_wide(rc) && atomic)
-			rc = bisect(rt, j, g, plan, sp, recs, nrecs, rc, err);
+			rc = bisect(rt, j, g, plan, sp, recs, nrecs, err);
 		else {
 			for (size_t i = 0; i < nrecs; i++)
 				if (sp->first[recs[i] + 1] > sp->first[recs[i]])
