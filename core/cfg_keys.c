@@ -213,17 +213,18 @@ static int check_repeat(struct df_config *cfg, const struct df_section *s,
 	return 0;
 }
 
-static int check_secret(struct df_config *cfg, struct df_item *it)
+static int check_secret(struct df_config *cfg, const struct dnsfollow_key *k,
+			struct df_item *it)
 {
-	/* A secret goes into headers and signatures: a line break from a
-	 * two-line KEY_file would end a header early. */
-	for (const char *p = it->value; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			df_cfg_error(cfg, it->line,
-				     "%s holds a control character (a line break?); a secret is one line",
-				     it->key);
-			return 1;
-		}
+	/* The value rules of a secret (one line) are df_key_parse()'s, the
+	 * same for the daemon, defaults and the test host. */
+	char msg[512], *canon;
+	uint64_t num;
+	if (df_key_parse(k, it->key, it->value, &num, &canon, msg, sizeof msg) != 0) {
+		df_cfg_error(cfg, it->line, "%s", msg);
+		return 1;
+	}
+	free(canon);
 	if (df_log_add_secret(it->value) != 0) {
 		df_cfg_error(cfg, it->line,
 			     "%s: a secret shorter than %d characters cannot be kept out of logs",
@@ -244,7 +245,7 @@ int df_cfg_typed(struct df_config *cfg, const struct dnsfollow_key *k,
 		df_cfg_error(cfg, it->line, "%s is empty", it->key);
 		bad = 1;
 	} else if (k->type == DNSFOLLOW_T_SECRET) {
-		bad = check_secret(cfg, it);
+		bad = check_secret(cfg, k, it);
 	} else if (k->type == DNSFOLLOW_T_PATH) {
 		char *abs = df_path_resolve(cfg->dir, it->value);
 		free(it->value);
