@@ -55,4 +55,24 @@ static inline struct df_config *cfgtest_load(const char *plugins, const char *te
 	return cfg;
 }
 
+/* Assert `cfg` holds an error "DIR/c.ini:LINE: ...needle..."; frees it. */
+static inline void cfgtest_expect_error(struct df_config *cfg, int line,
+					const char *needle)
+{
+	char prefix[128];
+	snprintf(prefix, sizeof prefix, "%s/c.ini:%d: ", dir, line);
+	int found = 0;
+	for (size_t i = 0; i < cfg->nerrors; i++)
+		if (strncmp(cfg->errors[i], prefix, strlen(prefix)) == 0 &&
+		    strstr(cfg->errors[i], needle))
+			found = 1;
+	if (!found) {
+		for (size_t i = 0; i < cfg->nerrors; i++)
+			print_message("  got: %s\n", cfg->errors[i]);
+		print_message("  wanted line %d with '%s'\n", line, needle);
+	}
+	assert_true(found);
+	df_config_free(cfg);
+}
+
 #endif

@@ -25,21 +25,7 @@ static struct df_config *load_text(const char *text)
 /* Assert one error "DIR/c.ini:LINE: ...needle..." was reported. */
 static void expect_error(const char *text, int line, const char *needle)
 {
-	struct df_config *cfg = load_text(text);
-	char prefix[128];
-	snprintf(prefix, sizeof prefix, "%s/c.ini:%d: ", dir, line);
-	int found = 0;
-	for (size_t i = 0; i < cfg->nerrors; i++)
-		if (strncmp(cfg->errors[i], prefix, strlen(prefix)) == 0 &&
-		    strstr(cfg->errors[i], needle))
-			found = 1;
-	if (!found) {
-		for (size_t i = 0; i < cfg->nerrors; i++)
-			print_message("  got: %s\n", cfg->errors[i]);
-		print_message("  wanted line %d with '%s'\n", line, needle);
-	}
-	assert_true(found);
-	df_config_free(cfg);
+	cfgtest_expect_error(load_text(text), line, needle);
 }
 
 /* No error of the config holds `needle`. */

@@ -44,22 +44,9 @@ static struct df_config *load_typed(const char *text)
 /* Assert one error "DIR/c.ini:LINE: ...needle..." for TYPED_BASE `text`. */
 static void expect_typed_error(const char *text, int line, const char *needle)
 {
-	char full[4096], prefix[128];
+	char full[4096];
 	snprintf(full, sizeof full, TYPED_BASE "%s", text);
-	struct df_config *cfg = load_in(full);
-	snprintf(prefix, sizeof prefix, "%s/c.ini:%d: ", dir, line);
-	int found = 0;
-	for (size_t i = 0; i < cfg->nerrors; i++)
-		if (strncmp(cfg->errors[i], prefix, strlen(prefix)) == 0 &&
-		    strstr(cfg->errors[i], needle))
-			found = 1;
-	if (!found) {
-		for (size_t i = 0; i < cfg->nerrors; i++)
-			print_message("  got: %s\n", cfg->errors[i]);
-		print_message("  wanted line %d with '%s'\n", line, needle);
-	}
-	assert_true(found);
-	df_config_free(cfg);
+	cfgtest_expect_error(load_in(full), line, needle);
 }
 
 static const struct dnsfollow_kv *kv_of(const struct df_instance_cfg *ic,
