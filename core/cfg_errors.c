@@ -37,7 +37,10 @@ void df_cfg_error(struct df_config *cfg, int line, const char *fmt, ...)
 	char *where = df_sanitize(cfg->path);
 	size_t n = strlen(where ? where : "") + strlen(msg ? msg : "") + 32;
 	char *e = df_xcalloc(n, 1);
-	snprintf(e, n, "%s:%d: %s", where ? where : "", line, msg ? msg : "");
+	if (cfg->no_lines) /* a discovered record: the caller says whose */
+		snprintf(e, n, "%s", msg ? msg : "");
+	else
+		snprintf(e, n, "%s:%d: %s", where ? where : "", line, msg ? msg : "");
 	df_cfg_error_raw(cfg, e);
 	free(e);
 	free(where);

@@ -145,7 +145,11 @@ static void classify(struct df_config *cfg, struct df_section *s)
 static ssize_t note_section(struct parse_state *ps, char *header)
 {
 	struct df_config *cfg = ps->cfg;
-	ssize_t dup = find_section(ps, header);
+	/* One name may have several [record] sections, one per provider
+	 * (split horizon): the binding judges (name, provider) pairs. */
+	int record = strncmp(header, "record", 6) == 0 &&
+		     (header[6] == ' ' || header[6] == '\t');
+	ssize_t dup = record ? -1 : find_section(ps, header);
 	if (dup >= 0) {
 		df_cfg_error(cfg, ps->line, "section [%s] already given at line %d",
 			     header, cfg->sections[dup].line);

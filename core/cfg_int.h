@@ -105,4 +105,13 @@ int df_cfg_take_items(struct df_config *cfg, const struct df_section *s,
 int df_cfg_check_required(struct df_config *cfg, struct df_section *s,
 			  const struct df_keyset *ks);
 
+/** Bind the [record] section `s` and append it to cfg->records (errors
+ *  to cfg->errors). */
+void df_cfg_bind_record(struct df_config *cfg, struct df_section *s);
+
+/** Once every section is bound: discover = yes needs a backend that can
+ *  discover and a valid discover_provider; policy = sync a provider that
+ *  can list its markers. */
+void df_cfg_check_lifecycle(struct df_config *cfg);
+
 #endif

@@ -20,6 +20,7 @@
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const on_empty_words[] = {"keep", "delete", NULL};
+static const char *const policy_words[] = {"upsert-only", "sync", NULL};
 
 /* The core's keys, typed like a plugin's: the same validator judges
  * both. The [dnsfollow] defaults live here (and only here). */
@@ -34,15 +35,20 @@ static const struct dnsfollow_key core_keys[] = {
 	DNSFOLLOW_KEY_UINT("on_empty_grace", "10", 0, 86400, NULL),
 	DNSFOLLOW_KEY_BOOL("allow_loopback", "no", NULL),
 	DNSFOLLOW_KEY_UINT("workers", "4", 1, 64, NULL),
+	DNSFOLLOW_KEY_UINT("orphan_grace", "60", 0, 86400, NULL),
 	DNSFOLLOW_KEY_END,
 };
 static const struct dnsfollow_key backend_keys[] = {
 	DNSFOLLOW_KEY_STRING("type", DNSFOLLOW_KEY_REQUIRED, NULL),
+	DNSFOLLOW_KEY_BOOL("discover", "no", NULL),
+	DNSFOLLOW_KEY_STRING("discover_provider", 0, NULL),
+	DNSFOLLOW_KEY_STRING("discover_names", 0, NULL),
 	DNSFOLLOW_KEY_END,
 };
 static const struct dnsfollow_key provider_keys[] = {
 	DNSFOLLOW_KEY_STRING("type", DNSFOLLOW_KEY_REQUIRED, NULL),
 	DNSFOLLOW_KEY_STRING("zones", 0, NULL),
+	DNSFOLLOW_KEY_ENUM("policy", "upsert-only", policy_words, NULL),
 	DNSFOLLOW_KEY_END,
 };
 static const struct dnsfollow_key record_keys[] = {
@@ -66,9 +72,11 @@ static uint64_t core_num(const struct df_section *s, const char *key)
 	const struct df_item *it = df_cfg_item(s, key);
 	if (it && !it->bad)
 		return it->num;
-	const struct dnsfollow_key *k = df_cfg_find_key(core_keys, key);
-	if (!k)
-		k = df_cfg_find_key(record_keys, key);
+	const struct dnsfollow_key *const tables[] = {core_keys, record_keys,
+						      backend_keys, provider_keys};
+	const struct dnsfollow_key *k = NULL;
+	for (size_t t = 0; !k && t < 4; t++)
+		k = df_cfg_find_key(tables[t], key);
 	char msg[256], *canon = NULL;
 	uint64_t v = 0;
 	df_key_parse(k, key, k->def, &v, &canon, msg, sizeof msg);
@@ -105,6 +113,7 @@ static void core_section(struct df_config *cfg, struct df_section *s)
 	cfg->backoff_max = (unsigned)core_num(s, "backoff_max");
 	cfg->on_empty_grace = (unsigned)core_num(s, "on_empty_grace");
 	cfg->workers = (unsigned)core_num(s, "workers");
+	cfg->orphan_grace = (unsigned)core_num(s, "orphan_grace");
 	cfg->allow_loopback = (int)core_num(s, "allow_loopback");
 	core_strings(cfg, s);
 }
@@ -185,6 +194,44 @@ static void zones_of(struct df_config *cfg, const struct df_section *s,
 	df_strv_free(v);
 }
 
+/* discover, discover_provider, discover_names (backends); policy
+ * (providers). Whether the plugin can do it is checked once every
+ * section is bound (df_cfg_check_lifecycle). */
+static void lifecycle_keys(struct df_config *cfg, const struct df_section *s,
+			   struct df_instance_cfg *ic)
+{
+	if (ic->kind == DNSFOLLOW_KIND_PROVIDER) {
+		ic->sync = core_num(s, "policy") == 1;
+		return;
+	}
+	ic->discover = (int)core_num(s, "discover");
+	const struct df_item *it = df_cfg_item(s, "discover_provider");
+	if (it && *it->value)
+		ic->discover_provider = df_strdup(it->value);
+	if (!(it = df_cfg_item(s, "discover_names")))
+		return;
+	char **v;
+	size_t n = df_split_list(it->value, &v);
+	ic->discover_names = df_xcalloc(n + 1, sizeof *ic->discover_names);
+	for (size_t i = 0; i < n; i++) {
+		char *g;
+		if (df_name_normalise(v[i][0] == '*' && v[i][1] == '.' ? v[i] + 2 : v[i], &g) != 0) {
+			df_cfg_error(cfg, it->line, "discover_names: '%s' is no name or *.name pattern",
+				     v[i]);
+			free(g);
+			continue;
+		}
+		if (v[i][0] == '*' && v[i][1] == '.') {
+			char *w = df_xcalloc(strlen(g) + 3, 1);
+			sprintf(w, "*.%s", g);
+			free(g);
+			g = w;
+		}
+		ic->discover_names[ic->ndiscover_names++] = g;
+	}
+	df_strv_free(v);
+}
+
 static void bind_instance(struct df_config *cfg, struct df_section *s,
 			  struct df_loader *loader)
 {
@@ -211,6 +258,8 @@ static void bind_instance(struct df_config *cfg, struct df_section *s,
 		const struct df_keyset ks = {.core = core, .plugin = p->config_keys};
 		df_cfg_match_items(cfg, s, &ks);
 		df_cfg_check_required(cfg, s, &ks);
+		/* Matching adds the core keys' defaults: the items moved. */
+		type = df_cfg_item(s, "type");
 	}
 	struct df_instance_cfg ic = {.kind = kind,
 				     .name = df_strdup(s->name),
@@ -219,6 +268,7 @@ static void bind_instance(struct df_config *cfg, struct df_section *s,
 				     .plugin = p};
 	if (kind == DNSFOLLOW_KIND_PROVIDER)
 		zones_of(cfg, s, &ic);
+	lifecycle_keys(cfg, s, &ic);
 	if (p)
 		df_cfg_take_items(cfg, s, p->config_keys, core, &ic.items, &ic.nitems);
 	/* Providers see their zones too, to prepare per-zone state: in the
@@ -415,7 +465,7 @@ static void check_caps(struct df_config *cfg, const struct df_item *type_item,
 			     p->name, p->type);
 }
 
-static void bind_record(struct df_config *cfg, struct df_section *s)
+void df_cfg_bind_record(struct df_config *cfg, struct df_section *s)
 {
 	struct df_record_cfg r = {.line = s->line};
 	df_name_normalise(s->name, &r.fqdn);
@@ -451,11 +501,15 @@ static int by_fqdn(const void *a, const void *b, void *ctx)
 	const struct df_record_cfg *r = ctx;
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
 	int c = strcmp(r[x].fqdn ? r[x].fqdn : "", r[y].fqdn ? r[y].fqdn : "");
+	if (!c)
+		c = strcmp(r[x].provider ? r[x].provider : "",
+			   r[y].provider ? r[y].provider : "");
 	return c ? c : (x < y ? -1 : 1);
 }
 
 /* "[record Git.Example.org]" and "[record git.example.org.]" are one
- * name: two sections for it would fight over the same RRsets. */
+ * name: two sections for it with one provider would fight over the same
+ * RRsets. With different providers it is split horizon, and fine. */
 static void check_duplicate_records(struct df_config *cfg)
 {
 	size_t n = cfg->nrecords;
@@ -466,9 +520,11 @@ static void check_duplicate_records(struct df_config *cfg)
 	for (size_t i = 1; i < n; i++) {
 		const struct df_record_cfg *a = &cfg->records[order[i - 1]];
 		const struct df_record_cfg *b = &cfg->records[order[i]];
-		if (a->fqdn && b->fqdn && strcmp(a->fqdn, b->fqdn) == 0)
-			df_cfg_error(cfg, b->line, "%s is already a record at line %d",
-				     b->fqdn, a->line);
+		if (a->fqdn && b->fqdn && strcmp(a->fqdn, b->fqdn) == 0 &&
+		    strcmp(a->provider ? a->provider : "", b->provider ? b->provider : "") == 0)
+			df_cfg_error(cfg, b->line,
+				     "%s is already a record of provider '%s' at line %d (one name may be in several sections only with different providers)",
+				     b->fqdn, b->provider ? b->provider : "", a->line);
 	}
 	free(order);
 }
@@ -482,8 +538,9 @@ size_t df_config_bind(struct df_config *cfg, struct df_loader *loader)
 	}
 	for (size_t i = 0; i < cfg->nsections; i++)
 		if (cfg->sections[i].kind == S_RECORD)
-			bind_record(cfg, &cfg->sections[i]);
+			df_cfg_bind_record(cfg, &cfg->sections[i]);
 	check_duplicate_records(cfg);
+	df_cfg_check_lifecycle(cfg);
 	for (size_t i = 0; i < cfg->nbackends; i++)
 		if (find_instance(cfg->providers, cfg->nproviders,
 				  cfg->backends[i].name) >= 0)
@@ -491,8 +548,12 @@ size_t df_config_bind(struct df_config *cfg, struct df_loader *loader)
 				     "'%s' names both a backend and a provider; use distinct names",
 				     cfg->backends[i].name);
 	df_cfg_sort_errors(cfg);
-	if (cfg->nrecords == 0 && cfg->nerrors == 0)
-		df_warn("%s: no [record ...] section: nothing to do", cfg->path);
+	int discovers = 0;
+	for (size_t i = 0; i < cfg->nbackends; i++)
+		discovers |= cfg->backends[i].discover;
+	if (cfg->nrecords == 0 && cfg->nerrors == 0 && !discovers)
+		df_warn("%s: no [record ...] section and no backend with discover = yes: nothing to do",
+			cfg->path);
 	return cfg->nerrors;
 }
 
@@ -529,21 +590,13 @@ void df_config_free(struct df_config *cfg)
 				free(ic->zones[z]);
 			free(ic->zones);
 			free(ic->kv);
+			free(ic->discover_provider);
+			df_strv_free(ic->discover_names);
 		}
 		free(lists[l]);
 	}
-	for (size_t i = 0; i < cfg->nrecords; i++) {
-		struct df_record_cfg *r = &cfg->records[i];
-		free(r->fqdn);
-		free(r->provider);
-		free(r->backend);
-		free(r->service);
-		free(r->zone);
-		free_items(r->opts, r->nopts);
-		free_items(r->popts, r->npopts);
-		free(r->pkv);
-		free(r->kv);
-	}
+	for (size_t i = 0; i < cfg->nrecords; i++)
+		df_record_cfg_clear(&cfg->records[i]);
 	free(cfg->records);
 	for (size_t i = 0; i < cfg->nerrors; i++)
 		free(cfg->errors[i]);
@@ -553,6 +606,22 @@ void df_config_free(struct df_config *cfg)
 	free(cfg->path);
 	free(cfg->dir);
 	free(cfg);
+}
+
+void df_record_cfg_clear(struct df_record_cfg *r)
+{
+	free(r->fqdn);
+	free(r->provider);
+	free(r->backend);
+	free(r->service);
+	free(r->zone);
+	free_items(r->opts, r->nopts);
+	free_items(r->popts, r->npopts);
+	free(r->pkv);
+	free(r->kv);
+	free(r->source);
+	free(r->source_name);
+	memset(r, 0, sizeof *r);
 }
 
 char *df_owner_marker(const struct df_config *cfg)

@@ -40,6 +40,14 @@ struct df_instance_cfg {
 	const struct dnsfollow_plugin *plugin; /* set by df_config_bind */
 	struct dnsfollow_kv *kv;               /* view of items for create() */
 	size_t nkv;
+	/* Backends: records the orchestrator asks for (discover = yes),
+	 * their default provider and the globs their names must match. */
+	int discover;
+	char *discover_provider; /* NULL when not given */
+	char **discover_names;   /* normalised globs; none = no extra fence */
+	size_t ndiscover_names;
+	/* Providers: policy = sync deletes orphans (default upsert-only). */
+	int sync;
 };
 
 /** A [record FQDN] section. */
@@ -64,6 +72,9 @@ struct df_record_cfg {
 	struct dnsfollow_kv *pkv; /* provider record keys (its record_keys),
 				     handed to apply() as change options */
 	size_t npkv;
+	/* Discovered records: the stable id of what asked (a Swarm service
+	 * id) and its name for messages; NULL for [record] sections. */
+	char *source, *source_name;
 };
 
 struct df_section;
@@ -88,6 +99,10 @@ struct df_config {
 	/* (provider, zone) groups applied concurrently (1..64, default 4):
 	 * a slow provider delays only its own zones. */
 	unsigned workers;
+	/* s a name dnsfollow owns must stay unwanted, over at least two
+	 * passes with full knowledge, before policy = sync deletes it
+	 * (0..86400, default 60). */
+	unsigned orphan_grace;
 
 	struct df_instance_cfg *backends;
 	size_t nbackends;
@@ -104,6 +119,7 @@ struct df_config {
 	size_t nsections;
 	unsigned file_mode; /* permission bits of the file when read */
 	int warned_inline;  /* the inline-secret warning was given */
+	int no_lines;       /* errors read "WHERE: message" (labels) */
 };
 
 /**
@@ -154,6 +170,31 @@ int df_keys_check(const struct dnsfollow_key *keys, const char *what,
 /** One-line summary of a key's type for --list-plugins, such as
  *  "uint 1..20 = 3", "enum keep|delete = keep", "duration 1s..1h". */
 void df_key_describe(const struct dnsfollow_key *k, char *buf, size_t len);
+
+/**
+ * Bind one discovered record as if it were a [record NAME] section of
+ * `cfg` whose keys are `keys` (text values), its backend `backend` and its
+ * service `service`: the same checks, types and defaults as the INI, plus
+ * a discovered record's own rules (no `adopt`, no KEY_file, the default
+ * provider of the backend) and its fence (a zone of its provider, the
+ * backend's discover_names). 0 with *out filled (release it with
+ * df_record_cfg_clear); DF_DISC_BAD (the keys are wrong: the name is still
+ * claimed, so it is not an orphan) or DF_DISC_FENCED (outside the fence,
+ * or no name at all: never written) with one line in err.
+ */
+#define DF_DISC_BAD (-1)
+#define DF_DISC_FENCED (-2)
+int df_config_bind_discovered(struct df_config *cfg, size_t backend,
+			      const char *fqdn, const char *service,
+			      const struct dnsfollow_kv *keys, size_t nkeys,
+			      struct df_record_cfg *out, char *err, size_t len);
+
+/** Release what a record owns (not the struct itself). */
+void df_record_cfg_clear(struct df_record_cfg *r);
+
+/** 1 when `name` (normalised) matches `glob`: a name matches itself,
+ *  "*.apps.example.org" every name below apps.example.org. */
+int df_name_glob(const char *glob, const char *name);
 
 /** The record's marker text: "heritage=dnsfollow,owner=<owner_id>". */
 char *df_owner_marker(const struct df_config *cfg);

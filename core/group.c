@@ -41,10 +41,7 @@ static size_t read_keys(const struct df_job *j, size_t n,
 	return nk;
 }
 
-static void plan_text(struct df_job *j, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void plan_text(struct df_job *j, const char *fmt, ...)
+void df_job_plan_text(struct df_job *j, const char *fmt, ...)
 {
 	char line[2048];
 	va_list ap;
@@ -72,9 +69,10 @@ static void plan_all(struct df_runtime *rt, struct df_job *j,
 		     struct df_plan *plan, struct span *sp)
 {
 	struct df_inst *in = &rt->providers[g->provider];
-	sp->nrecs = g->nrecs;
-	sp->first = df_xcalloc(g->nrecs + 1, sizeof *sp->first);
-	for (size_t k = 0; k < g->nrecs; k++) {
+	const struct df_grecs *gr = &j->set->grp[j->group];
+	sp->nrecs = j->nwants;
+	sp->first = df_xcalloc(j->nwants + 1, sizeof *sp->first);
+	for (size_t k = 0; k < j->nwants; k++) {
 		const struct df_want *w = &j->wants[k];
 		sp->first[k] = plan->n;
 		if (!w->fqdn || j->skip[k])
@@ -90,10 +88,10 @@ static void plan_all(struct df_runtime *rt, struct df_job *j,
 		else if (s == DF_REC_KEPT)
 			df_log(DNSFOLLOW_LOG_WARN, in->host->who,
 			       "zone %s: service %s runs nowhere; %s keeps its value (on_empty = %s)",
-			       g->zone, rt->recs[g->recs[k]].cfg->service, w->fqdn,
-			       rt->recs[g->recs[k]].cfg->on_empty_delete ? "delete, not settled yet" : "keep");
+			       g->zone, j->set->recs[gr->v[k]].cfg->service, w->fqdn,
+			       j->set->recs[gr->v[k]].cfg->on_empty_delete ? "delete, not settled yet" : "keep");
 	}
-	sp->first[g->nrecs] = plan->n;
+	sp->first[j->nwants] = plan->n;
 }
 
 /* Log what a batch did, after it did it (a result the provider wrote
@@ -108,7 +106,7 @@ static void log_changes(struct df_runtime *rt, struct df_job *j,
 		int r = res && res[i] != DNSFOLLOW_RESULT_UNKNOWN ? res[i] : rc;
 		df_change_format(&c[i], line, sizeof line);
 		if (rt->dry_run)
-			plan_text(j, "%s %s: %s", in->cfg->name, g->zone, line);
+			df_job_plan_text(j, "%s %s: %s", in->cfg->name, g->zone, line);
 		else if (r == 0)
 			df_log(DNSFOLLOW_LOG_INFO, in->host->who, "zone %s: %s",
 			       g->zone, line);
@@ -130,10 +128,11 @@ struct batch {
 	size_t n;
 };
 
-static void batch_make(struct df_runtime *rt, const struct df_group *g,
-		       const struct df_plan *plan, const struct span *sp,
-		       const size_t *recs, size_t nrecs, struct batch *b)
+static void batch_make(const struct df_job *j, const struct df_plan *plan,
+		       const struct span *sp, const size_t *recs, size_t nrecs,
+		       struct batch *b)
 {
+	const struct df_grecs *gr = &j->set->grp[j->group];
 	size_t n = 0;
 	for (size_t i = 0; i < nrecs; i++)
 		n += sp->first[recs[i] + 1] - sp->first[recs[i]];
@@ -143,11 +142,14 @@ static void batch_make(struct df_runtime *rt, const struct df_group *g,
 	b->res = df_xcalloc(n + 1, sizeof *b->res);
 	b->n = 0;
 	for (size_t i = 0; i < nrecs; i++) {
-		const struct df_record_cfg *rc = rt->recs[g->recs[recs[i]]].cfg;
+		/* An orphan being deleted has no record, so no options. */
+		const struct df_record_cfg *rc =
+			recs[i] < j->nrecs ? j->set->recs[gr->v[recs[i]]].cfg : NULL;
 		for (size_t c = sp->first[recs[i]]; c < sp->first[recs[i] + 1]; c++) {
 			b->ch[b->n] = plan->v[c];
 			b->grp[b->n] = (uint32_t)recs[i];
-			b->opt[b->n] = (struct dnsfollow_options){rc->pkv, rc->npkv};
+			b->opt[b->n] = rc ? (struct dnsfollow_options){rc->pkv, rc->npkv}
+					  : (struct dnsfollow_options){NULL, 0};
 			b->res[b->n++] = DNSFOLLOW_RESULT_UNKNOWN;
 		}
 	}
@@ -252,7 +254,7 @@ static int apply_records(struct df_runtime *rt, struct df_job *j,
 	struct df_inst *in = &rt->providers[g->provider];
 	const struct dnsfollow_provider_ops *ops = in->plugin->ops;
 	struct batch b;
-	batch_make(rt, g, plan, sp, recs, nrecs, &b);
+	batch_make(j, plan, sp, recs, nrecs, &b);
 	if (b.n == 0 || must_not_write(rt)) {
 		batch_free(&b);
 		return b.n ? -ECANCELED : 0;
@@ -309,8 +311,8 @@ static int read_zone(struct df_runtime *rt, struct df_job *j,
 	struct df_inst *in = &rt->providers[g->provider];
 	const struct dnsfollow_provider_ops *ops = in->plugin->ops;
 	struct dnsfollow_rrkey *keys =
-		df_xcalloc(g->nrecs * (DF_MAX_TYPES + DF_MAX_OTHERS + 1) + 1, sizeof *keys);
-	size_t nkeys = read_keys(j, g->nrecs, keys);
+		df_xcalloc(j->nwants * (DF_MAX_TYPES + DF_MAX_OTHERS + 1) + 1, sizeof *keys);
+	size_t nkeys = read_keys(j, j->nwants, keys);
 	int rc = 0;
 	if (nkeys) {
 		df_host_reset(in->host);
@@ -342,8 +344,8 @@ static int job_round(struct df_runtime *rt, struct df_job *j)
 			log_changes(rt, j, g, plan.v, plan.n, 0, NULL);
 			j->changes = plan.n;
 		} else {
-			size_t *recs = df_xcalloc(g->nrecs + 1, sizeof *recs), n = 0;
-			for (size_t k = 0; k < g->nrecs; k++)
+			size_t *recs = df_xcalloc(j->nwants + 1, sizeof *recs), n = 0;
+			for (size_t k = 0; k < j->nwants; k++)
 				if (!j->skip[k])
 					recs[n++] = k;
 			rc = apply_records(rt, j, g, &plan, &sp, recs, n);
@@ -362,6 +364,7 @@ void df_job_run(struct df_runtime *rt, struct df_job *j)
 {
 	/* Each round leaves out at least one more refused record, so the
 	 * rounds are bounded by the group's size; four are plenty. */
+	df_job_orphans(rt, j);
 	int rc = DF_REPLAN;
 	for (int round = 0; round < 4 && rc == DF_REPLAN; round++)
 		rc = job_round(rt, j);

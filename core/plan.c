@@ -358,10 +358,32 @@ static int plan_clear_conflicts(const struct df_want *w, const struct df_rrdb *c
 	return changed;
 }
 
+/* An orphan goes whole: its records first, the marker last, so a
+ * provider failing half-way leaves the name still owned (and retried). A
+ * marker RRset that also holds another datum is not ours alone: left. */
+static enum df_rec_state plan_orphan(const struct df_want *w,
+				     const struct df_rrdb *cur,
+				     struct df_plan *plan)
+{
+	const struct df_rr *txt = df_rrdb_find(cur, w->txt_name, DNSFOLLOW_TYPE_TXT);
+	if (!txt || txt->pub.count != 1 ||
+	    strcmp(txt->pub.rdata[0], plan->marker_v[0]) != 0)
+		return DF_REC_IN_SYNC;
+	for (size_t i = 0; i < w->nsets; i++) {
+		const struct df_rr *old = df_rrdb_find(cur, w->fqdn, w->sets[i].type);
+		if (old)
+			plan_add(plan, DNSFOLLOW_CHANGE_DELETE, w->fqdn, w->sets[i].type, old);
+	}
+	plan_add(plan, DNSFOLLOW_CHANGE_DELETE, w->txt_name, DNSFOLLOW_TYPE_TXT, txt);
+	return DF_REC_CHANGE;
+}
+
 enum df_rec_state df_plan_record(const struct df_want *w,
 				 const struct df_rrdb *cur,
 				 struct df_plan *plan, char *why, size_t whylen)
 {
+	if (w->orphan)
+		return plan_orphan(w, cur, plan);
 	if (w->error) {
 		snprintf(why, whylen, "%s: %s", w->fqdn, w->error);
 		return DF_REC_BAD;

@@ -64,6 +64,9 @@ struct df_want {
 				resolutions): delete now */
 	const char *error;   /* the answer cannot make this record (a CNAME
 				with two targets): refuse it with this */
+	int orphan;          /* nothing asks for the name any more (policy =
+				sync): delete every set's type and then the
+				marker, if the marker is ours alone */
 };
 
 /** Outcome of planning one record. */

@@ -136,10 +136,9 @@ static void want_check(struct df_runtime *rt, struct df_rec *rec,
 	}
 }
 
-static void make_want(struct df_runtime *rt, struct df_group *g, size_t r,
+static void make_want(struct df_runtime *rt, struct df_group *g, struct df_rec *rec,
 		      const struct df_answer *a, uint64_t now, struct df_want *w)
 {
-	struct df_rec *rec = &rt->recs[r];
 	const struct df_record_cfg *rc = rec->cfg;
 	memset(w, 0, sizeof *w);
 	if (a->rc != 0) {
@@ -163,30 +162,63 @@ static void make_want(struct df_runtime *rt, struct df_group *g, size_t r,
 		w->on_empty_delete = empty_settled(rt, rec, g, now);
 }
 
+/* policy = sync: the job looks for orphans, starting from what the
+ * group knew of them (a copy: the worker must not share it). */
+static void job_orphans(struct df_runtime *rt, const struct df_group *g,
+			struct df_job *j, int known, uint64_t now)
+{
+	j->sync = rt->cfg->providers[g->provider].sync;
+	j->known = known;
+	j->now = now;
+	j->grace_ms = (uint64_t)rt->cfg->orphan_grace * 1000u;
+	j->orph = df_xcalloc(g->norph + 1, sizeof *j->orph);
+	for (size_t i = 0; i < g->norph; i++) {
+		j->orph[i] = g->orph[i];
+		j->orph[i].name = df_strdup(g->orph[i].name);
+	}
+	j->norph = g->norph;
+}
+
 static struct df_job *make_job(struct df_runtime *rt, size_t gi,
-			       struct df_answers *ans, uint64_t now)
+			       struct df_answers *ans, uint64_t now, int known)
 {
 	struct df_group *g = &rt->groups[gi];
+	struct df_recset *set = rt->set;
+	const struct df_grecs *gr = &set->grp[gi];
 	struct df_job *j = df_xcalloc(1, sizeof *j);
 	j->group = gi;
+	j->set = set;
+	set->refs++;
 	j->ans = ans;
 	ans->refs++;
-	j->wants = df_xcalloc(g->nrecs + 1, sizeof *j->wants);
-	j->nwants = g->nrecs;
-	j->skip = df_xcalloc(g->nrecs + 1, 1);
-	j->out = df_xcalloc(g->nrecs + 1, sizeof *j->out);
+	j->wants = df_xcalloc(gr->n + 1, sizeof *j->wants);
+	j->nwants = j->nrecs = gr->n;
+	j->skip = df_xcalloc(gr->n + 1, 1);
+	j->out = df_xcalloc(gr->n + 1, sizeof *j->out);
 	g->grace_ms = 0;
-	for (size_t k = 0; k < g->nrecs; k++) {
-		size_t r = g->recs[k];
-		make_want(rt, g, r, &ans->v[ans->idx[r]], now, &j->wants[k]);
+	for (size_t k = 0; k < gr->n; k++) {
+		size_t r = gr->v[k];
+		make_want(rt, g, &set->recs[r], &ans->v[ans->idx[r]], now, &j->wants[k]);
 	}
+	job_orphans(rt, g, j, known, now);
 	return j;
+}
+
+static void orphans_free(struct df_orphan *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
 }
 
 void df_job_free(struct df_job *j)
 {
 	for (size_t k = 0; k < j->nwants; k++)
 		free((char *)j->wants[k].error);
+	for (size_t k = j->nrecs; k < j->nwants; k++)
+		free((char *)j->wants[k].txt_name); /* orphans' */
+	orphans_free(j->orph, j->norph);
+	df_recset_unref(j->set);
 	df_answers_unref(j->ans);
 	free(j->wants);
 	free(j->skip);
@@ -197,12 +229,20 @@ void df_job_free(struct df_job *j)
 
 size_t df_pass_start(struct df_runtime *rt, uint64_t now, enum df_pass_kind kind)
 {
-	if (!rt->pool || !rt->ngroups)
+	if (!rt->pool)
+		return 0;
+	if (kind != DF_PASS_RETRIES)
+		df_discover(rt);
+	if (!rt->ngroups)
 		return 0;
 	char *due = df_xcalloc(rt->ngroups, 1);
 	size_t ndue = 0;
 	for (size_t g = 0; g < rt->ngroups; g++) {
 		struct df_group *gr = &rt->groups[g];
+		/* A zone without records has work only when orphans may sit
+		 * there (policy = sync). */
+		if (!rt->set->grp[g].n && !rt->cfg->providers[gr->provider].sync)
+			continue;
 		if (!group_selected(gr, kind, now))
 			continue;
 		if (gr->busy) {
@@ -214,12 +254,15 @@ size_t df_pass_start(struct df_runtime *rt, uint64_t now, enum df_pass_kind kind
 	}
 	if (ndue) {
 		struct df_answers *ans = df_resolve(rt, due);
+		/* Orphans go only on full knowledge: every discovery and
+		 * every resolution of this pass succeeded. */
+		int known = df_discovery_known(rt) && ans->all_ok;
 		for (size_t g = 0; g < rt->ngroups; g++) {
 			if (!due[g])
 				continue;
 			rt->groups[g].busy = 1;
 			rt->groups[g].pending = 0;
-			df_pool_submit(rt->pool, make_job(rt, g, ans, now));
+			df_pool_submit(rt->pool, make_job(rt, g, ans, now, known));
 		}
 		df_answers_unref(ans);
 	}
@@ -266,16 +309,46 @@ static void schedule_retry(struct df_runtime *rt, struct df_group *g,
 		       g->zone, j->op, err, g->failures, (double)wait / 1000.0);
 }
 
+/* What the job learned of the group's orphans: kept when the job had
+ * full knowledge, forgotten otherwise (the clock starts again). Wakes
+ * the group when the first of them is due. */
+static void take_orphans(struct df_runtime *rt, struct df_group *g,
+			 struct df_job *j)
+{
+	uint64_t now = j->now; /* the pass's clock: since is on it too */
+	orphans_free(g->orph, g->norph);
+	g->orph = NULL;
+	g->norph = 0;
+	if (!j->orph_ran)
+		return;
+	g->orph = j->orph;
+	g->norph = j->norph;
+	j->orph = NULL;
+	j->norph = 0;
+	uint64_t grace = (uint64_t)rt->cfg->orphan_grace * 1000u;
+	for (size_t i = 0; i < g->norph && !rt->max_attempts; i++) {
+		uint64_t at = g->orph[i].since + grace;
+		if (at <= now)
+			at = now + 1000; /* the second sighting is still owed */
+		if (!g->grace_ms || at < g->grace_ms)
+			g->grace_ms = at;
+	}
+}
+
 /* Outcomes of the group's records and its next try. */
 static void finish_job(struct df_runtime *rt, struct df_job *j, uint64_t now)
 {
 	struct df_group *g = &rt->groups[j->group];
 	struct df_inst *in = &rt->providers[g->provider];
 	int whole = j->rc && strcmp(j->op, "read") == 0, backend_temp = 0;
+	const struct df_grecs *gr = &j->set->grp[j->group];
 	g->busy = 0;
-	for (size_t k = 0; k < g->nrecs; k++) {
-		struct df_rec *r = &rt->recs[g->recs[k]];
-		const struct df_answer *a = &j->ans->v[j->ans->idx[g->recs[k]]];
+	take_orphans(rt, g, j);
+	/* A job of a set since replaced writes its outcomes there: the
+	 * current set got its state when it was made, and runs again. */
+	for (size_t k = 0; k < gr->n; k++) {
+		struct df_rec *r = &j->set->recs[gr->v[k]];
+		const struct df_answer *a = &j->ans->v[j->ans->idx[gr->v[k]]];
 		if (a->rc != 0)
 			r->outcome = outcome_of(a->rc);
 		else if (j->rc && (whole || j->out[k] == DF_OUT_NONE))
@@ -364,11 +437,12 @@ size_t df_wait_idle(struct df_runtime *rt, uint64_t deadline)
 void df_stats(struct df_runtime *rt, struct df_pass_stats *st)
 {
 	memset(st, 0, sizeof *st);
-	for (size_t r = 0; r < rt->cfg->nrecords; r++) {
-		st->ok += rt->recs[r].outcome == DF_OUT_OK;
-		st->temp += rt->recs[r].outcome == DF_OUT_TEMP;
-		st->perm += rt->recs[r].outcome == DF_OUT_PERM;
-		st->planned += rt->recs[r].outcome == DF_OUT_PLANNED;
+	const struct df_recset *set = rt->set;
+	for (size_t r = 0; r < set->nrecs; r++) {
+		st->ok += set->recs[r].outcome == DF_OUT_OK;
+		st->temp += set->recs[r].outcome == DF_OUT_TEMP;
+		st->perm += set->recs[r].outcome == DF_OUT_PERM;
+		st->planned += set->recs[r].outcome == DF_OUT_PLANNED;
 	}
 	st->changes = rt->pass_changes;
 	rt->pass_changes = 0;
@@ -399,11 +473,14 @@ uint64_t df_next_retry(const struct df_runtime *rt)
 int df_exit_status(const struct df_runtime *rt)
 {
 	int temp = 0, perm = 0;
-	for (size_t i = 0; i < rt->cfg->nrecords; i++) {
-		temp |= rt->recs[i].outcome == DF_OUT_TEMP ||
-			rt->recs[i].outcome == DF_OUT_NONE;
-		perm |= rt->recs[i].outcome == DF_OUT_PERM;
+	const struct df_recset *set = rt->set;
+	for (size_t i = 0; i < set->nrecs; i++) {
+		temp |= set->recs[i].outcome == DF_OUT_TEMP ||
+			set->recs[i].outcome == DF_OUT_NONE;
+		perm |= set->recs[i].outcome == DF_OUT_PERM;
 	}
+	/* A discovery that failed leaves what it would have found unknown. */
+	temp |= !df_discovery_known(rt);
 	return perm ? 1 : temp ? 75 : 0;
 }
 

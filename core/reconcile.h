@@ -46,17 +46,70 @@ struct df_rec {
 	unsigned empty_seen;  /* empty answers in a row */
 };
 
+/** A name the group's zone holds under our marker that nothing asks for
+ * (policy = sync). */
+struct df_orphan {
+	char *name;
+	uint64_t since;     /* ms it was first seen unwanted with full
+			       knowledge */
+	unsigned seen;      /* passes with full knowledge it was seen in */
+};
+
 struct df_group {
 	size_t provider;    /* index into providers */
 	const char *zone;
-	size_t *recs;       /* indices into records */
-	size_t nrecs;
+	struct df_orphan *orph; /* orphans seen so far (policy = sync) */
+	size_t norph;
 	unsigned failures;  /* consecutive temporary failures */
 	unsigned attempts;  /* failed tries so far in a --once run */
 	uint64_t next_ms;   /* retry not before (monotonic); 0 = none */
 	uint64_t grace_ms;  /* ask again for on_empty_grace at; 0 = none */
 	int busy;           /* a job of this group is queued or running */
 	int pending;        /* asked to run while busy: run when done */
+};
+
+/** The records of a group in a record set. */
+struct df_grecs {
+	size_t *v; /* indices into the set's recs */
+	size_t n;
+};
+
+/** A name some source claims but that is not written (its labels are
+ * wrong, or two services claim it): never an orphan. */
+struct df_held {
+	size_t provider;
+	char *fqdn;
+};
+
+/** What one backend discovered last time it answered (refcounted on the
+ * main thread: a failed discovery keeps the previous one in force). */
+struct df_found {
+	struct df_record_cfg *v; /* bound and fenced */
+	size_t n;
+	struct df_held *held;
+	size_t nheld;
+	char **msgs;             /* why labels were refused, one per line */
+	size_t nmsgs;
+	char *sig;               /* compares two answers */
+	unsigned refs;
+};
+
+/**
+ * The records a pass works on: the INI's and the discovered ones, laid
+ * out group by group. Replaced whole when discovery changes it; jobs in
+ * flight keep theirs (refcounted on the main thread).
+ */
+struct df_recset {
+	struct df_rec *recs;
+	size_t nrecs;
+	struct df_grecs *grp;   /* per group of the runtime */
+	size_t ngroups;
+	struct df_held *held;   /* borrowed from found[] (kept alive) */
+	size_t nheld;
+	struct df_found **found; /* per backend, refs held; may be NULL */
+	size_t nfound;
+	char *names;            /* the block fqdn and txt_name point into */
+	unsigned refs;
 };
 
 struct df_pool;
@@ -69,8 +122,13 @@ struct df_runtime {
 	struct df_inst *providers;
 	struct df_group *groups;
 	size_t ngroups;
-	struct df_rec *recs; /* cfg->nrecords, in group order */
-	char *names;         /* the block fqdn and txt_name point into */
+	struct df_recset *set; /* the current records */
+	struct df_found **found; /* per backend: its last discovery, or NULL */
+	int *disc_ok;          /* per backend: its last discovery succeeded */
+	char **said;           /* discovery messages logged (said once) */
+	char **build_msgs;     /* why the current set left records out */
+	size_t nsaid;
+	int watching;          /* daemon: backends get watch_set */
 	int dry_run;
 	int reloading;         /* made by a SIGHUP reload */
 	int cancelled;         /* being replaced or freed: jobs still in
@@ -177,16 +235,36 @@ struct df_answers {
 	size_t n;
 	size_t *idx; /* per record: its answer, SIZE_MAX when not asked */
 	unsigned refs;
+	int all_ok;  /* every question asked had an answer */
 };
 
 /** Ask each distinct question of the records of the `due` groups once. */
 struct df_answers *df_resolve(struct df_runtime *rt, const char *due);
+
+/** Ask every discovering backend for its records; when that changes what
+ *  is wanted, build a new record set and make it current. */
+void df_discover(struct df_runtime *rt);
+/** 1 when every discovering backend's last discovery succeeded. */
+int df_discovery_known(const struct df_runtime *rt);
+/** Build the record set of the INI records and `found` (per backend; NULL
+ *  entries and a NULL found are skipped; references are taken), with
+ *  state carried over from rt->set. Why a record was left out goes to
+ *  msgs when not NULL. */
+struct df_recset *df_recset_build(struct df_runtime *rt, struct df_found **found,
+				  char ***msgs, size_t *nmsgs);
+void df_recset_unref(struct df_recset *s);
+void df_found_unref(struct df_found *f);
+/** Tell watching backends every query of the current set. */
+void df_tell_watch_set(struct df_runtime *rt);
+/** The group of (provider, zone), or SIZE_MAX. */
+size_t df_group_of(const struct df_runtime *rt, size_t provider, const char *zone);
 void df_answers_unref(struct df_answers *a);
 
 /** One group's work, handed to a worker and back. */
 struct df_job {
 	struct df_job *next;
 	size_t group;
+	struct df_recset *set; /* the records it works on (a reference) */
 	struct df_answers *ans;
 	struct df_want *wants; /* per record of the group; NULL entries'
 				  fqdn mean "backend failed: skip" */
@@ -202,7 +280,24 @@ struct df_job {
 	char *plan_text;       /* dry run: the plan, printed by the main
 				  thread in group order */
 	size_t plan_len;
+	/* policy = sync: look for orphans. `known` says the pass had full
+	 * knowledge (discovery and every resolution succeeded); `orph` is
+	 * the group's orphans as the main thread knew them (a copy), and
+	 * after the job, as the job found them (orph_ran set). */
+	int sync, known, orph_ran;
+	struct df_orphan *orph;
+	size_t norph;
+	uint64_t now, grace_ms;
+	size_t nrecs;          /* the group's records; wants beyond them are
+				  orphans being deleted */
 };
+
+/** Add a line to a dry run's plan (worker thread). */
+void df_job_plan_text(struct df_job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/** policy = sync: list the zone's markers, keep the orphans' clocks, and
+ *  add deletions for the due ones to the job's wants (worker thread). */
+void df_job_orphans(struct df_runtime *rt, struct df_job *j);
 
 /** Run one job (on a worker thread). */
 void df_job_run(struct df_runtime *rt, struct df_job *j);

@@ -109,25 +109,97 @@ static void resolve_one(struct df_runtime *rt, const struct df_record_cfg *r,
 	a->ntargets = df_str_sort_unique(a->targets, a->ntargets);
 }
 
+/* prepare(): each backend that can is told the questions of this pass
+ * first, so it may fetch everything at once. Per backend: its return
+ * code, or 1 when it was not asked. */
+static int *prepare_all(struct df_runtime *rt, const struct df_recset *set,
+			const size_t *asked, size_t nasked)
+{
+	size_t nb = rt->cfg->nbackends;
+	int *rc = df_xcalloc(nb + 1, sizeof *rc);
+	struct dnsfollow_query *q = df_xcalloc(nasked + 1, sizeof *q);
+	const struct dnsfollow_query **qs = df_xcalloc(nasked + 1, sizeof *qs);
+	for (size_t b = 0; b < nb; b++) {
+		struct df_inst *in = &rt->backends[b];
+		const struct dnsfollow_backend_ops *ops = in->plugin->ops;
+		rc[b] = 1;
+		if (!in->self || !DNSFOLLOW_HAS(ops, struct dnsfollow_backend_ops, prepare))
+			continue;
+		size_t nq = 0;
+		for (size_t i = 0; i < nasked; i++) {
+			const struct df_record_cfg *r = set->recs[asked[i]].cfg;
+			if (r->backend_idx != b)
+				continue;
+			q[nq] = (struct dnsfollow_query){.struct_size = sizeof *q,
+							 .service = r->service,
+							 .options = r->kv,
+							 .noptions = r->nkv};
+			qs[nq] = &q[nq];
+			nq++;
+		}
+		if (!nq)
+			continue;
+		df_host_reset(in->host);
+		rc[b] = ops->prepare(in->self, qs, nq);
+		if (rc[b] < 0) {
+			char err[1024];
+			df_host_error_text(in->host, err, sizeof err);
+			df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
+			       "cannot look up its %zu service(s): %s (%s); their records keep their value",
+			       nq, err[0] ? err : strerror(-rc[b]),
+			       dnsfollow_err_is_temporary(rc[b]) ? "temporary" : "permanent");
+		}
+	}
+	free(qs);
+	free(q);
+	return rc;
+}
+
+static void prepare_end(struct df_runtime *rt, const int *rc)
+{
+	for (size_t b = 0; b < rt->cfg->nbackends; b++)
+		if (rc[b] != 1) {
+			struct df_inst *in = &rt->backends[b];
+			const struct dnsfollow_backend_ops *ops = in->plugin->ops;
+			ops->prepare(in->self, NULL, 0);
+		}
+}
+
 struct df_answers *df_resolve(struct df_runtime *rt, const char *due)
 {
-	size_t n = rt->cfg->nrecords;
+	const struct df_recset *set = rt->set;
+	size_t n = set->nrecs, nasked = 0;
 	struct df_answers *as = df_xcalloc(1, sizeof *as);
 	as->refs = 1;
+	as->all_ok = 1;
 	as->idx = df_xcalloc(n + 1, sizeof *as->idx);
 	as->v = df_xcalloc(n + 1, sizeof *as->v);
+	size_t *asked = df_xcalloc(n + 1, sizeof *asked);
 	for (size_t i = 0; i < n; i++)
 		as->idx[i] = SIZE_MAX;
-	for (size_t g = 0; g < rt->ngroups; g++) {
-		for (size_t k = 0; due[g] && k < rt->groups[g].nrecs; k++) {
-			size_t r = rt->groups[g].recs[k], q = rt->recs[r].question;
+	/* The distinct questions first, so prepare() sees them all. */
+	for (size_t g = 0; g < rt->ngroups; g++)
+		for (size_t k = 0; due[g] && k < set->grp[g].n; k++) {
+			size_t r = set->grp[g].v[k], q = set->recs[r].question;
 			if (as->idx[q] == SIZE_MAX) {
 				as->idx[q] = as->n++;
-				resolve_one(rt, &rt->cfg->records[q], &as->v[as->idx[q]]);
+				asked[nasked++] = q;
 			}
 			as->idx[r] = as->idx[q];
 		}
+	int *prc = prepare_all(rt, set, asked, nasked);
+	for (size_t i = 0; i < nasked; i++) {
+		const struct df_record_cfg *r = set->recs[asked[i]].cfg;
+		struct df_answer *a = &as->v[as->idx[asked[i]]];
+		if (prc[r->backend_idx] < 0 && prc[r->backend_idx] != 1)
+			a->rc = prc[r->backend_idx];
+		else
+			resolve_one(rt, r, a);
+		as->all_ok &= a->rc == 0;
 	}
+	prepare_end(rt, prc);
+	free(prc);
+	free(asked);
 	return as;
 }
 

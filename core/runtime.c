@@ -71,106 +71,48 @@ static void free_instances(struct df_inst *v, size_t n)
 
 static int by_provider_zone(const void *a, const void *b)
 {
-	const struct df_record_cfg *x = a, *y = b;
-	if (x->provider_idx != y->provider_idx)
-		return x->provider_idx < y->provider_idx ? -1 : 1;
-	int c = strcmp(x->zone, y->zone);
-	if (c)
-		return c;
-	/* Keep config order inside a group. */
-	return x->line < y->line ? -1 : x->line > y->line;
+	const struct df_group *x = a, *y = b;
+	if (x->provider != y->provider)
+		return x->provider < y->provider ? -1 : 1;
+	return strcmp(x->zone, y->zone);
 }
 
-/* Records grouped by (provider, zone), and put in group order so a pass
- * walks them front to back. */
+static void add_group(struct df_runtime *rt, size_t provider, const char *zone)
+{
+	rt->groups = df_grow(rt->groups, rt->ngroups, sizeof *rt->groups);
+	struct df_group *g = &rt->groups[rt->ngroups++];
+	memset(g, 0, sizeof *g);
+	g->provider = provider;
+	g->zone = zone;
+}
+
+/* One group per (provider, zone): every zone a provider lists (records
+ * may be discovered there later; orphans may sit there) and every zone
+ * a [record] names. Sorted, so df_group_of can search. */
 static void make_groups(struct df_runtime *rt)
 {
 	struct df_config *cfg = rt->cfg;
-	if (cfg->nrecords)
-		qsort(cfg->records, cfg->nrecords, sizeof *cfg->records,
-		      by_provider_zone);
+	for (size_t p = 0; p < cfg->nproviders; p++)
+		for (size_t z = 0; z < cfg->providers[p].nzones; z++)
+			add_group(rt, p, cfg->providers[p].zones[z]);
+	if (rt->ngroups)
+		qsort(rt->groups, rt->ngroups, sizeof *rt->groups, by_provider_zone);
 	for (size_t i = 0; i < cfg->nrecords; i++) {
 		const struct df_record_cfg *r = &cfg->records[i];
-		struct df_group *g = rt->ngroups ? &rt->groups[rt->ngroups - 1] : NULL;
-		if (!g || g->provider != r->provider_idx || strcmp(g->zone, r->zone)) {
-			rt->groups = df_grow(rt->groups, rt->ngroups, sizeof *rt->groups);
-			g = &rt->groups[rt->ngroups++];
-			memset(g, 0, sizeof *g);
-			g->provider = r->provider_idx;
-			g->zone = r->zone;
+		if (r->zone && df_group_of(rt, r->provider_idx, r->zone) == SIZE_MAX) {
+			add_group(rt, r->provider_idx, r->zone);
+			qsort(rt->groups, rt->ngroups, sizeof *rt->groups, by_provider_zone);
 		}
-		g->recs = df_grow(g->recs, g->nrecs, sizeof *g->recs);
-		g->recs[g->nrecs++] = i;
 	}
 }
 
-/* A string naming what resolve() is asked, so equal questions are asked
- * once per pass. */
-static char *resolve_key(const struct df_record_cfg *r)
+size_t df_group_of(const struct df_runtime *rt, size_t provider, const char *zone)
 {
-	size_t n = strlen(r->backend) + strlen(r->service) + 4;
-	for (size_t i = 0; i < r->nkv; i++)
-		n += strlen(r->kv[i].key) + strlen(r->kv[i].value) + 2;
-	char *k = df_xcalloc(n, 1);
-	size_t used = (size_t)snprintf(k, n, "%s\n%s\n", r->backend, r->service);
-	for (size_t i = 0; i < r->nkv; i++)
-		used += (size_t)snprintf(k + used, n - used, "%s=%s\n",
-					 r->kv[i].key, r->kv[i].value);
-	return k;
-}
-
-static int by_resolve_key(const void *a, const void *b, void *ctx)
-{
-	char *const *keys = ctx;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(keys[x], keys[y]);
-	return c ? c : (x < y ? -1 : 1);
-}
-
-/* Records asking a backend the same question share one answer per pass;
- * who shares with whom is fixed by the config, so work it out once. */
-static void make_questions(struct df_runtime *rt)
-{
-	size_t n = rt->cfg->nrecords;
-	if (!n)
-		return;
-	char **keys = df_xcalloc(n, sizeof *keys);
-	size_t *order = df_xcalloc(n, sizeof *order);
-	for (size_t i = 0; i < n; i++) {
-		keys[i] = resolve_key(&rt->cfg->records[i]);
-		order[i] = i;
-	}
-	qsort_r(order, n, sizeof *order, by_resolve_key, keys);
-	for (size_t i = 0; i < n; i++)
-		rt->recs[order[i]].question =
-			i && strcmp(keys[order[i - 1]], keys[order[i]]) == 0
-				? rt->recs[order[i - 1]].question
-				: order[i];
-	for (size_t i = 0; i < n; i++)
-		free(keys[i]);
-	free(keys);
-	free(order);
-}
-
-/* The names a pass reads, laid out group by group in one block. */
-static void make_records(struct df_runtime *rt)
-{
-	struct df_config *cfg = rt->cfg;
-	size_t n = cfg->nrecords, bytes = 1;
-	rt->recs = df_xcalloc(n ? n : 1, sizeof *rt->recs);
-	for (size_t i = 0; i < n; i++)
-		bytes += 2 * strlen(cfg->records[i].fqdn) + sizeof "_dnsfollow." + 1;
-	char *p = rt->names = df_xcalloc(bytes, 1);
-	for (size_t g = 0; g < rt->ngroups; g++)
-		for (size_t k = 0; k < rt->groups[g].nrecs; k++) {
-			struct df_rec *r = &rt->recs[rt->groups[g].recs[k]];
-			r->cfg = &cfg->records[rt->groups[g].recs[k]];
-			r->fqdn = p;
-			p = stpcpy(p, r->cfg->fqdn) + 1;
-			r->txt_name = p;
-			p = stpcpy(stpcpy(p, "_dnsfollow."), r->cfg->fqdn) + 1;
-		}
-	make_questions(rt);
+	struct df_group key = {.provider = provider, .zone = zone};
+	const struct df_group *g = rt->ngroups && zone
+		? bsearch(&key, rt->groups, rt->ngroups, sizeof key, by_provider_zone)
+		: NULL;
+	return g ? (size_t)(g - rt->groups) : SIZE_MAX;
 }
 
 /* Backends check each record's options now, so a bad value is a config
@@ -201,11 +143,12 @@ static int check_queries(struct df_runtime *rt)
 	return bad;
 }
 
-/* A watching backend is told every query the config asks it, so it
- * follows exactly those services (ABI 2 watch_set). */
-static void tell_watch_set(struct df_runtime *rt)
+/* A watching backend is told every query the records ask it, the
+ * discovered ones included, so it follows exactly those services. */
+void df_tell_watch_set(struct df_runtime *rt)
 {
-	size_t n = rt->cfg->nrecords;
+	const struct df_recset *set = rt->set;
+	size_t n = set->nrecs;
 	struct dnsfollow_query *q = df_xcalloc(n + 1, sizeof *q);
 	const struct dnsfollow_query **qs = df_xcalloc(n + 1, sizeof *qs);
 	for (size_t b = 0; b < rt->cfg->nbackends; b++) {
@@ -215,7 +158,7 @@ static void tell_watch_set(struct df_runtime *rt)
 			continue;
 		size_t nq = 0;
 		for (size_t i = 0; i < n; i++) {
-			const struct df_rec *r = &rt->recs[i];
+			const struct df_rec *r = &set->recs[i];
 			if (r->cfg->backend_idx != b || r->question != i)
 				continue; /* another backend's, or asked already */
 			q[nq] = (struct dnsfollow_query){.struct_size = sizeof *q,
@@ -231,7 +174,7 @@ static void tell_watch_set(struct df_runtime *rt)
 			char err[1024];
 			df_host_error_text(in->host, err, sizeof err);
 			df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
-			       "cannot watch the %zu service(s) of the config: %s; relying on the resync interval",
+			       "cannot watch the %zu service(s) asked for: %s; relying on the resync interval",
 			       nq, err[0] ? err : strerror(-rc));
 		}
 	}
@@ -266,10 +209,13 @@ struct df_runtime *df_runtime_new(struct df_config *cfg,
 	for (size_t i = 0; i < cfg->nproviders; i++)
 		failed |= make_instance(rt, &rt->providers[i], &cfg->providers[i], 0) != 0;
 	make_groups(rt);
-	make_records(rt);
+	rt->found = df_xcalloc(cfg->nbackends + 1, sizeof *rt->found);
+	rt->disc_ok = df_xcalloc(cfg->nbackends + 1, sizeof *rt->disc_ok);
+	rt->set = df_recset_build(rt, NULL, NULL, NULL);
 	failed |= check_queries(rt);
+	rt->watching = watch;
 	if (!failed && watch)
-		tell_watch_set(rt);
+		df_tell_watch_set(rt);
 	if (!failed && !(flags & DF_RT_CHECK) && pool_size(rt))
 		rt->pool = df_pool_new(rt, pool_size(rt));
 	if (failed) {
@@ -291,11 +237,19 @@ void df_runtime_free(struct df_runtime *rt)
 	struct df_config *cfg = rt->cfg;
 	free_instances(rt->backends, cfg->nbackends);
 	free_instances(rt->providers, cfg->nproviders);
-	for (size_t i = 0; i < rt->ngroups; i++)
-		free(rt->groups[i].recs);
+	df_recset_unref(rt->set);
+	for (size_t b = 0; b < cfg->nbackends; b++)
+		df_found_unref(rt->found[b]);
+	free(rt->found);
+	free(rt->disc_ok);
+	df_strv_free(rt->said);
+	df_strv_free(rt->build_msgs);
+	for (size_t i = 0; i < rt->ngroups; i++) {
+		for (size_t k = 0; k < rt->groups[i].norph; k++)
+			free(rt->groups[i].orph[k].name);
+		free(rt->groups[i].orph);
+	}
 	free(rt->groups);
-	free(rt->names);
-	free(rt->recs);
 	free(rt->marker);
 	df_config_free(cfg);
 	df_loader_free(rt->loader);

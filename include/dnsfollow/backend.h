@@ -46,6 +46,35 @@ typedef int (*dnsfollow_placement_cb)(void *ctx,
 				      const struct dnsfollow_placement *p);
 
 /**
+ * One record the orchestrator asks for (ABI 2, `discover`): a name, and
+ * the record keys that go with it, as text, exactly as a `[record NAME]`
+ * section would give them. Borrowed for the emit call.
+ *
+ * Keys the core understands: `type`, `ttl`, `provider`, `on_empty`,
+ * `zone`, and this backend's own record_keys (Swarm: `target`). The core
+ * types and checks them like INI values; `adopt` and any `KEY_file` are
+ * refused (a label must not take over foreign records or read files).
+ * `backend` is the instance itself and `service` is the member below.
+ */
+struct dnsfollow_discovered {
+	size_t struct_size;       /**< sizeof(struct dnsfollow_discovered) */
+	const char *source;       /**< stable id of what asks (Swarm: the
+				       service id); never NULL */
+	const char *source_name;  /**< its name for messages (the service
+				       name), or NULL */
+	const char *name;         /**< one FQDN it asks for */
+	const char *service;      /**< what resolve() is asked for it */
+	const struct dnsfollow_kv *keys; /**< record keys as text (kv.num
+					      unused) */
+	size_t nkeys;
+};
+
+/** Receives discovered records (the type of discover's `emit`): 0, or a
+ *  negative code, after which discover() should stop and return it. */
+typedef int (*dnsfollow_discover_cb)(void *ctx,
+				     const struct dnsfollow_discovered *d);
+
+/**
  * Backend ops. resolve is mandatory; watch_fd and watch_ack are optional
  * (NULL means the core only polls at its resync interval).
  */
@@ -94,6 +123,33 @@ struct dnsfollow_backend_ops {
 	 */
 	int (*watch_set)(void *self, const struct dnsfollow_query *const *qs,
 			 size_t n);
+
+	/* ---- appended in ABI 2 (test with DNSFOLLOW_HAS) ---------------- */
+
+	/**
+	 * Optional: report every record the orchestrator asks for (Swarm:
+	 * the labels of every service), one emit() call per name. Called at
+	 * the start of each full pass, when the instance is configured with
+	 * `discover = yes`. Return 0 only when the list is complete: an
+	 * error keeps the previous list in force, and no name is deleted as
+	 * an orphan in that pass. Wake-ups (watch_fd) should also cover
+	 * changes of what discover() would report.
+	 */
+	int (*discover)(void *self, dnsfollow_discover_cb emit, void *ctx);
+
+	/**
+	 * Optional: a pass is about to call resolve() for each of `qs` (the
+	 * array is borrowed for the call). A backend may fetch everything it
+	 * needs for all of them at once here and answer resolve() from that
+	 * snapshot, so a pass costs the same number of calls whatever the
+	 * number of services. After the pass's last resolve() the core
+	 * calls prepare(self, NULL, 0): drop the snapshot; a resolve()
+	 * outside prepare() must still work on its own. A negative return
+	 * fails every question of this pass to the instance with that code
+	 * (resolve() is then not called).
+	 */
+	int (*prepare)(void *self, const struct dnsfollow_query *const *qs,
+		       size_t n);
 };
 
 #ifdef __cplusplus

@@ -126,6 +126,10 @@ struct dnsfollow_changeset {
 	const struct dnsfollow_options *options;
 };
 
+/** Receives RRsets during read() and markers() (the type of their
+ *  `emit`). */
+typedef int (*dnsfollow_rrset_cb)(void *ctx, const struct dnsfollow_rrset *rr);
+
 /** Capability flags. */
 #define DNSFOLLOW_CAP_ATOMIC 0x1u /**< apply() is all-or-nothing */
 
@@ -161,10 +165,22 @@ struct dnsfollow_provider_ops {
 	 * ownership marker comes before the records it owns.
 	 */
 	int (*apply)(void *self, const struct dnsfollow_changeset *cs);
-};
 
-/** Receives RRsets during read() (the type of read's `emit`). */
-typedef int (*dnsfollow_rrset_cb)(void *ctx, const struct dnsfollow_rrset *rr);
+	/* ---- appended in ABI 2 (test with DNSFOLLOW_HAS) ---------------- */
+
+	/**
+	 * Optional: report every ownership marker of `zone`, that is every
+	 * TXT RRset whose name starts with "_dnsfollow." (and only enabled
+	 * ones, whole, as read() would), one emit() call each. Reporting
+	 * more (other TXT RRsets, the whole zone) is allowed: the core keeps
+	 * only markers. Needed for `policy = sync`, which deletes the names
+	 * dnsfollow owns that nothing asks for any more; the core refuses
+	 * `policy = sync` for a provider without it. An error means "not
+	 * known": nothing is deleted.
+	 */
+	int (*markers)(void *self, const char *zone, dnsfollow_rrset_cb emit,
+		       void *ctx);
+};
 
 #ifdef __cplusplus
 }

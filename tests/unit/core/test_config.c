@@ -128,7 +128,7 @@ static void test_sections(void **state)
 	expect_error("[dnsfollow\n", 3, "section header without ']'");
 	expect_error(GOOD_BASE "[record A.example.test]\nprovider = m\nbackend = lab\nservice = x\n"
 			       "[record a.example.test.]\nprovider = m\nbackend = lab\nservice = x\n",
-		     14, "a.example.test is already a record at line 10");
+		     14, "a.example.test is already a record of provider 'm' at line 10");
 }
 
 static void test_core_keys(void **state)
@@ -152,7 +152,7 @@ static void test_plugin_sections(void **state)
 	expect_error("[backend lab]\ntype = mock\n", 4, "is a provider plugin, not a backend");
 	expect_error("[backend lab]\ntype = static\n", 3, "[backend lab] needs 'file'");
 	expect_error("[backend lab]\ntype = static\nfile = a\ncolour = b\n", 6,
-		     "unknown key 'colour' in [backend lab] (allowed: type, file)");
+		     "unknown key 'colour' in [backend lab] (allowed: type, discover, discover_provider, discover_names, file)");
 	expect_error("[provider m]\ntype = mock\nstate = a\nzones = exa mple..test\n", 6,
 		     "zones: 'mple..test' is not a valid zone name");
 	expect_error(GOOD_BASE "[provider lab]\ntype = mock\nstate = x\n", 3,

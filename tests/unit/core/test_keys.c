@@ -188,7 +188,7 @@ static void test_typed_errors(void **state)
 	expect_typed_error("limit.web = 101\n", 8, "limit.web must be a whole number from 0 to 100, not '101'");
 	expect_typed_error("count = 2\ncount = 3\n", 9, "'count' given twice in [provider p]");
 	expect_typed_error("colour = red\n", 8,
-			   "unknown key 'colour' in [provider p] (allowed: type, zones, count, big, verbose, timeout, mode, cert, token, label, limit.*, tag)");
+			   "unknown key 'colour' in [provider p] (allowed: type, zones, policy, count, big, verbose, timeout, mode, cert, token, label, limit.*, tag)");
 	/* A two-line secret file would end an HTTP header early (header
 	 * smuggling): refused by the core, for every plugin. */
 	free(test_write_file(dir, "two-lines", "abcdefgh\nX-Smuggled: 1\n"));

@@ -75,9 +75,9 @@ static const char *state(const char *name, const char *type)
 
 static enum df_outcome outcome(const struct df_runtime *rt, const char *fqdn)
 {
-	for (size_t i = 0; i < rt->cfg->nrecords; i++)
-		if (strcmp(rt->recs[i].fqdn, fqdn) == 0)
-			return rt->recs[i].outcome;
+	for (size_t i = 0; i < rt->set->nrecs; i++)
+		if (strcmp(rt->set->recs[i].fqdn, fqdn) == 0)
+			return rt->set->recs[i].outcome;
 	fail_msg("no record %s", fqdn);
 	return DF_OUT_NONE;
 }
