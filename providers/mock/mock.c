@@ -31,9 +31,9 @@ static const struct dnsfollow_key keys[] = {
 	DNSFOLLOW_KEY_PATH_("state", DNSFOLLOW_KEY_REQUIRED,
 			    "JSON file holding the zones (created on first write)"),
 	DNSFOLLOW_KEY_UINT("fail_every", "0", 0, 1000000,
-			   "fail every Nth read/apply call temporarily (0: never)"),
+			   "fail every Nth read/apply/markers call temporarily (0: never)"),
 	DNSFOLLOW_KEY_UINT("latency_ms", "0", 0, 60000,
-			   "sleep this many milliseconds in every read/apply call"),
+			   "sleep this many milliseconds in every read/apply/markers call"),
 	DNSFOLLOW_KEY_END,
 };
 
@@ -201,6 +201,52 @@ static int mock_read(void *self, const char *zone,
 	return rc;
 }
 
+/* Whether `name` is `zone` or lies below it. */
+static int in_zone(const char *name, const char *zone)
+{
+	size_t n = strlen(name), z = strlen(zone);
+	if (n == z)
+		return strcmp(name, zone) == 0;
+	return n > z && name[n - z - 1] == '.' && strcmp(name + n - z, zone) == 0;
+}
+
+/* A marker as the core would read it: a TXT RRset holding data at a
+ * name in normal form (read() is asked lower-case names and finds only
+ * those) starting with "_dnsfollow." inside the zone. A name a hand
+ * edit put under the wrong zone is not served there by a DNS server,
+ * and an RRset without data does not exist in DNS. */
+static int is_marker(struct mock *m, const char *zone, const char *name, json_t *rr)
+{
+	static const char prefix[] = "_dnsfollow.";
+	char norm[256];
+	return rr && json_array_size(json_object_get(rr, "rdata")) > 0 &&
+	       strncmp(name, prefix, sizeof prefix - 1) == 0 && in_zone(name, zone) &&
+	       m->h->name_normalise(name, norm, sizeof norm) == 0 && strcmp(norm, name) == 0;
+}
+
+/* Every ownership marker of the zone, from one load of the state (the
+ * same file rules as read()). */
+static int mock_markers(void *self, const char *zone, dnsfollow_rrset_cb emit, void *ctx)
+{
+	struct mock *m = self;
+	json_t *doc, *byname;
+	const char *name;
+	int rc = begin(m, "markers", zone, &doc);
+	if (rc)
+		return rc;
+	char t[32]; /* type_name's text is only good until its next call */
+	snprintf(t, sizeof t, "%s", m->h->type_name(DNSFOLLOW_TYPE_TXT));
+	json_t *sets = json_object_get(json_object_get(json_object_get(doc, "zones"),
+						       zone), "rrsets");
+	json_object_foreach(sets, name, byname) {
+		json_t *rr = json_object_get(byname, t);
+		if (rc == 0 && is_marker(m, zone, name, rr))
+			rc = emit_rrset(m, name, DNSFOLLOW_TYPE_TXT, rr, emit, ctx);
+	}
+	json_decref(doc);
+	return rc;
+}
+
 /* The records of a SET as a set: each datum once, in the order given. */
 static json_t *set_of(const struct dnsfollow_rrset *rr)
 {
@@ -344,6 +390,7 @@ static const struct dnsfollow_provider_ops ops = {
 	.types = types,
 	.read = mock_read,
 	.apply = mock_apply,
+	.markers = mock_markers,
 };
 
 DNSFOLLOW_PROVIDER("mock", "2.0", keys, record_keys, mock_create, mock_destroy, &ops);

@@ -3,6 +3,7 @@
  *
  * read():  GET  {url}/api/v1/servers/{server_id}/zones/{zone}.  (the whole
  *          zone; the RRsets asked for are picked out of it)
+ * markers(): the same GET; the TXT RRsets named _dnsfollow.* are reported.
  * apply(): one PATCH of the same URL with every change as an rrset of
  *          changetype REPLACE or DELETE. PowerDNS applies a PATCH in one
  *          database transaction, all or nothing, hence DNSFOLLOW_CAP_ATOMIC;
@@ -110,10 +111,30 @@ static int call(struct pdns *p, const char *method, const char *zone,
 	return rc;
 }
 
-static int asked(const struct dnsfollow_rrkey *k, size_t n, const char *name, uint16_t type)
+/* Which RRsets of the zone's answer to report: those asked for (read),
+ * or every marker of `zone` (markers: `keys` NULL). */
+struct pick {
+	const char *zone;
+	const struct dnsfollow_rrkey *keys;
+	size_t n;
+};
+
+static int in_zone(const char *name, const char *zone)
 {
-	for (size_t i = 0; i < n; i++)
-		if (k[i].type == type && strcmp(k[i].name, name) == 0)
+	size_t n = strlen(name), z = strlen(zone);
+	if (n == z)
+		return strcmp(name, zone) == 0;
+	return n > z && name[n - z - 1] == '.' && strcmp(name + n - z, zone) == 0;
+}
+
+static int picked(const struct pick *w, const char *name, uint16_t type)
+{
+	static const char prefix[] = "_dnsfollow.";
+	if (!w->keys)
+		return type == DNSFOLLOW_TYPE_TXT && strncmp(name, prefix, sizeof prefix - 1) == 0 &&
+		       in_zone(name, w->zone);
+	for (size_t i = 0; i < w->n; i++)
+		if (w->keys[i].type == type && strcmp(w->keys[i].name, name) == 0)
 			return 1;
 	return 0;
 }
@@ -126,9 +147,9 @@ static char *from_pdns(const struct dnsfollow_host *h, uint16_t type, const char
 	       : NAME_TYPE(type) && len > 1 && c[len - 1] == '.' ? strndup(c, len - 1) : strdup(c);
 }
 
-/* Report one RRset of the answer if it was asked for: enabled records only. */
-static int emit_rrset(struct pdns *p, json_t *rs, const struct dnsfollow_rrkey *k,
-		      size_t nk, dnsfollow_rrset_cb emit, void *ctx)
+/* Report one RRset of the answer if it is picked: enabled records only. */
+static int emit_rrset(struct pdns *p, json_t *rs, const struct pick *w,
+		      dnsfollow_rrset_cb emit, void *ctx)
 {
 	const struct dnsfollow_host *h = p->h;
 	char name[256];
@@ -137,7 +158,7 @@ static int emit_rrset(struct pdns *p, json_t *rs, const struct dnsfollow_rrkey *
 	uint16_t type = tname ? h->type_code(tname) : 0;
 	json_t *recs = json_object_get(rs, "records"), *r;
 	/* What the core did not ask for (SOA, a wildcard, ...) is skipped. */
-	if (!raw || !type || h->name_normalise(raw, name, sizeof name) != 0 || !asked(k, nk, name, type))
+	if (!raw || !type || h->name_normalise(raw, name, sizeof name) != 0 || !picked(w, name, type))
 		return 0;
 	size_t n = 0, i;
 	char **rd = calloc(json_array_size(recs) + 1, sizeof *rd);
@@ -159,25 +180,39 @@ static int emit_rrset(struct pdns *p, json_t *rs, const struct dnsfollow_rrkey *
 	return rc;
 }
 
-static int pdns_read(void *self, const char *zone, const struct dnsfollow_rrkey *k,
-		     size_t nk, dnsfollow_rrset_cb emit, void *ctx)
+/* One GET of the whole zone; the picked RRsets are emitted. */
+static int get_zone(struct pdns *p, const struct pick *w, dnsfollow_rrset_cb emit, void *ctx)
 {
-	struct pdns *p = self;
 	struct dnsfollow_http_response resp = {0};
-	int rc = call(p, "GET", zone, NULL, &resp);
+	int rc = call(p, "GET", w->zone, NULL, &resp);
 	if (rc)
 		return rc;
 	json_t *doc = json_loads(resp.body, 0, NULL), *rs;
 	json_t *rrsets = json_object_get(doc, "rrsets");
 	size_t i;
 	if (!json_is_array(rrsets))
-		rc = p->h->error(p->h, -EPROTO, "GET zone %s: the answer has no rrsets list", zone);
+		rc = p->h->error(p->h, -EPROTO, "GET zone %s: the answer has no rrsets list", w->zone);
 	json_array_foreach(rrsets, i, rs)
 		if (rc == 0)
-			rc = emit_rrset(p, rs, k, nk, emit, ctx);
+			rc = emit_rrset(p, rs, w, emit, ctx);
 	json_decref(doc);
 	p->h->http_free(p->h, &resp);
 	return rc;
+}
+
+static int pdns_read(void *self, const char *zone, const struct dnsfollow_rrkey *k,
+		     size_t nk, dnsfollow_rrset_cb emit, void *ctx)
+{
+	struct pick w = {zone, k, nk};
+	return get_zone(self, &w, emit, ctx);
+}
+
+/* The same one GET as read(): PowerDNS has no query by name prefix, and
+ * a zone it serves is one document anyway. */
+static int pdns_markers(void *self, const char *zone, dnsfollow_rrset_cb emit, void *ctx)
+{
+	struct pick w = {zone, NULL, 0};
+	return get_zone(self, &w, emit, ctx);
 }
 
 /* Record content as PowerDNS wants it: TXT quoted, CNAME/NS absolute. */
@@ -233,7 +268,7 @@ static int pdns_apply(void *self, const struct dnsfollow_changeset *cs)
 
 static const struct dnsfollow_provider_ops ops = {
 	.struct_size = sizeof ops, .caps = DNSFOLLOW_CAP_ATOMIC, .types = types,
-	.read = pdns_read, .apply = pdns_apply,
+	.read = pdns_read, .apply = pdns_apply, .markers = pdns_markers,
 };
 
 DNSFOLLOW_PROVIDER("pdns", "1.0", keys, NULL, pdns_create, free, &ops);

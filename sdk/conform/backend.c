@@ -168,5 +168,6 @@ void dfc_backend_checks(struct dfc *c)
 	check_known_service(c);
 	check_query(c);
 	check_watch(c);
+	dfc_backend_source_checks(c);
 	dfc_ok(c, c->missing_error_text == 0, "every failing op set an error text");
 }

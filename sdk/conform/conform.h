@@ -44,6 +44,8 @@ struct dfc {
 	/* contract breaches seen by any call, reported in summary lines */
 	unsigned bad_results, missing_error_text, malformed_reads;
 	int cname_refused; /* both CNAME exclusivity checks passed */
+	unsigned markers_outside; /* RRsets markers() reported outside its zone */
+	char markers_outside_why[200];
 	char bad_results_why[200];
 	/* names the kit wrote (for the final cleanup) */
 	char **names;
@@ -82,6 +84,12 @@ int dfc_read_keys(struct dfc *c, const char *zone,
 		  const struct dnsfollow_rrkey *keys, size_t n,
 		  struct dfc_read *out);
 void dfc_read_free(struct dfc_read *r);
+/** 1 when the provider has the optional markers() op (ABI 2). */
+int dfc_has_markers(const struct dfc *c);
+/** markers() of `zone` into `out` (freed with dfc_read_free), checked
+ *  like read() against the form rules and, in addition, every name
+ *  against the zone (counted in markers_outside). The provider's code. */
+int dfc_markers(struct dfc *c, const char *zone, struct dfc_read *out);
 /** The RRset (name, type) in `r`, or NULL. */
 const struct dfc_rr *dfc_find(const struct dfc_read *r, const char *name,
 			      uint16_t type);
@@ -112,13 +120,24 @@ int dfc_same_data(const struct dfc_rr *rr, const char *const *want, size_t n,
 
 /** "dfc-LABEL.ZONE", owned by `c` and remembered for the cleanup. */
 const char *dfc_name(struct dfc *c, const char *label);
+/** "_dnsfollow.dfc-LABEL.ZONE": the ownership marker of dfc_name(). */
+const char *dfc_marker_name(struct dfc *c, const char *label);
+/** 1 when `name` is `zone` or lies below it. */
+int dfc_in_zone(const char *name, const char *zone);
 
 /** 1 when the provider lists `type`. */
 int dfc_has_type(const struct dfc *c, uint16_t type);
 
 /* ---- the checks ---- */
 void dfc_provider_checks(struct dfc *c);
+/* prepare() and discover() (bsource.c). */
+void dfc_backend_source_checks(struct dfc *c);
 void dfc_backend_checks(struct dfc *c);
+/** The markers() checks (markers.c), run by dfc_provider_checks. */
+void dfc_marker_checks(struct dfc *c);
+/** The labels of the markers those checks write (dfc_marker_name). */
+extern const char *const dfc_marker_labels[];
+extern const size_t dfc_nmarker_labels;
 
 /* ---- record_keys defaults (keys.c) ---- */
 /** The defaults of `keys` as a kv array with `num` filled in the way the

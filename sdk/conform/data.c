@@ -111,18 +111,14 @@ out:
 	return same;
 }
 
-const char *dfc_name(struct dfc *c, const char *label)
+/* Keep `name` (malloc'd, or NULL) in c->names, once; the kept copy. */
+static const char *keep(struct dfc *c, char *name)
 {
-	size_t n = strlen(label) + strlen(c->zone) + 6;
-	char *name = malloc(n);
-	char **v = realloc(c->names, (c->nnames + 1) * sizeof *v);
-	if (!name || !v) {
+	char **v = name ? realloc(c->names, (c->nnames + 1) * sizeof *v) : NULL;
+	if (!v) {
 		free(name);
-		if (v)
-			c->names = v;
 		return "dfc-out-of-memory.invalid";
 	}
-	snprintf(name, n, "dfc-%s.%s", label, c->zone);
 	c->names = v;
 	for (size_t i = 0; i < c->nnames; i++)
 		if (strcmp(c->names[i], name) == 0) {
@@ -131,6 +127,33 @@ const char *dfc_name(struct dfc *c, const char *label)
 		}
 	c->names[c->nnames++] = name;
 	return name;
+}
+
+static const char *make_name(struct dfc *c, const char *head, const char *label)
+{
+	size_t n = strlen(head) + strlen(label) + strlen(c->zone) + 6;
+	char *name = malloc(n);
+	if (name)
+		snprintf(name, n, "%sdfc-%s.%s", head, label, c->zone);
+	return keep(c, name);
+}
+
+const char *dfc_name(struct dfc *c, const char *label)
+{
+	return make_name(c, "", label);
+}
+
+const char *dfc_marker_name(struct dfc *c, const char *label)
+{
+	return make_name(c, "_dnsfollow.", label);
+}
+
+int dfc_in_zone(const char *name, const char *zone)
+{
+	size_t n = strlen(name), z = strlen(zone);
+	if (n == z)
+		return strcmp(name, zone) == 0;
+	return n > z && name[n - z - 1] == '.' && strcmp(name + n - z, zone) == 0;
 }
 
 int dfc_has_type(const struct dfc *c, uint16_t type)

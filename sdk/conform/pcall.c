@@ -118,6 +118,35 @@ int dfc_read_keys(struct dfc *c, const char *zone,
 	return rc;
 }
 
+int dfc_has_markers(const struct dfc *c)
+{
+	const struct dnsfollow_provider_ops *ops = c->plugin->ops;
+	return DNSFOLLOW_HAS(ops, struct dnsfollow_provider_ops, markers);
+}
+
+int dfc_markers(struct dfc *c, const char *zone, struct dfc_read *out)
+{
+	const struct dnsfollow_provider_ops *ops = c->plugin->ops;
+	memset(out, 0, sizeof *out);
+	dfc_reset(c);
+	int rc = ops->markers(c->self, zone, on_rrset, out);
+	want_error_text(c, rc, "markers");
+	if (out->malformed) {
+		if (!c->malformed_reads)
+			dfc_diag("markers() emitted %s", out->why);
+		c->malformed_reads++;
+	}
+	for (size_t i = 0; i < out->n; i++) {
+		if (dfc_in_zone(out->v[i].name, zone))
+			continue;
+		if (!c->markers_outside)
+			snprintf(c->markers_outside_why, sizeof c->markers_outside_why,
+				 "%s reported for zone %s", out->v[i].name, zone);
+		c->markers_outside++;
+	}
+	return rc;
+}
+
 const struct dfc_rr *dfc_find(const struct dfc_read *r, const char *name,
 			      uint16_t type)
 {

@@ -19,7 +19,7 @@
 /* Every label any check uses, so the first cleanup knows them all. */
 static const char *const labels[] = {
 	"absent", "set", "same", "dup", "iso", "cx1", "cx2", "atom1", "atom2",
-	"grp1", "grp2", "grp3", "rt-a", "rt-aaaa", "rt-txt", "rt-cname",
+	"grp1", "grp2", "grp3", "rt-a", "rt-aaaa", "rt-txt", "rt-cname", "mk-plain",
 };
 
 static void verdict(struct dfc *c, const char *why, const char *desc)
@@ -104,8 +104,9 @@ static int clean_all(struct dfc *c, char *why, size_t cap)
 	size_t nt = 0, k = 0;
 	for (const uint16_t *t = ops->types; t && *t; t++)
 		nt++;
-	struct dnsfollow_rrkey *keys = calloc(N(labels) * nt + 1, sizeof *keys);
-	struct dfc_change *ch = calloc(N(labels) * nt + 1, sizeof *ch);
+	size_t room = N(labels) * nt + dfc_nmarker_labels + 1;
+	struct dnsfollow_rrkey *keys = calloc(room, sizeof *keys);
+	struct dfc_change *ch = calloc(room, sizeof *ch);
 	struct dfc_read now = {0};
 	char e[200];
 	int rc = -ENOMEM, refused = 0;
@@ -114,6 +115,9 @@ static int clean_all(struct dfc *c, char *why, size_t cap)
 	for (size_t i = 0; i < N(labels); i++)
 		for (size_t j = 0; j < nt; j++)
 			keys[k++] = (struct dnsfollow_rrkey){dfc_name(c, labels[i]), ops->types[j]};
+	for (size_t i = 0; i < dfc_nmarker_labels; i++) /* the markers checks' */
+		keys[k++] = (struct dnsfollow_rrkey){dfc_marker_name(c, dfc_marker_labels[i]),
+						     DNSFOLLOW_TYPE_TXT};
 	rc = dfc_read_keys(c, c->zone, keys, k, &now);
 	size_t m = 0;
 	for (size_t i = 0; rc == 0 && i < now.n && m < k; i++)
@@ -452,8 +456,8 @@ static void summaries(struct dfc *c)
 	dfc_ok(c, c->missing_error_text == 0, "every failing op set an error text (%u did not)",
 	       c->missing_error_text);
 	dfc_ok(c, c->malformed_reads == 0,
-	       "read() reports names lower-case without the final dot, no empty RRsets "
-	       "(%u read(s) broke this)", c->malformed_reads);
+	       "read() and markers() report names lower-case without the final dot, "
+	       "no empty RRsets (%u call(s) broke this)", c->malformed_reads);
 }
 
 void dfc_provider_checks(struct dfc *c)
@@ -478,12 +482,16 @@ void dfc_provider_checks(struct dfc *c)
 	check_atomic(c);
 	check_groups(c);
 	check_unknown_zone(c);
+	dfc_marker_checks(c);
 	int rc = clean_all(c, why, sizeof why);
 	for (size_t i = 0; rc == 0 && i < N(labels) && !why[0]; i++) {
 		const struct dnsfollow_provider_ops *ops = c->plugin->ops;
 		for (const uint16_t *t = ops->types; *t && !why[0]; t++)
 			expect(c, dfc_name(c, labels[i]), *t, NULL, 0, why, sizeof why);
 	}
+	for (size_t i = 0; rc == 0 && i < dfc_nmarker_labels && !why[0]; i++)
+		expect(c, dfc_marker_name(c, dfc_marker_labels[i]), DNSFOLLOW_TYPE_TXT, NULL, 0,
+		       why, sizeof why);
 	verdict(c, why, "cleanup: none of the kit's names is left");
 	summaries(c);
 }

@@ -7,7 +7,10 @@
  * exclusivity), DELABSENT (DELETE of nothing fails), ZONE (any zone
  * served), RESULTS (writes positive results), ATOMIC (claims atomic,
  * applies partly), CRASH (dies on long TXT), UPPER (reads back
- * upper-case names).
+ * upper-case names). The markers() flaws are built by t_kit.sh itself:
+ * MKNONE (reports nothing), MKSPLIT (one call per record, not per
+ * RRset), MKSTALE (reports deleted markers), MKZONE (reports another
+ * zone's marker too), MKABSENT (no markers op: the kit must skip).
  */
 #include <dnsfollow/plugin.h>
 
@@ -25,6 +28,7 @@ struct rr {
 	uint32_t ttl;
 	size_t n;
 	char *d[MAXD];
+	int gone; /* FLAW_MKSTALE: deleted, yet still listed as a marker */
 };
 
 struct mem {
@@ -83,7 +87,7 @@ static int serves(struct mem *m, const char *zone)
 static struct rr *find(struct mem *m, const char *name, uint16_t type)
 {
 	for (size_t i = 0; i < m->n; i++)
-		if (m->v[i].type == type && strcmp(m->v[i].name, name) == 0)
+		if (m->v[i].type == type && !m->v[i].gone && strcmp(m->v[i].name, name) == 0)
 			return &m->v[i];
 	return NULL;
 }
@@ -168,6 +172,11 @@ static int one(struct mem *m, const struct dnsfollow_change *c)
 	if (c->op == DNSFOLLOW_CHANGE_SET)
 		return set(m, &c->rrset);
 	struct rr *r = find(m, c->rrset.name, c->rrset.type);
+#ifdef FLAW_MKSTALE
+	if (r && r->type == DNSFOLLOW_TYPE_TXT && strncmp(r->name, "_dnsfollow.", 11) == 0)
+		r->gone = 1;
+	else
+#endif
 	if (r)
 		drop(m, r);
 #ifdef FLAW_DELABSENT
@@ -221,6 +230,62 @@ static int apply(void *self, const struct dnsfollow_changeset *cs)
 	return 0;
 }
 
+#ifndef FLAW_MKABSENT
+static int in_zone(const char *name, const char *zone)
+{
+	size_t n = strlen(name), z = strlen(zone);
+	return n == z ? strcmp(name, zone) == 0
+		      : n > z && name[n - z - 1] == '.' && strcmp(name + n - z, zone) == 0;
+}
+
+/* One marker, or (FLAW_MKSPLIT) one call per record. */
+static int emit_marker(const struct rr *r, dnsfollow_rrset_cb emit, void *ctx)
+{
+	const char *const *d = (const char *const *)r->d;
+#ifdef FLAW_MKSPLIT
+	for (size_t i = 0; i < r->n; i++) {
+		struct dnsfollow_rrset s = {r->name, r->type, r->ttl, 1, d + i};
+		int rc = emit(ctx, &s);
+		if (rc)
+			return rc;
+	}
+	return 0;
+#else
+	struct dnsfollow_rrset s = {r->name, r->type, r->ttl, r->n, d};
+	return emit(ctx, &s);
+#endif
+}
+
+/* The zones share one list: only this zone's markers. */
+static int markers(void *self, const char *zone, dnsfollow_rrset_cb emit, void *ctx)
+{
+	struct mem *m = self;
+	int rc = 0;
+	if (!serves(m, zone))
+		return m->h->error(m->h, -ENOENT, "zone %s is not served", zone);
+#ifdef FLAW_MKZONE
+	const char *other[] = {"heritage=dnsfollow,owner=x"};
+	struct dnsfollow_rrset s = {"_dnsfollow.www.elsewhere.invalid", DNSFOLLOW_TYPE_TXT, 60, 1,
+				    other};
+	rc = emit(ctx, &s);
+#endif
+	for (size_t i = 0; i < m->n && rc == 0; i++) {
+		const struct rr *r = &m->v[i];
+#ifndef FLAW_MKSTALE
+		if (r->gone)
+			continue;
+#endif
+#ifdef FLAW_MKNONE
+		continue;
+#endif
+		if (r->type == DNSFOLLOW_TYPE_TXT && strncmp(r->name, "_dnsfollow.", 11) == 0 &&
+		    in_zone(r->name, zone))
+			rc = emit_marker(r, emit, ctx);
+	}
+	return rc;
+}
+#endif
+
 static const struct dnsfollow_provider_ops ops = {
 	.struct_size = sizeof ops,
 #ifdef FLAW_ATOMIC
@@ -229,6 +294,9 @@ static const struct dnsfollow_provider_ops ops = {
 	.types = types,
 	.read = rd,
 	.apply = apply,
+#ifndef FLAW_MKABSENT
+	.markers = markers,
+#endif
 };
 
 DNSFOLLOW_PROVIDER(PLUGIN_NAME, "1.0", keys, NULL, create, destroy, &ops);

@@ -39,6 +39,14 @@ show() { sed 's/^/#   /' "$T/$1.tap" "$T/$1.err" | grep -v '^#   ok' | head -30;
 TARGETS="mock static example_provider example_backend ovh"
 
 target_mock() {
+	# Markers the scratch zone must not show: one of other.test, and one
+	# a hand edit filed under scratch.test with a name outside it.
+	cat >"$1/state.json" <<EOF
+{"zones": {"other.test": {"serial": 1, "rrsets": {"_dnsfollow.seed.other.test":
+   {"TXT": {"ttl": 60, "rdata": ["heritage=dnsfollow,owner=seed"]}}}},
+ "scratch.test": {"serial": 1, "rrsets": {"_dnsfollow.stray.other.test":
+   {"TXT": {"ttl": 60, "rdata": ["heritage=dnsfollow,owner=stray"]}}}}}}
+EOF
 	cat >"$1/kit.ini" <<EOF
 [dnsfollow]
 plugin_dir = $PLUGINS
@@ -51,7 +59,7 @@ EOF
 }
 
 target_static() {
-	printf '[gogs]\naddresses = 192.0.2.10, 2001:db8::10\nhostname = node1.example.test\n' \
+	printf '[gogs]\naddresses = 192.0.2.10, 2001:db8::10\nhostname = node1.example.test\nnames = git.example.test\nrecord.ttl = 60\n' \
 		>"$1/placements.ini"
 	cat >"$1/kit.ini" <<EOF
 [dnsfollow]
@@ -126,10 +134,21 @@ for t in $TARGETS; do
 	kit "$t" -c "$T/$t/kit.ini" $KIT_ARGS --timeout 120
 	if [ "$kit_rc" = 0 ] && [ -z "$(failed "$t")" ] && grep -q '^1\.\.' "$T/$t.tap"; then
 		ok "kit passes $t ($(grep -c '^ok' "$T/$t.tap") checks)"
+		# Providers get markers() one by one: say which still skip.
+		grep -m1 '# SKIP no markers op' "$T/$t.tap" | sed "s/^ok [0-9]* - /# $t: /"
 	else
 		not_ok "kit passes $t (exit $kit_rc)"; show "$t"
 	fi
 done
+
+# The markers() checks ran on the mock (it has the op), none skipped.
+# markers_ran NAME: its four markers() lines are "ok" without SKIP.
+markers_ran() {
+	[ "$(grep -c '^ok [0-9]* - .*markers()' "$T/$1.tap")" -ge 4 ] &&
+	! grep -q '^ok [0-9]* - .*markers().*# SKIP' "$T/$1.tap" &&
+	! grep -q '^not ok [0-9]* - .*markers()' "$T/$1.tap"
+}
+check "the markers() checks ran and passed on mock" markers_ran mock
 
 # The mock's state holds none of the kit's names afterwards, and a second
 # run on the same state (leftovers or not) passes again.
@@ -144,7 +163,7 @@ check "a second run on the same zone passes" [ "$kit_rc" = 0 ]
 flaw() {
 	cat >"$T/f_$1.ini" <<EOF
 [dnsfollow]
-plugin_dir = $FLAWS
+plugin_dir = ${FLAWDIR:-$FLAWS}
 [provider p]
 type = memprov_$1
 zones = scratch.test
@@ -176,6 +195,33 @@ flaw results 1 "results\[\] hold only 0 or negative"
 flaw atomic 1 "an atomic provider applies all or nothing"
 flaw upper 1 "names lower-case without the final dot"
 flaw crash 2 "Bail out! the plugin"
+
+# markers() flaws, memprov built here as a third party builds it.
+FLAWDIR="$T/mkflaws"
+build_memprov() { # FLAW
+	_f=$(echo "$1" | tr a-z A-Z)
+	mkdir -p "$FLAWDIR"
+	${CC:-cc} -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -shared -fPIC \
+		-fvisibility=hidden -I"$TOP/include" -DPLUGIN_NAME="\"memprov_$1\"" -DFLAW_$_f \
+		-o "$FLAWDIR/memprov_$1.so" "$TOP/tests/conform/memprov.c" >"$T/cc_$1.out" 2>&1 ||
+		{ sed 's/^/# /' "$T/cc_$1.out"; return 1; }
+}
+for f in mknone mksplit mkstale mkzone mkabsent; do
+	check "memprov_$f builds" build_memprov $f
+done
+check "the markers() checks ran and passed on memprov_none" markers_ran none
+flaw mknone 1 "reports both markers written, whole"
+flaw mksplit 1 "reports both markers written, whole"
+flaw mkstale 1 "does not report a deleted marker"
+flaw mkzone 1 "has a name inside its zone"
+grep -h '^# .*\(reported\|outside\)' "$T"/f_mk*.tap
+# No markers op: each markers() check is skipped, saying why; the run passes.
+sed 's/memprov_none/memprov_mkabsent/; s|^plugin_dir = .*|plugin_dir = '"$FLAWDIR"'|' \
+	"$T/none.ini" >"$T/mkabsent.ini"
+kit mkabsent -c "$T/mkabsent.ini" --timeout 60
+check "no markers op: exit 0, the four markers() checks say 'SKIP no markers op'" \
+	eval '[ "$kit_rc" = 0 ] && [ "$(grep -c "^ok [0-9]* - .*markers().*# SKIP no markers op\$" "$T/mkabsent.tap")" = 4 ]'
+FLAWDIR=""
 
 # ---- usage and bad input ---------------------------------------------
 kit u1 --provider m

@@ -5,7 +5,8 @@
 # a CNAME PowerDNS refuses (422) is reported while the zone's other
 # records still converge, and a wrong API key or a zone not served gives
 # one clear line and exit 1, no secret printed; dnsfollow-conform (when
-# built) passes against the same server.
+# built) passes against the same server, its markers() checks included
+# (on kit.test, whose only marker is disabled, none of them skipped).
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/tap.sh"
 . "$TOP/tests/pdns/lib.sh"
 if ! pdns_have; then
@@ -18,7 +19,7 @@ API=15382
 KEY="df-test-key-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 WRONG="df-wrong-key-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 pgrep -x pdns_server >/dev/null && diag "a system pdns_server runs; not used"
-if ! pdns_start $DNS $API "$KEY" example.test; then
+if ! pdns_start $DNS $API "$KEY" example.test kit.test; then
 	not_ok "pdns_server starts"
 	tap_done; exit 1
 fi
@@ -179,15 +180,44 @@ check "timeout = forever: FILE:LINE named" grep -q "bad.ini:[0-9]*:.*timeout" "$
 if leaked; then not_ok "a key was printed in some run"; else ok "no key printed in any run"; fi
 
 # The conformance kit against this server (it writes and removes dfc-*
-# names in example.test): the semantics every provider must keep.
+# names in the zone): the semantics every provider must keep.
+# kit ZONE: one run on ZONE; TAP in $W/kit-ZONE.out.
+kit() {
+	pdns_conf "$W/kit.ini" $API "$1" "api_key_file = $W/api.key"
+	timeout 300 $DF_WRAP "$KIT" -c "$W/kit.ini" --provider dns >"$W/kit-$1.out" 2>&1; rc=$?
+	grep -E '^not ok' "$W/kit-$1.out" | sed 's/^/# kit: /'
+	check "dnsfollow-conform passes against pdns_server on $1 ($(grep -c '^ok' "$W/kit-$1.out") ok, rc=$rc)" [ "$rc" = 0 ]
+	[ "$rc" = 0 ] || grep -E '^(not ok|# |Bail)' "$W/kit-$1.out" | head -10 | sed 's/^/# /'
+}
+# markers_ok ZONE: how many of the kit's four markers() checks passed, not skipped
+markers_ok() {
+	grep -E '^ok [0-9]+ - (markers\(\)|every RRset markers\(\))' "$W/kit-$1.out" | grep -vc '# SKIP'
+}
+# zone_has ZONE TEXT: the zone as the API shows it (disabled records too) holds TEXT
+zone_has() { pdns_api $API "$KEY" GET "$1" | grep -qF "$2"; }
 KIT="$B/dnsfollow-conform"
 if [ -x "$KIT" ]; then
-	pdns_conf "$W/kit.ini" $API example.test "api_key_file = $W/api.key"
-	timeout 300 $DF_WRAP "$KIT" -c "$W/kit.ini" --provider dns >"$W/kit.out" 2>&1; rc=$?
-	grep -E '^not ok' "$W/kit.out" | sed 's/^/# kit: /'
-	check "dnsfollow-conform passes against pdns_server ($(grep -c '^ok' "$W/kit.out") ok, rc=$rc)" [ "$rc" = 0 ]
-	[ "$rc" = 0 ] || grep -E '^(not ok|# |Bail)' "$W/kit.out" | head -10 | sed 's/^/# /'
+	kit example.test
 	check "the kit left the foreign records alone" foreign_ok
+	# example.test holds the markers of the passes above: "none" cannot
+	# be judged there and is skipped, naming one; the other three ran.
+	check "kit on example.test: 'zone without markers' skipped, naming a marker" \
+		grep -q '^ok .*without markers reports none # SKIP .*_dnsfollow\.[a-z]*\.example\.test' \
+		"$W/kit-example.test.out"
+	check "kit on example.test: the other three markers() checks passed" \
+		[ "$(markers_ok example.test)" = 3 ]
+	# kit.test: foreign records, and a marker whose only record is
+	# disabled; PowerDNS does not serve it, so markers() must not report
+	# it (if it did, "none" would be skipped, naming it).
+	pdns_api $API "$KEY" PATCH kit.test '{"rrsets": [{"name": "_dnsfollow.off.kit.test.",
+		"type": "TXT", "ttl": 60, "changetype": "REPLACE", "records": [
+		{"content": "\"heritage=dnsfollow,owner=gone\"", "disabled": true}]}]}' >/dev/null
+	check "a marker whose only record is disabled sits in kit.test" \
+		zone_has kit.test _dnsfollow.off.kit.test
+	kit kit.test
+	check "kit on kit.test: the four markers() checks passed, none skipped" \
+		[ "$(markers_ok kit.test)" = 4 ]
+	grep '^ok .*markers().*# SKIP' "$W/kit-kit.test.out" | sed 's/^/# /'
 else
 	not_ok "dnsfollow-conform built (make tests-build)"
 fi
