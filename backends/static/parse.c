@@ -1,8 +1,8 @@
 /*
  * The placements file parser. Written by hand rather than with inih: the
- * format is small (sections, an `addresses` and a `hostname` key,
- * comments, indented
- * continuation lines as inih reads them), and inih's fixed buffers cut
+ * format is small (sections; `addresses`, `hostname`, `names` and
+ * `record.KEY` keys; comments; indented continuation lines as inih reads
+ * them), and inih's fixed buffers cut
  * long section names and split long lines, which shifted line numbers
  * and lost keys. Every mistake is one line, "FILE:LINE: message", and a
  * file is right as a whole or not at all: duplicate sections or keys are
@@ -16,13 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+enum { CONT_NONE, CONT_ADDRS, CONT_NAMES };
 
 struct ps {
 	struct sb_table *t;
 	const char *file;
 	int line;
 	long cur;  /* index of the current section, -1 before the first */
-	int cont;  /* an indented line continues the addresses above */
+	int cont;  /* what an indented line continues: CONT_* */
 	sb_name_fn norm;
 };
 
@@ -128,6 +131,89 @@ static int add_list(struct ps *p, char *value)
 	return 0;
 }
 
+/* Room for one more item of `size` bytes in *v (n used of *cap). */
+static int grow(struct ps *p, void **v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 4;
+	void *nv = realloc(*v, c * size);
+	if (!nv)
+		return fail(p, -ENOMEM, "out of memory");
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
+/* Names of a `names =` list, kept as written: the core checks them as it
+ * checks a Swarm label's (the static file stands in for labels). */
+static int add_names(struct ps *p, char *value)
+{
+	char *save = NULL, b1[80], b2[80];
+	struct sb_section *sec = &p->t->sec[p->cur];
+	for (char *a = strtok_r(value, ", \t", &save); a; a = strtok_r(NULL, ", \t", &save)) {
+		for (size_t i = 0; i < sec->nnames; i++)
+			if (strcasecmp(sec->names[i], a) == 0)
+				return fail(p, -EINVAL, "[%s]: name '%s' listed twice",
+					    shown(sec->name, b1, sizeof b1), shown(a, b2, sizeof b2));
+		if (sec->nnames == SB_MAX_NAMES)
+			return fail(p, -EINVAL, "[%s]: more than %d names",
+				    shown(sec->name, b1, sizeof b1), SB_MAX_NAMES);
+		int rc = grow(p, (void **)&sec->names, &sec->capnames, sec->nnames,
+			      sizeof *sec->names);
+		if (rc)
+			return rc;
+		if (!(sec->names[sec->nnames] = strdup(a)))
+			return fail(p, -ENOMEM, "out of memory");
+		sec->nnames++;
+	}
+	return 0;
+}
+
+static int set_names(struct ps *p, struct sb_section *sec, char *value)
+{
+	char b[80];
+	if (sec->names_line)
+		return fail(p, -EINVAL, "[%s]: duplicate key 'names' (first at line %d)",
+			    shown(sec->name, b, sizeof b), sec->names_line);
+	sec->names_line = p->line;
+	p->cont = CONT_NAMES;
+	return add_names(p, value);
+}
+
+/* `record.KEY = VALUE`: only the KEY's syntax is checked here; which keys
+ * and values are right is the core's to say, for labels and files alike. */
+static int set_rkey(struct ps *p, struct sb_section *sec, const char *key,
+		    const char *value)
+{
+	char b1[80], b2[80];
+	const char *k = key + strlen("record.");
+	size_t n = strlen(k);
+	p->cont = CONT_NONE;
+	if (n == 0 || n > SB_MAX_RKEY ||
+	    strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+		return fail(p, -EINVAL,
+			    "[%s]: bad key '%s' (record.KEY: KEY is 1-%d of a-z 0-9 _ . -)",
+			    shown(sec->name, b1, sizeof b1), shown(key, b2, sizeof b2),
+			    SB_MAX_RKEY);
+	for (size_t i = 0; i < sec->nrkeys; i++)
+		if (strcmp(sec->rkeys[i].key, k) == 0)
+			return fail(p, -EINVAL, "[%s]: duplicate key 'record.%s' (first at line %d)",
+				    shown(sec->name, b1, sizeof b1), k, sec->rkeys[i].line);
+	if (sec->nrkeys == SB_MAX_RKEYS)
+		return fail(p, -EINVAL, "[%s]: more than %d record.KEY lines",
+			    shown(sec->name, b1, sizeof b1), SB_MAX_RKEYS);
+	int rc = grow(p, (void **)&sec->rkeys, &sec->caprkeys, sec->nrkeys, sizeof *sec->rkeys);
+	if (rc)
+		return rc;
+	struct sb_rkey *r = &sec->rkeys[sec->nrkeys];
+	*r = (struct sb_rkey){.key = strdup(k), .value = strdup(value), .line = p->line};
+	sec->nrkeys++; /* counted even half made: sb_clear() frees it */
+	if (!r->key || !r->value)
+		return fail(p, -ENOMEM, "out of memory");
+	return 0;
+}
+
 static int on_header(struct ps *p, char *s)
 {
 	char *close = strchr(s, ']');
@@ -144,7 +230,7 @@ static int on_header(struct ps *p, char *s)
 	for (const char *c = name; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			return fail(p, -EINVAL, "control character in a section name");
-	p->cont = 0;
+	p->cont = CONT_NONE;
 	return push_section(p, name);
 }
 
@@ -156,7 +242,7 @@ static int set_hostname(struct ps *p, struct sb_section *sec, const char *value)
 		return fail(p, -EINVAL, "[%s]: duplicate key 'hostname' (first at line %d)",
 			    shown(sec->name, b1, sizeof b1), sec->host_line);
 	sec->host_line = p->line;
-	p->cont = 0;
+	p->cont = CONT_NONE;
 	/* The root ("" or ".") is a valid name but no host's. */
 	if (p->norm(value, norm, sizeof norm) != 0 || !norm[0])
 		return fail(p, -EINVAL, "[%s]: hostname '%s' is not a DNS name",
@@ -172,7 +258,7 @@ static int on_key(struct ps *p, char *s)
 	char *sep = s + strcspn(s, "=:");
 	if (!*sep)
 		return fail(p, -EINVAL,
-			    "syntax error: expected [SERVICE], addresses = LIST or hostname = NAME");
+			    "syntax error: expected [SERVICE] or KEY = VALUE");
 	*sep = '\0';
 	char *key = trim(s), *value = trim(sep + 1);
 	if (p->cur < 0)
@@ -181,14 +267,19 @@ static int on_key(struct ps *p, char *s)
 	struct sb_section *sec = &p->t->sec[p->cur];
 	if (strcmp(key, "hostname") == 0)
 		return set_hostname(p, sec, value);
+	if (strcmp(key, "names") == 0)
+		return set_names(p, sec, value);
+	if (strncmp(key, "record.", strlen("record.")) == 0)
+		return set_rkey(p, sec, key, value);
 	if (strcmp(key, "addresses") != 0)
-		return fail(p, -EINVAL, "[%s]: unknown key '%s' (allowed: addresses, hostname)",
+		return fail(p, -EINVAL,
+			    "[%s]: unknown key '%s' (allowed: addresses, hostname, names, record.KEY)",
 			    shown(sec->name, b1, sizeof b1), shown(key, b2, sizeof b2));
 	if (sec->key_line)
 		return fail(p, -EINVAL, "[%s]: duplicate key 'addresses' (first at line %d)",
 			    shown(sec->name, b1, sizeof b1), sec->key_line);
 	sec->key_line = p->line;
-	p->cont = 1;
+	p->cont = CONT_ADDRS;
 	return add_list(p, value);
 }
 
@@ -207,7 +298,7 @@ static int on_line(struct ps *p, char *line)
 	if (*s == '[')
 		return on_header(p, s);
 	if (indented && p->cont)
-		return add_list(p, s);
+		return p->cont == CONT_NAMES ? add_names(p, s) : add_list(p, s);
 	return on_key(p, s);
 }
 
@@ -304,6 +395,14 @@ void sb_clear(struct sb_table *t)
 	for (size_t i = 0; i < t->nsec; i++) {
 		free(t->sec[i].name);
 		free(t->sec[i].hostname);
+		for (size_t j = 0; j < t->sec[i].nnames; j++)
+			free(t->sec[i].names[j]);
+		free(t->sec[i].names);
+		for (size_t j = 0; j < t->sec[i].nrkeys; j++) {
+			free(t->sec[i].rkeys[j].key);
+			free(t->sec[i].rkeys[j].value);
+		}
+		free(t->sec[i].rkeys);
 	}
 	for (size_t i = 0; i < t->naddrs; i++)
 		free(t->addrs[i]);

@@ -4,6 +4,8 @@
  *   [gogs]
  *   addresses = 192.0.2.10, 2001:db8::10
  *   hostname = node1.example.net     ; optional: target of CNAME records
+ *   names = git.example.test         ; optional: records it asks for
+ *   record.type = A, AAAA            ; their keys (discover, as labels)
  *
  * parsed whole once per version of the file (device, inode, size and
  * time stamps tell a new version), so a pass resolving many services
@@ -226,19 +228,73 @@ static int emit_each(const struct sb_section *s, const struct sb_table *p,
 	return 0;
 }
 
+/* The error of the file as loaded, said through the host. */
+static int table_error(const struct stat_backend *b)
+{
+	const struct table *t = &b->t;
+	/* no text: read_file set it in this very call */
+	return t->err[0] ? b->h->error(b->h, t->rc, "%s", t->err) : t->rc;
+}
+
 static int st_resolve(void *self, const struct dnsfollow_query *q,
 		      dnsfollow_placement_cb emit, void *ctx)
 {
 	struct stat_backend *b = self;
 	const struct table *t = &b->t;
 	load(b);
-	if (t->rc) /* no text: read_file set it in this very call */
-		return t->err[0] ? b->h->error(b->h, t->rc, "%s", t->err) : t->rc;
+	if (t->rc)
+		return table_error(b);
 	const struct sb_section *s = sb_find(&t->p, q->service);
 	if (!s)
 		return b->h->error(b->h, -ENOENT, "service '%s' has no [%s] section in %s",
 				   q->service, q->service, b->file);
 	return s->hostname ? emit_node(s, &t->p, emit, ctx) : emit_each(s, &t->p, emit, ctx);
+}
+
+/* One discovered record per name of the section, all with its keys. */
+static int discover_section(const struct stat_backend *b, const struct sb_section *s,
+			    dnsfollow_discover_cb emit, void *ctx)
+{
+	size_t n = strlen("static:") + strlen(s->name) + 1;
+	char *source = malloc(n);
+	struct dnsfollow_kv *kv = calloc(s->nrkeys ? s->nrkeys : 1, sizeof *kv);
+	int rc = 0;
+	if (!source || !kv)
+		rc = b->h->error(b->h, -ENOMEM, "out of memory");
+	else
+		snprintf(source, n, "static:%s", s->name);
+	for (size_t i = 0; rc == 0 && i < s->nrkeys; i++)
+		kv[i] = (struct dnsfollow_kv){.key = s->rkeys[i].key, .value = s->rkeys[i].value};
+	for (size_t i = 0; rc == 0 && i < s->nnames; i++) {
+		struct dnsfollow_discovered d = {
+			.struct_size = sizeof d, .source = source, .source_name = s->name,
+			.name = s->names[i], .service = s->name, .keys = kv,
+			.nkeys = s->nrkeys};
+		rc = emit(ctx, &d);
+	}
+	free(kv);
+	free(source);
+	return rc;
+}
+
+/* The `names =` of every section, from the same parsed file as resolve():
+ * a file that cannot be used is an error, never an empty list (that
+ * would make every discovered name an orphan). */
+static int st_discover(void *self, dnsfollow_discover_cb emit, void *ctx)
+{
+	struct stat_backend *b = self;
+	const struct table *t = &b->t;
+	load(b);
+	if (t->rc)
+		return table_error(b);
+	for (size_t i = 0; i < t->p.nsec; i++) {
+		if (!t->p.sec[i].nnames)
+			continue;
+		int rc = discover_section(b, &t->p.sec[i], emit, ctx);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 static int st_watch_fd(void *self)
@@ -270,6 +326,7 @@ static const struct dnsfollow_backend_ops ops = {
 	.resolve = st_resolve,
 	.watch_fd = st_watch_fd,
 	.watch_ack = st_watch_ack,
+	.discover = st_discover,
 };
 
 DNSFOLLOW_BACKEND("static", "2.0", keys, NULL, st_create, st_destroy, &ops);

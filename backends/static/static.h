@@ -11,6 +11,16 @@
 #define SB_MAX_ADDRS 256   /* per service */
 #define SB_MAX_LINE 65536  /* bytes; 256 IPv6 addresses fit with room */
 #define SB_MAX_NAME 1024   /* bytes of a section name; DNS names are <= 253 */
+#define SB_MAX_NAMES 256   /* `names =` items per section */
+#define SB_MAX_RKEYS 64    /* `record.KEY =` lines per section */
+#define SB_MAX_RKEY 64     /* bytes of such a KEY */
+
+/* A `record.KEY = VALUE` line: KEY (prefix stripped) and VALUE as text,
+ * for discover(); the core checks them as it checks a label's. */
+struct sb_rkey {
+	char *key, *value;
+	int line;
+};
 
 /* One [SERVICE] section; its addresses are addrs[first .. first+count). */
 struct sb_section {
@@ -20,6 +30,11 @@ struct sb_section {
 	int host_line; /* of its `hostname =` line, 0 when none yet */
 	char *hostname; /* the node's DNS name (normalised), or NULL */
 	size_t first, count;
+	int names_line; /* of its `names =` line, 0 when none */
+	char **names;   /* the names it asks for (discover), as written */
+	size_t nnames, capnames;
+	struct sb_rkey *rkeys; /* its record.KEY lines, in file order */
+	size_t nrkeys, caprkeys;
 };
 
 /* Checks and normalises a DNS name (host->name_normalise's contract):

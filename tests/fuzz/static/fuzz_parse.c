@@ -4,7 +4,10 @@
  * on: an error is one "FILE:LINE: ..." line; a parsed table has sorted,
  * unique section names that sb_find() finds, each with at most
  * SB_MAX_ADDRS valid addresses, together covering every address kept,
- * and a hostname only as the name checker returned it. The checker here
+ * a hostname only as the name checker returned it, and the discover
+ * lines: at most SB_MAX_NAMES names per section, each non-empty, without
+ * blanks or commas, none twice; at most SB_MAX_RKEYS record keys, each
+ * 1-SB_MAX_RKEY of [a-z0-9_.-], none twice. The checker here
  * stands in for host->name_normalise (no host in a fuzz target).
  */
 #include <arpa/inet.h>
@@ -12,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../../../backends/static/static.h"
 
@@ -54,6 +58,36 @@ static void check_hostname(const struct sb_section *s)
 		__builtin_trap();
 }
 
+static void check_names(const struct sb_section *s)
+{
+	if (s->nnames > SB_MAX_NAMES || (s->nnames && !s->names_line))
+		__builtin_trap();
+	for (size_t i = 0; i < s->nnames; i++) {
+		const char *n = s->names[i];
+		if (!*n || n[strcspn(n, ", \t")])
+			__builtin_trap();
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(s->names[j], n) == 0)
+				__builtin_trap();
+	}
+}
+
+static void check_rkeys(const struct sb_section *s)
+{
+	if (s->nrkeys > SB_MAX_RKEYS)
+		__builtin_trap();
+	for (size_t i = 0; i < s->nrkeys; i++) {
+		const char *k = s->rkeys[i].key;
+		size_t n = strlen(k);
+		if (!n || n > SB_MAX_RKEY || !s->rkeys[i].value || s->rkeys[i].line <= s->line ||
+		    strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != n)
+			__builtin_trap();
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(s->rkeys[j].key, k) == 0 || s->rkeys[j].line >= s->rkeys[i].line)
+				__builtin_trap();
+	}
+}
+
 static void check_table(const struct sb_table *t)
 {
 	size_t total = 0;
@@ -62,6 +96,8 @@ static void check_table(const struct sb_table *t)
 		if (i && strcmp(t->sec[i - 1].name, s->name) >= 0)
 			__builtin_trap(); /* unsorted or duplicate */
 		check_hostname(s);
+		check_names(s);
+		check_rkeys(s);
 		if (sb_find(t, s->name) != s || (!s->key_line && !s->host_line) ||
 		    s->count > SB_MAX_ADDRS ||
 		    s->first + s->count > t->naddrs)
