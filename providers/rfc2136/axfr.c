@@ -1,7 +1,12 @@
 /*
- * read = axfr: one zone transfer per pass instead of one query per RRset.
- * TSIG is verified across every message of the transfer (RFC 8945
- * §5.3.1), which is where other clients fail on multi-message answers.
+ * Zone transfers over TCP (RFC 5936), TSIG-verified on every message
+ * (axfr_parse.c), for two uses: full reads (xfrread.c: one transfer
+ * instead of one query per RRset) and ops.markers (every `_dnsfollow.`
+ * TXT RRset of the zone, for policy = sync). r2136_axfr hands each
+ * record to a sink as it arrives, so a user keeps only what it needs.
+ *
+ * Bounded: every read waits at most timeout_ms, the whole transfer
+ * AXFR_MAX_MS, and axfr_parse.c caps bytes and records.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,42 +16,222 @@
 
 #include "rfc2136.h"
 
-#define AXFR_MAX_BYTES (256u << 20)
 #define AXFR_MAX_MS 120000 /* a whole transfer, however it trickles in */
+#define MARKER_PREFIX "_dnsfollow."
 
-struct xfr {
-	struct r2136 *p;
-	const struct r2136_server *s;
-	const char *zone;
-	struct r2136_tsig_verifier v;
-	struct r2136_rec *rec;
-	size_t nrec, cap;
-	int soas; /* SOA records seen: the transfer ends at the second */
-	unsigned msgs; /* messages of the transfer */
-};
-
-static void recs_free(struct xfr *x)
+static int request(struct r2136 *p, const char *zone, struct r2136_buf *out,
+		   uint8_t *mac, size_t *maclen)
 {
-	for (size_t i = 0; i < x->nrec; i++) {
-		free(x->rec[i].name);
-		free(x->rec[i].text);
-	}
-	free(x->rec);
-	x->rec = NULL;
-	x->nrec = x->cap = 0;
+	struct r2136_buf q = {0};
+	/* Nothing uninitialised for the caller to free or copy if building
+	 * fails before r2136_sign() fills them. */
+	memset(out, 0, sizeof *out);
+	*maclen = 0;
+	r2136_put_header(&q, r2136_new_id(), 0, 1, 0, 0, 0);
+	r2136_put_name(&q, zone);
+	r2136_put_u16(&q, R2136_TYPE_AXFR);
+	r2136_put_u16(&q, R2136_CLASS_IN);
+	int rc = q.err ? q.err : r2136_sign(p, &q, out, mac, maclen);
+	r2136_buf_free(&q);
+	return rc;
 }
 
-static int keep(struct xfr *x, const struct r2136_rr *rr)
+/* REFUSED and NOTAUTH to a transfer: say which setting allows it. BIND
+ * refuses a transfer its allow-transfer does not match; Knot answers
+ * NOTAUTH when no acl allows it, and both answer NOTAUTH for a zone they
+ * do not serve. */
+static int refused(struct r2136 *p, const struct r2136_server *s,
+		   const char *zone, unsigned rcode, int unsig)
 {
-	if (x->nrec == x->cap) {
-		size_t nc = x->cap ? x->cap * 2 : 256;
-		struct r2136_rec *g = realloc(x->rec, nc * sizeof *g);
+	char who[300];
+	if (p->have_key)
+		snprintf(who, sizeof who, "TSIG key '%s' (BIND: allow-transfer { "
+			 "key %s; }; Knot: an acl with key %s and action transfer)",
+			 p->key.name, p->key.name, p->key.name);
+	else
+		snprintf(who, sizeof who, "this host, or better configure a TSIG "
+			 "key (BIND: allow-transfer { ADDRESS; }; Knot: an acl with "
+			 "address ADDRESS and action transfer)");
+	return p->host->error(p->host, -EACCES, "server %s %s the zone transfer "
+			      "of %s (%s%s): %sallow transfers of the zone to %s",
+			      s->text, rcode == 5 ? "refused" : "did not authorize",
+			      zone, r2136_rcode_name(rcode), unsig ? ", unsigned" : "",
+			      rcode == 9 ? "does it serve the zone? if so, " : "", who);
+}
+
+/* An error answer: the TSIG error, REFUSED/NOTAUTH, or the rcode. */
+static int judge(struct r2136 *p, const struct r2136_server *s,
+		 const char *zone, const struct r2136_xfr *x)
+{
+	struct r2136_reply r = {.server = s, .tsig_error = x->tsig_error,
+				.unsigned_answer = x->unsigned_answer,
+				.server_time = x->server_time};
+	r.msg.flags = (uint16_t)(R2136_F_QR | (x->rcode & 0x0f));
+	if (!x->tsig_error && (x->rcode == 5 || x->rcode == 9))
+		return refused(p, s, zone, x->rcode, x->unsigned_answer);
+	/* Knot answers BADKEY for a key it knows when no acl of the zone
+	 * names it (for the transfer): the fix is then the acl. */
+	if (x->tsig_error == R2136_BADKEY)
+		return p->host->error(p->host, -EACCES, "server %s does not know "
+				      "TSIG key '%s' with algorithm %s, or does not allow "
+				      "it the zone transfer of %s (BADKEY): check the key, "
+				      "and that the zone allows transfers to it (BIND: "
+				      "allow-transfer { key %s; }; Knot: an acl with key %s "
+				      "and action transfer)", s->text, p->key.name,
+				      r2136_alg_name(p->key.alg), zone, p->key.name,
+				      p->key.name);
+	return r2136_judge(p, &r, "zone transfer", zone, 0);
+}
+
+/* Read messages into the parser until the transfer ends or fails. */
+static int receive(struct r2136 *p, const struct r2136_server *s, int fd,
+		   struct r2136_xfr *x, uint8_t *buf)
+{
+	uint64_t end = p->host->now_ms() + AXFR_MAX_MS;
+	int rc = 0;
+	while (rc == 0) {
+		uint64_t deadline = p->host->now_ms() + (uint64_t)p->timeout_ms;
+		size_t len;
+		if (deadline > end)
+			deadline = end;
+		if ((rc = r2136_tcp_read(p, fd, buf, &len, deadline)) != 0)
+			break;
+		p->stats.bytes_in += len;
+		rc = r2136_xfr_feed(x, buf, len, p->host->wall_time());
+	}
+	if (rc == 1)
+		return 0;
+	if (rc == R2136_XFR_ANSWER)
+		return judge(p, s, x->zone, x);
+	if (rc == -ETIMEDOUT && p->host->now_ms() >= end)
+		return p->host->error(p->host, -ETIMEDOUT, "server %s: the zone "
+				      "transfer of %s took longer than %d s", s->text,
+				      x->zone, AXFR_MAX_MS / 1000);
+	if (rc == -ETIMEDOUT || rc == -ECONNRESET || rc == -ECONNREFUSED)
+		return p->host->error(p->host, rc, "server %s: zone transfer of %s: "
+				      "%s after %u message(s)", s->text, x->zone,
+				      rc == -ETIMEDOUT ? "no answer in time" :
+				      "connection closed", x->msgs);
+	if (rc == -ECANCELED)
+		return r2136_stop_error(p, s, "zone transfer");
+	if (x->why[0])
+		return p->host->error(p->host, rc, "server %s: zone transfer of %s: "
+				      "%s (message %u)", s->text, x->zone, x->why,
+				      x->msgs);
+	/* The sink's own failure, or the socket's. */
+	return p->host->error(p->host, rc, "server %s: zone transfer of %s: %s",
+			      s->text, x->zone, strerror(-rc));
+}
+
+/* One server: connect, ask, receive. */
+static int axfr_one(struct r2136 *p, const struct r2136_server *s,
+		    const char *zone, const struct r2136_xfr_sink *sink,
+		    unsigned *msgs, size_t *nrec)
+{
+	uint8_t mac[R2136_MAC_MAX];
+	size_t maclen;
+	struct r2136_buf q;
+	struct r2136_xfr x;
+	if (r2136_stopping(p))
+		return r2136_stop_error(p, s, "zone transfer");
+	int rc = sink->begin ? sink->begin(sink->ctx) : 0;
+	if (rc == 0 && (rc = request(p, zone, &q, mac, &maclen)) != 0) {
+		r2136_buf_free(&q);
+		return p->host->error(p->host, rc, "cannot build the transfer "
+				      "request for %s", zone);
+	}
+	if (rc)
+		return rc;
+	uint64_t deadline = p->host->now_ms() + (uint64_t)p->timeout_ms;
+	uint8_t *buf = malloc(R2136_MSG_MAX);
+	int fd = buf ? r2136_tcp_open(p, s, deadline) : -ENOMEM;
+	rc = fd < 0 ? fd : r2136_tcp_write(p, fd, q.p, q.len, deadline);
+	p->stats.messages++;
+	p->stats.transfers++;
+	p->stats.bytes_out += q.len + 2;
+	r2136_xfr_init(&x, zone, r2136_get16(q.p), p->have_key ? &p->key : NULL,
+		       mac, maclen, sink->on_rr, sink->ctx);
+	r2136_buf_free(&q);
+	if (rc == 0)
+		rc = receive(p, s, fd, &x, buf);
+	else if (rc == -ENOMEM)
+		rc = p->host->error(p->host, rc, "out of memory");
+	else if (rc == -ECANCELED)
+		rc = r2136_stop_error(p, s, "zone transfer");
+	else
+		rc = p->host->error(p->host, rc, "server %s: zone transfer of %s: %s",
+				    s->text, zone, rc == -ETIMEDOUT ?
+				    "no connection in time" : strerror(-rc));
+	*msgs = x.msgs;
+	*nrec = x.nrec;
+	r2136_xfr_free(&x);
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return rc;
+}
+
+int r2136_axfr(struct r2136 *p, const char *zone,
+	       const struct r2136_xfr_sink *sink)
+{
+	int rc = -ETIMEDOUT;
+	unsigned msgs = 0;
+	size_t nrec = 0;
+	for (size_t s = 0; s < p->nservers; s++) {
+		rc = axfr_one(p, &p->servers[s], zone, sink, &msgs, &nrec);
+		if (rc == 0)
+			p->read_server = &p->servers[s];
+		if (!(rc && r2136_fail_over(rc) && s + 1 < p->nservers) ||
+		    r2136_stopping(p))
+			break;
+		p->host->log(p->host, DNSFOLLOW_LOG_WARN, "server %s failed (%s); "
+			     "asking %s", p->servers[s].text, strerror(-rc),
+			     p->servers[s + 1].text);
+	}
+	if (rc == 0)
+		p->host->log(p->host, DNSFOLLOW_LOG_DEBUG, "zone %s: transfer of %zu "
+			     "records in %u message(s)%s", zone, nrec, msgs, p->have_key ?
+			     ", TSIG verified on each" : ", unsigned");
+	return rc;
+}
+
+/* ---- the two users: records kept aside until the transfer is whole -- */
+
+struct keep {
+	struct r2136_rec *rec;
+	size_t n, cap;
+	int markers_only;
+};
+
+static int keep_begin(void *ctx)
+{
+	struct keep *k = ctx;
+	for (size_t i = 0; i < k->n; i++) {
+		free(k->rec[i].name);
+		free(k->rec[i].text);
+	}
+	k->n = 0;
+	return 0;
+}
+
+static int keep_rr(void *ctx, const struct r2136_rr *rr)
+{
+	struct keep *k = ctx;
+	if (!rr->text || rr->cls != R2136_CLASS_IN)
+		return 0;
+	if (k->markers_only && (rr->type != DNSFOLLOW_TYPE_TXT ||
+				strncmp(rr->name, MARKER_PREFIX,
+					sizeof MARKER_PREFIX - 1) != 0))
+		return 0;
+	if (k->n == k->cap) {
+		size_t nc = k->cap ? k->cap * 2 : 256;
+		struct r2136_rec *g = realloc(k->rec, nc * sizeof *g);
 		if (!g)
 			return -ENOMEM;
-		x->rec = g;
-		x->cap = nc;
+		k->rec = g;
+		k->cap = nc;
 	}
-	struct r2136_rec *r = &x->rec[x->nrec];
+	struct r2136_rec *r = &k->rec[k->n];
 	r->name = strdup(rr->name);
 	r->text = strdup(rr->text);
 	r->type = rr->type;
@@ -56,169 +241,33 @@ static int keep(struct xfr *x, const struct r2136_rr *rr)
 		free(r->text);
 		return -ENOMEM;
 	}
-	x->nrec++;
+	k->n++;
 	return 0;
 }
 
-/* The records of one message; returns 1 once the closing SOA is seen. */
-static int take_records(struct xfr *x, const struct r2136_msg *m)
+static int transfer_emit(struct r2136 *p, const char *zone, int markers_only,
+			 dnsfollow_rrset_cb emit, void *ctx)
 {
-	const struct dnsfollow_host *h = x->p->host;
-	for (size_t i = 0; i < m->nrr; i++) {
-		const struct r2136_rr *rr = &m->rr[i];
-		if (rr->section != R2136_AN)
-			continue;
-		if (x->soas >= 2)
-			return h->error(h, -EPROTO, "server %s: records after the end of "
-					"the transfer of %s", x->s->text, x->zone);
-		if (rr->type == DNSFOLLOW_TYPE_SOA)
-			x->soas++;
-		else if (x->soas == 0)
-			return h->error(h, -EPROTO, "server %s: transfer of %s does not "
-					"start with its SOA", x->s->text, x->zone);
-		if (rr->text && rr->cls == R2136_CLASS_IN && keep(x, rr))
-			return h->error(h, -ENOMEM, "out of memory");
-	}
-	return x->soas >= 2;
-}
-
-/* Decode, match and verify one message of the transfer. */
-static int one_message(struct xfr *x, uint8_t *raw, size_t len, uint16_t id,
-		       int first)
-{
-	struct r2136_reply r = {.raw = raw, .len = len, .server = x->s};
-	const char *why = "bad signature";
-	char whyb[128];
-	int rc = r2136_msg_decode(raw, len, &r.msg, whyb, sizeof whyb);
-	if (rc) {
-		r.raw = NULL;
-		return x->p->host->error(x->p->host, -EPROTO, "server %s sent a "
-					 "malformed transfer message: %s", x->s->text, whyb);
-	}
-	if (r.msg.id != id || !(r.msg.flags & R2136_F_QR))
-		rc = x->p->host->error(x->p->host, -EPROTO, "server %s sent a transfer "
-				       "message that does not match the request", x->s->text);
-	else if (x->p->have_key) {
-		int v = r2136_tsig_verify_next(&x->v, &r.msg, x->p->host->wall_time(), &why);
-		r.tsig_error = v > 0 ? v : 0;
-		r.unsigned_answer = v < 0;
-		r.server_time = x->v.server_time;
-		if (v < 0 && !(first && r2136_rcode(&r.msg) != 0))
-			rc = x->p->host->error(x->p->host, -EACCES, "server %s: %s "
-					       "(zone transfer of %s)", x->s->text, why, x->zone);
+	struct keep k = {.markers_only = markers_only};
+	const struct r2136_xfr_sink sink = {keep_begin, keep_rr, &k};
+	int rc = r2136_axfr(p, zone, &sink);
+	if (rc == 0) {
+		r2136_recs_sort(k.rec, k.n);
+		rc = r2136_emit_sorted(k.rec, k.n, emit, ctx);
+		if (rc == -ENOMEM)
+			p->host->error(p->host, rc, "out of memory");
 	}
 	if (rc == 0)
-		rc = r2136_judge(x->p, &r, "zone transfer", x->zone, 0);
-	if (rc == 0)
-		rc = take_records(x, &r.msg);
-	r2136_msg_free(&r.msg);
+		p->host->log(p->host, DNSFOLLOW_LOG_DEBUG, "zone %s: %zu %s from the "
+			     "transfer", zone, k.n, markers_only ?
+			     "marker record(s)" : "record(s)");
+	keep_begin(&k);
+	free(k.rec);
 	return rc;
 }
 
-static int request(struct xfr *x, struct r2136_buf *out, uint8_t *mac,
-		   size_t *maclen)
+int r2136_markers(void *self, const char *zone, dnsfollow_rrset_cb emit,
+		  void *ctx)
 {
-	struct r2136_buf q = {0};
-	/* Nothing uninitialised for the caller to free or copy if building
-	 * fails before r2136_sign() fills them. */
-	memset(out, 0, sizeof *out);
-	*maclen = 0;
-	r2136_put_header(&q, r2136_new_id(), 0, 1, 0, 0, 0);
-	r2136_put_name(&q, x->zone);
-	r2136_put_u16(&q, R2136_TYPE_AXFR);
-	r2136_put_u16(&q, R2136_CLASS_IN);
-	int rc = q.err ? q.err : r2136_sign(x->p, &q, out, mac, maclen);
-	r2136_buf_free(&q);
-	return rc;
-}
-
-static int transfer(struct xfr *x, int fd, uint8_t *buf)
-{
-	uint8_t mac[R2136_MAC_MAX];
-	size_t maclen, total = 0, len;
-	struct r2136_buf q;
-	int rc = request(x, &q, mac, &maclen);
-	uint64_t deadline = x->p->host->now_ms() + (uint64_t)x->p->timeout_ms;
-	if (rc == 0) {
-		x->p->stats.messages++;
-		x->p->stats.queries++;
-		x->p->stats.bytes_out += q.len + 2;
-		rc = r2136_tcp_write(x->p, fd, q.p, q.len, deadline);
-	}
-	uint16_t id = q.p ? r2136_get16(q.p) : 0;
-	r2136_buf_free(&q);
-	r2136_tsig_verify_init(&x->v, &x->p->key, mac, maclen);
-	uint64_t end = x->p->host->now_ms() + AXFR_MAX_MS;
-	for (int first = 1; rc == 0; first = 0) {
-		deadline = x->p->host->now_ms() + (uint64_t)x->p->timeout_ms;
-		if (deadline > end)
-			deadline = end;
-		if ((rc = r2136_tcp_read(x->p, fd, buf, &len, deadline)) != 0)
-			break;
-		x->p->stats.bytes_in += len;
-		x->msgs++;
-		if ((total += len) > AXFR_MAX_BYTES)
-			rc = x->p->host->error(x->p->host, -EMSGSIZE, "transfer of %s "
-					       "is larger than 256 MiB", x->zone);
-		else
-			rc = one_message(x, buf, len, id, first);
-	}
-	if (rc == 1 && x->p->have_key && !r2136_tsig_verify_done(&x->v))
-		rc = x->p->host->error(x->p->host, -EACCES, "server %s: the last "
-				       "message of the transfer of %s is not signed",
-				       x->s->text, x->zone);
-	r2136_tsig_verify_free(&x->v);
-	return rc == 1 ? 0 : rc;
-}
-
-static int axfr_one(struct xfr *x)
-{
-	uint64_t deadline = x->p->host->now_ms() + (uint64_t)x->p->timeout_ms;
-	if (r2136_stopping(x->p))
-		return r2136_stop_error(x->p, x->s, "zone transfer");
-	uint8_t *buf = malloc(R2136_MSG_MAX);
-	int fd = buf ? r2136_tcp_open(x->p, x->s, deadline) : -ENOMEM, rc;
-	if (fd < 0)
-		rc = fd;
-	else
-		rc = transfer(x, fd, buf);
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	if (rc == -ECANCELED)
-		return r2136_stop_error(x->p, x->s, "zone transfer");
-	if (rc == -ETIMEDOUT || rc == -ECONNREFUSED || rc == -ECONNRESET)
-		x->p->host->error(x->p->host, rc, "server %s: zone transfer of %s: %s",
-				  x->s->text, x->zone, rc == -ETIMEDOUT ?
-				  "no answer in time" : strerror(-rc));
-	return rc;
-}
-
-int r2136_read_axfr(struct r2136 *p, const char *zone,
-		    dnsfollow_rrset_cb emit, void *ctx)
-{
-	struct xfr x = {.p = p, .zone = zone};
-	int rc = -ETIMEDOUT;
-	for (size_t s = 0; s < p->nservers; s++) {
-		recs_free(&x);
-		x.soas = 0;
-		x.msgs = 0;
-		x.s = &p->servers[s];
-		rc = axfr_one(&x);
-		if (!(rc && r2136_fail_over(rc) && s + 1 < p->nservers) ||
-		    r2136_stopping(p))
-			break;
-		p->host->log(p->host, DNSFOLLOW_LOG_WARN, "server %s failed (%s); "
-			     "asking %s", x.s->text, strerror(-rc), p->servers[s + 1].text);
-	}
-	if (rc == 0) {
-		p->read_server = x.s;
-		r2136_recs_sort(x.rec, x.nrec);
-		rc = r2136_emit_sorted(x.rec, x.nrec, emit, ctx);
-		p->host->log(p->host, DNSFOLLOW_LOG_DEBUG, "zone %s: transfer of %zu "
-			     "records in %u message(s), TSIG verified on each", zone,
-			     x.nrec, x.msgs);
-	}
-	recs_free(&x);
-	return rc;
+	return transfer_emit(self, zone, 1, emit, ctx);
 }

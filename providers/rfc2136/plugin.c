@@ -235,6 +235,7 @@ static const struct dnsfollow_provider_ops ops = {
 	.types = r2136_types,
 	.read = r2136_read,
 	.apply = r2136_apply,
+	.markers = r2136_markers,
 };
 
 DNSFOLLOW_PROVIDER("rfc2136", "2.0", config_keys, NULL, r2136_create,

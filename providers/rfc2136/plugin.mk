@@ -11,3 +11,10 @@ $(eval $(call fuzz_target,rfc2136,tests/fuzz/rfc2136/fuzz_decode.c \
 $(eval $(call fuzz_target,rfc2136-keyfile,tests/fuzz/rfc2136/fuzz_keyfile.c \
 	$(addprefix providers/rfc2136/,keyfile.c tsig.c wire_get.c wire_put.c),\
 	-lcrypto,tests/fuzz/rfc2136/keyfile-corpus,65536,$(wildcard providers/rfc2136/*.h)))
+
+# Zone transfers: the parser fed message streams, signed by the harness
+# or not (make fuzz-rfc2136-axfr).
+$(eval $(call fuzz_target,rfc2136-axfr,tests/fuzz/rfc2136/fuzz_axfr.c \
+	$(addprefix providers/rfc2136/,axfr_parse.c wire_get.c wire_put.c tsig.c tsig_verify.c rcode.c keyfile.c),\
+	-lcrypto,tests/fuzz/rfc2136/axfr-corpus,262144,$(wildcard providers/rfc2136/*.h) \
+	tests/unit/rfc2136/fake_sign.h))

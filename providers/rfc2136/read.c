@@ -1,6 +1,6 @@
 /*
- * read(): ask the server for each (name, type) with signed queries instead
- * of depending on AXFR. A server's query rate, not the round trip, is the
+ * Reading by queries: ask the server for each (name, type) with signed
+ * queries (xfrread.c decides when a zone transfer does it instead). A server's query rate, not the round trip, is the
  * limit, so queries are signed as they go out (the server starts on the
  * first while the rest are being signed) with up to WINDOW in flight over
  * UDP, spread over NSOCK source ports (servers pick a worker thread by
@@ -448,12 +448,10 @@ int r2136_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
 	return r2136_read_cached(self, zone, keys, nkeys, emit, ctx);
 }
 
-int r2136_read_full(struct r2136 *p, const char *zone,
-		    const struct dnsfollow_rrkey *keys, size_t nkeys,
-		    dnsfollow_rrset_cb emit, void *ctx)
+int r2136_read_queries(struct r2136 *p, const char *zone,
+		       const struct dnsfollow_rrkey *keys, size_t nkeys,
+		       dnsfollow_rrset_cb emit, void *ctx)
 {
-	if (p->axfr)
-		return r2136_read_axfr(p, zone, emit, ctx);
 	uint64_t q0 = p->stats.queries;
 	for (size_t i = 0; i < nkeys; i += CHUNK) {
 		size_t n = nkeys - i < CHUNK ? nkeys - i : CHUNK;

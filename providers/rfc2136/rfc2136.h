@@ -22,7 +22,19 @@ struct r2136_server {
 struct r2136_zcache;
 
 struct r2136_stats {
-	uint64_t queries, updates, messages, bytes_out, bytes_in;
+	uint64_t queries, transfers, updates, messages, bytes_out, bytes_in;
+};
+
+/** `read`: the index of its value in plugin.c's read_modes. */
+enum { R2136_READ_QUERY, R2136_READ_AXFR, R2136_READ_AUTO };
+
+/** What full reads learnt about a zone's transfers (xfrread.c), kept
+ *  for the life of the instance. */
+struct r2136_zx {
+	char *zone;
+	int refused;    /* a transfer failed where queries worked: queries */
+	size_t records; /* records the zone held at its last transfer */
+	int over;       /* `records` is a lower bound: the transfer was cut */
 };
 
 struct r2136 {
@@ -33,12 +45,14 @@ struct r2136 {
 	int have_key;   /* 0: unsigned requests (warned about at create) */
 	int tcp_only;   /* transport = tcp */
 	int timeout_ms; /* for one answer */
-	int axfr;       /* read = axfr */
+	int read_mode;  /* R2136_READ_*; 0 (query) in a zeroed struct */
 	struct r2136_stats stats;
 	uint64_t full_read_ms; /* full_read_interval; 0: no zone cache */
 	const struct r2136_server *read_server; /* answered the last full read */
 	struct r2136_zcache *zc; /* per zone (zcache.c) */
 	size_t nzc;
+	struct r2136_zx *zx; /* per zone (xfrread.c) */
+	size_t nzx;
 };
 
 /** A response as received, decoded and checked against its request. */
@@ -163,11 +177,37 @@ void r2136_put_name_cz(struct r2136_buf *b, struct r2136_cz *cz,
 /** read(): through the zone cache (zcache.c) when it is on. */
 int r2136_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
 	       size_t nkeys, dnsfollow_rrset_cb emit, void *ctx);
-/** Ask the server(s) for `keys` (queries, or a transfer with read = axfr);
- *  sets p->read_server to the server that answered. */
+/** Ask the server(s) for `keys`: by queries or by one zone transfer, as
+ *  `read` and the rule of xfrread.c decide; sets p->read_server to the
+ *  server that answered. */
 int r2136_read_full(struct r2136 *p, const char *zone,
 		    const struct dnsfollow_rrkey *keys, size_t nkeys,
 		    dnsfollow_rrset_cb emit, void *ctx);
+/** What a full read tells the zone cache. In: the zone's serial asked
+ *  just before, if any. Out: `valid` when what was read is the zone at
+ *  `serial` on `server` (a whole transfer carries its serial; a read by
+ *  queries needs the same serial just before and just after it). */
+struct r2136_rdinfo {
+	int track;         /* 1: fill the rest (the zone cache is on) */
+	int have_s0;
+	uint32_t s0;
+	const struct r2136_server *sv0;
+	int valid;
+	uint32_t serial;
+	const struct r2136_server *server;
+};
+/** r2136_read_full, telling the cache what it read (`rd` may be NULL). */
+int r2136_read_zone(struct r2136 *p, const char *zone,
+		    const struct dnsfollow_rrkey *keys, size_t nkeys,
+		    dnsfollow_rrset_cb emit, void *ctx, struct r2136_rdinfo *rd);
+/** read.c: the RRsets of `keys` by signed queries, whatever `read` says. */
+int r2136_read_queries(struct r2136 *p, const char *zone,
+		       const struct dnsfollow_rrkey *keys, size_t nkeys,
+		       dnsfollow_rrset_cb emit, void *ctx);
+/** A zone transfer beats two queries per record when the zone holds at
+ *  most this many records per RRset asked (xfrread.c, README "Reading"). */
+#define R2136_AUTO_RECORDS_PER_KEY 4
+void r2136_zx_free(struct r2136 *p);
 
 /* zcache.c: what a zone held at a serial (see the file's comment). */
 /** The zone's SOA serial and the server that gave it (signed query). */
@@ -182,8 +222,73 @@ void r2136_zcache_updated(struct r2136 *p, const char *zone,
 			  const struct dnsfollow_change *changes, size_t n,
 			  size_t nmsg, int ok);
 void r2136_zcache_free(struct r2136 *p);
-int r2136_read_axfr(struct r2136 *p, const char *zone,
-		    dnsfollow_rrset_cb emit, void *ctx);
+
+/* axfr_parse.c: the messages of one zone transfer (RFC 5936), checked
+ * and TSIG-verified one by one, without the network (unit tests and the
+ * fuzzer feed it bytes). */
+typedef int (*r2136_rr_cb)(void *ctx, const struct r2136_rr *rr);
+#define R2136_XFR_MAX_BYTES (256u << 20)
+#define R2136_XFR_MAX_RECORDS 4000000u
+/** r2136_xfr_feed(): an error answer (rcode, TSIG error): judge it. */
+#define R2136_XFR_ANSWER 2
+struct r2136_xfr {
+	/* set by r2136_xfr_init; the limits may be lowered after it */
+	const char *zone;
+	uint16_t id;
+	const struct r2136_key *key; /* NULL: answers are not verified */
+	r2136_rr_cb on_rr;
+	void *ctx;
+	uint64_t max_bytes;
+	size_t max_records;
+	/* progress */
+	struct r2136_tsig_verifier v;
+	int soas;      /* apex SOA records seen: the transfer ends at the 2nd */
+	char *soa;     /* the opening SOA's rdata, the closing one must match */
+	unsigned msgs;
+	size_t nrec;   /* records of the zone, both SOA records counted */
+	size_t skipped; /* out-of-zone records: ignored, as clients do */
+	uint64_t bytes;
+	/* an error answer (R2136_XFR_ANSWER) */
+	unsigned rcode;
+	int tsig_error, unsigned_answer;
+	uint64_t server_time;
+	char why[200]; /* what is wrong, on a negative return */
+};
+/** Ready for the answer to request `id` (signed with `reqmac` when `key`
+ *  is set). `on_rr` gets every record of the zone once (the closing SOA
+ *  not), as it arrives: everything is provisional until the transfer is
+ *  complete (a later message may fail), so a consumer keeps the records
+ *  aside and uses them only once r2136_xfr_feed has returned 1. */
+void r2136_xfr_init(struct r2136_xfr *x, const char *zone, uint16_t id,
+		    const struct r2136_key *key, const uint8_t *reqmac,
+		    size_t reqmaclen, r2136_rr_cb on_rr, void *ctx);
+/**
+ * One message (as read from the TCP stream, without its length). Returns
+ * 0 when more is to come, 1 when the transfer is complete (closing SOA
+ * seen, last message signed), R2136_XFR_ANSWER for an error answer, a
+ * negative code with x->why set: -EPROTO malformed or not an answer to
+ * the request, -EACCES signature missing or wrong, -EMSGSIZE over a
+ * limit; or on_rr's own negative code.
+ */
+int r2136_xfr_feed(struct r2136_xfr *x, const uint8_t *raw, size_t len,
+		   int64_t now);
+void r2136_xfr_free(struct r2136_xfr *x);
+
+/* axfr.c: one transfer over TCP from the servers in turn. */
+struct r2136_xfr_sink {
+	/** Called before each server is asked (may be NULL): drop what an
+	 *  earlier, failed attempt delivered. */
+	int (*begin)(void *ctx);
+	r2136_rr_cb on_rr;
+	void *ctx;
+};
+/** Transfer `zone` into `sink`; 0 once a server sent it whole and
+ *  verified, else the error with its text set. */
+int r2136_axfr(struct r2136 *p, const char *zone,
+	       const struct r2136_xfr_sink *sink);
+/** ops.markers: the `_dnsfollow.` TXT RRsets of `zone`, from a transfer. */
+int r2136_markers(void *self, const char *zone, dnsfollow_rrset_cb emit,
+		  void *ctx);
 int r2136_apply(void *self, const struct dnsfollow_changeset *cs);
 /** The RR types the provider manages (ops.types), 0-terminated. */
 extern const uint16_t r2136_types[];

@@ -90,6 +90,39 @@ int r2136_tsig_hmac(const struct r2136_key *k, const uint8_t *data,
 	return 0;
 }
 
+struct evp_mac_ctx_st *r2136_hmac_begin(const struct r2136_key *k)
+{
+	EVP_MAC *m = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *c = m ? EVP_MAC_CTX_new(m) : NULL;
+	OSSL_PARAM par[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						 (char *)k->alg->digest, 0),
+		OSSL_PARAM_construct_end()};
+	EVP_MAC_free(m);
+	if (c && !EVP_MAC_init(c, k->secret, k->secret_len, par)) {
+		EVP_MAC_CTX_free(c);
+		c = NULL;
+	}
+	return c;
+}
+
+int r2136_hmac_add(struct evp_mac_ctx_st *c, const void *p, size_t n)
+{
+	return EVP_MAC_update(c, p, n) ? 0 : -EIO;
+}
+
+int r2136_hmac_end(struct evp_mac_ctx_st *c, uint8_t *mac, size_t *maclen)
+{
+	int ok = EVP_MAC_final(c, mac, maclen, R2136_MAC_MAX);
+	EVP_MAC_CTX_free(c);
+	return ok ? 0 : -EIO;
+}
+
+void r2136_hmac_drop(struct evp_mac_ctx_st *c)
+{
+	EVP_MAC_CTX_free(c);
+}
+
 /* Key name, class ANY, TTL 0, algorithm name: the part of the TSIG
  * variables that comes before the timers. */
 static void vars_head(struct r2136_buf *b, const struct r2136_key *k)

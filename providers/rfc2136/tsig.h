@@ -81,6 +81,19 @@ void r2136_key_wipe(struct r2136_key *k);
 int r2136_tsig_hmac(const struct r2136_key *k, const uint8_t *data,
 		    size_t len, uint8_t *mac, size_t *maclen);
 
+/**
+ * A MAC fed piece by piece, for inputs a message buffer cannot hold (the
+ * unsigned messages of a transfer between two MACs may add up to
+ * megabytes). A context of its own, so the key's prepared HMAC stays
+ * free for other MACs meanwhile. begin returns NULL when out of memory;
+ * end computes the MAC and frees the context (0 or -EIO); drop frees it
+ * unused.
+ */
+struct evp_mac_ctx_st *r2136_hmac_begin(const struct r2136_key *k);
+int r2136_hmac_add(struct evp_mac_ctx_st *c, const void *p, size_t n);
+int r2136_hmac_end(struct evp_mac_ctx_st *c, uint8_t *mac, size_t *maclen);
+void r2136_hmac_drop(struct evp_mac_ctx_st *c);
+
 /** TSIG variables (RFC 8945 §4.3.3) for `k` at time `now`, error 0, no
  *  other data, appended to `b` (exposed for known-answer tests). */
 void r2136_tsig_vars(struct r2136_buf *b, const struct r2136_key *k,
@@ -97,7 +110,9 @@ struct r2136_tsig_verifier {
 	const struct r2136_key *key;
 	uint8_t prior[R2136_MAC_MAX];
 	size_t priorlen;
-	struct r2136_buf pending; /* unsigned messages since the last MAC */
+	/* The MAC being computed over the prior MAC and the unsigned
+	 * messages since it, or NULL: fed as they come instead of kept. */
+	struct evp_mac_ctx_st *run;
 	int first, unsigned_run;
 	uint64_t server_time; /* the server's clock from BADTIME other data */
 };

@@ -62,7 +62,8 @@ void r2136_tsig_verify_init(struct r2136_tsig_verifier *v,
 
 void r2136_tsig_verify_free(struct r2136_tsig_verifier *v)
 {
-	r2136_buf_free(&v->pending);
+	r2136_hmac_drop(v->run);
+	v->run = NULL;
 }
 
 int r2136_tsig_verify_done(const struct r2136_tsig_verifier *v)
@@ -70,47 +71,65 @@ int r2136_tsig_verify_done(const struct r2136_tsig_verifier *v)
 	return !v->first && v->unsigned_run == 0;
 }
 
-/* The message as it was before the server added its TSIG. */
-static void put_unsigned_copy(struct r2136_buf *b, const struct r2136_msg *m,
-			      const struct r2136_tsig *t)
+/* A MAC started on the prior MAC (RFC 8945 §5.3.1: its length, then
+ * itself), or NULL. */
+static struct evp_mac_ctx_st *start(const struct r2136_tsig_verifier *v)
 {
-	size_t at = b->len;
-	uint16_t ar = (uint16_t)(m->count[R2136_AR] - 1);
-	r2136_put_bytes(b, m->raw, t->off);
-	if (b->err)
-		return;
-	b->p[at] = (uint8_t)(t->orig_id >> 8);
-	b->p[at + 1] = (uint8_t)t->orig_id;
-	b->p[at + 10] = (uint8_t)(ar >> 8);
-	b->p[at + 11] = (uint8_t)ar;
+	struct evp_mac_ctx_st *c = r2136_hmac_begin(v->key);
+	uint8_t l[2] = {(uint8_t)(v->priorlen >> 8), (uint8_t)v->priorlen};
+	if (c && (r2136_hmac_add(c, l, 2) ||
+		  r2136_hmac_add(c, v->prior, v->priorlen))) {
+		r2136_hmac_drop(c);
+		c = NULL;
+	}
+	return c;
 }
 
-/* MAC input: prior MAC, pending unsigned messages, this message without
- * its TSIG, then the full variables (first message) or the timers. */
+/* MAC input: prior MAC, the unsigned messages since (already fed to
+ * v->run), this message as it was before the server added its TSIG
+ * (original ID, ARCOUNT less one), then the full variables (first
+ * message) or only the timers. */
 static int compute(struct r2136_tsig_verifier *v, const struct r2136_msg *m,
 		   const struct r2136_tsig *t, uint8_t *mac, size_t *maclen)
 {
-	struct r2136_buf in = {0};
-	r2136_put_u16(&in, (uint16_t)v->priorlen);
-	r2136_put_bytes(&in, v->prior, v->priorlen);
-	r2136_put_bytes(&in, v->pending.p, v->pending.len);
-	put_unsigned_copy(&in, m, t);
+	struct evp_mac_ctx_st *c = v->run ? v->run : start(v);
+	uint8_t head[12];
+	uint16_t ar = (uint16_t)(m->count[R2136_AR] - 1);
+	struct r2136_buf vars = {0};
+	v->run = NULL;
+	if (!c)
+		return -ENOMEM;
+	memcpy(head, m->raw, 12);
+	head[0] = (uint8_t)(t->orig_id >> 8);
+	head[1] = (uint8_t)t->orig_id;
+	head[10] = (uint8_t)(ar >> 8);
+	head[11] = (uint8_t)ar;
 	if (v->first) {
-		r2136_put_name(&in, v->key->name);
-		r2136_put_u16(&in, R2136_CLASS_ANY);
-		r2136_put_u32(&in, 0);
-		r2136_put_name(&in, r2136_alg_name(v->key->alg));
+		r2136_put_name(&vars, v->key->name);
+		r2136_put_u16(&vars, R2136_CLASS_ANY);
+		r2136_put_u32(&vars, 0);
+		r2136_put_name(&vars, r2136_alg_name(v->key->alg));
 	}
-	r2136_put_u48(&in, t->time);
-	r2136_put_u16(&in, t->fudge);
+	r2136_put_u48(&vars, t->time);
+	r2136_put_u16(&vars, t->fudge);
 	if (v->first) {
-		r2136_put_u16(&in, t->error);
-		r2136_put_u16(&in, t->otherlen);
-		r2136_put_bytes(&in, t->other, t->otherlen);
+		r2136_put_u16(&vars, t->error);
+		r2136_put_u16(&vars, t->otherlen);
+		r2136_put_bytes(&vars, t->other, t->otherlen);
 	}
-	int rc = in.err ? in.err : r2136_tsig_hmac(v->key, in.p, in.len, mac, maclen);
-	r2136_buf_free(&in);
-	return rc;
+	int rc = vars.err;
+	if (rc == 0)
+		rc = r2136_hmac_add(c, head, 12);
+	if (rc == 0)
+		rc = r2136_hmac_add(c, m->raw + 12, t->off - 12);
+	if (rc == 0)
+		rc = r2136_hmac_add(c, vars.p, vars.len);
+	r2136_buf_free(&vars);
+	if (rc) {
+		r2136_hmac_drop(c);
+		return rc;
+	}
+	return r2136_hmac_end(c, mac, maclen);
 }
 
 static int check_mac(struct r2136_tsig_verifier *v, const struct r2136_msg *m,
@@ -127,7 +146,6 @@ static int check_mac(struct r2136_tsig_verifier *v, const struct r2136_msg *m,
 		return *why = "response signature does not verify", -EACCES;
 	memcpy(v->prior, t->mac, t->maclen);
 	v->priorlen = t->maclen;
-	r2136_buf_free(&v->pending);
 	v->first = 0;
 	v->unsigned_run = 0;
 	return 0;
@@ -173,6 +191,9 @@ int r2136_tsig_verify_next(struct r2136_tsig_verifier *v,
 		return *why = "response is not signed", -EACCES;
 	if (++v->unsigned_run > 99)
 		return *why = "too many unsigned messages in a row", -EACCES;
-	r2136_put_bytes(&v->pending, m->raw, m->len);
-	return v->pending.err ? -ENOMEM : 0;
+	if (!v->run && !(v->run = start(v)))
+		return *why = "out of memory", -ENOMEM;
+	if (r2136_hmac_add(v->run, m->raw, m->len))
+		return *why = "cannot compute the MAC", -EACCES;
+	return 0;
 }

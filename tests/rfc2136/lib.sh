@@ -116,6 +116,10 @@ r2136_knotd() { # PORT KEYNAME ZONE...   (key from $W/KEYNAME.knot.key)
 		echo "database:"
 		echo "    storage: \"$_d/db\""
 		sed -n '/^key:/,$p' "$W/$_key.knot.key"
+		# Keys the server knows but no acl names (t_axfr.sh).
+		for k in ${R2136_KNOT_KEYS_EXTRA:-}; do
+			sed -n '/^ *- id:/,$p' "$W/$k.knot.key"
+		done
 		echo "acl:"
 		echo "  - id: upd"
 		echo "    key: $_key"
@@ -152,7 +156,8 @@ r2136_named_restart() { # PORT
 
 # PowerDNS Authoritative with the gsqlite3 backend, all in $W/pdns-PORT
 # (no guardian, no daemon, its own config dir: a system pdns is not
-# used), RFC 2136 on, key KEY (from $W/KEY.key) allowed to update ZONEs.
+# used), RFC 2136 on, key KEY (from $W/KEY.key) allowed to update ZONEs
+# and to transfer them (markers() of policy = sync).
 r2136_pdns() { # PORT KEYNAME ZONE...
 	_port=$1; _key=$2; shift 2
 	_d=$W/pdns-$_port; mkdir -p "$_d"
@@ -171,7 +176,8 @@ r2136_pdns() { # PORT KEYNAME ZONE...
 		_u add-record "$z" www A 300 198.51.100.7 &&
 		_u add-record "$z" foreign A 300 198.51.100.8 &&
 		_u add-record "$z" mail TXT 300 '"foreign text, not ours"' &&
-		_u set-meta "$z" TSIG-ALLOW-DNSUPDATE "$_key" ||
+		_u set-meta "$z" TSIG-ALLOW-DNSUPDATE "$_key" &&
+		_u set-meta "$z" TSIG-ALLOW-AXFR "$_key" ||
 			{ diag "pdnsutil could not set up $z:"; tail -3 "$_d/setup.log" | sed 's/^/# /'; return 1; }
 	done
 	pdns_server --config-dir="$_d" >"$_d/log" 2>&1 &

@@ -3,7 +3,9 @@
 # rfc2136 provider on a real named, knotd and (when installed) PowerDNS:
 # every check the kit makes must pass on each server (round trips of A,
 # AAAA, TXT and CNAME, SET/DELETE semantics, type isolation, CNAME
-# exclusivity, all or nothing, unknown zones). The kit's own TAP lines
+# exclusivity, all or nothing, unknown zones, markers() by zone
+# transfer: each server's config allows the key to transfer, see lib.sh).
+# The kit's own TAP lines
 # are shown as diagnostics; one line per server says how it went.
 . "${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib/tap.sh"
 . "$TOP/tests/rfc2136/lib.sh"
@@ -36,6 +38,11 @@ EOF
 		head -20 | sed 's/^/# /'
 	check "$1: the kit names CNAME among the types" \
 		grep -q '^# .*types A AAAA TXT CNAME' "$W/kit-$1.out"
+	# markers() (a TSIG-signed AXFR): its checks ran, none skipped, and
+	# they pass; the server must allow the key to transfer (lib.sh).
+	_m=$(grep -c '^ok [0-9]* - markers()' "$W/kit-$1.out")
+	check "$1: the kit's markers() checks ran and pass ($_m ok)" \
+		[ "$_m" -ge 3 -a -z "$(grep -e '^not ok .*markers' -e '^ok .*markers.*# *[Ss][Kk][Ii][Pp]' "$W/kit-$1.out")" ]
 }
 
 r2136_key ddns

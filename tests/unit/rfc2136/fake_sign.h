@@ -7,6 +7,7 @@
 #define R2136_FAKE_SIGN_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../../providers/rfc2136/rfc2136.h"
@@ -69,21 +70,48 @@ static inline void fake_sign(struct r2136_buf *ans, const struct r2136_key *k,
 			     const struct r2136_buf *pending, uint64_t now,
 			     int first, uint8_t *mac, size_t *maclen)
 {
-	struct r2136_buf in = {0};
-	r2136_put_u16(&in, (uint16_t)priorlen);
-	r2136_put_bytes(&in, prior, priorlen);
-	if (pending)
-		r2136_put_bytes(&in, pending->p, pending->len);
-	r2136_put_bytes(&in, ans->p, ans->len);
+	/* The MAC input may pass 64 KiB (unsigned messages in between), which
+	 * a struct r2136_buf refuses: the variables go to a small buffer and
+	 * everything is joined in plain memory. */
+	struct r2136_buf vars = {0};
+	uint8_t l[2] = {(uint8_t)(priorlen >> 8), (uint8_t)priorlen};
+	size_t plen = pending ? pending->len : 0;
 	if (first) {
-		r2136_tsig_vars(&in, k, now, R2136_FUDGE);
+		r2136_tsig_vars(&vars, k, now, R2136_FUDGE);
 	} else {
-		r2136_put_u48(&in, now);
-		r2136_put_u16(&in, R2136_FUDGE);
+		r2136_put_u48(&vars, now);
+		r2136_put_u16(&vars, R2136_FUDGE);
 	}
-	r2136_tsig_hmac(k, in.p, in.len, mac, maclen);
-	r2136_buf_free(&in);
+	size_t n = 2 + priorlen + plen + ans->len + vars.len, o = 0;
+	uint8_t *in = malloc(n);
+	if (!in)
+		abort();
+	memcpy(in + o, l, 2), o += 2;
+	memcpy(in + o, prior, priorlen), o += priorlen;
+	if (plen)
+		memcpy(in + o, pending->p, plen), o += plen;
+	memcpy(in + o, ans->p, ans->len), o += ans->len;
+	memcpy(in + o, vars.p, vars.len);
+	r2136_tsig_hmac(k, in, n, mac, maclen);
+	free(in);
+	r2136_buf_free(&vars);
 	fake_put_tsig(ans, k, now, mac, *maclen, r2136_get16(ans->p), 0);
+}
+
+/** Append `n` bytes to a plain growing buffer (no 64 KiB bound: the
+ *  unsigned messages between two MACs of a transfer). */
+static inline void fake_append(struct r2136_buf *b, const uint8_t *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = (b->len + n) * 2;
+		uint8_t *q = realloc(b->p, cap);
+		if (!q)
+			abort();
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
 }
 
 /** An SOA record for `zone` with `serial` (the writer has no SOA rdata). */
