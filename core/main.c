@@ -328,7 +328,7 @@ static struct df_runtime *reload(const struct options *o, struct df_runtime *old
 		return old;
 	}
 	df_runtime_free(old);
-	df_info("configuration reloaded: %zu record(s)", rt->cfg->nrecords);
+	df_info("configuration reloaded: %zu [record] section(s)", rt->cfg->nrecords);
 	return rt;
 }
 
@@ -387,7 +387,7 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sigf
 	struct df_runtime *rt = *rtp;
 	uint64_t next_tick = 0, wake_at = 0, last_pass = 0;
 	int force_all = 1;
-	df_info("dnsfollow %s running: %zu record(s), %zu zone group(s), resync every %u s",
+	df_info("dnsfollow %s running: %zu [record] section(s), %zu zone group(s), resync every %u s",
 		DNSFOLLOW_VERSION, rt->cfg->nrecords, rt->ngroups, rt->cfg->interval);
 	for (;;) {
 		uint64_t now = df_now_ms();
