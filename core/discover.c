@@ -71,6 +71,26 @@ static void hold(struct df_found *f, const char *name)
 	f->held[f->nheld++] = (struct df_held){SIZE_MAX, n}; /* any provider */
 }
 
+/* The backend judges the record's options too, as it does at start-up
+ * for [record] sections (`target = everything` is refused). */
+static int check_options(struct df_inst *in, const struct df_record_cfg *r,
+			 char *err, size_t len)
+{
+	const struct dnsfollow_backend_ops *ops = in->plugin->ops;
+	if (!DNSFOLLOW_HAS(ops, struct dnsfollow_backend_ops, check_query))
+		return 0;
+	struct dnsfollow_query q = {.struct_size = sizeof q, .service = r->service,
+				    .options = r->kv, .noptions = r->nkv};
+	df_host_reset(in->host);
+	int rc = ops->check_query(in->self, &q);
+	if (rc != 0) {
+		df_host_error_text(in->host, err, len);
+		if (!err[0])
+			snprintf(err, len, "%s", strerror(rc < 0 ? -rc : rc));
+	}
+	return rc;
+}
+
 static int on_discovered(void *ctx, const struct dnsfollow_discovered *d)
 {
 	struct collect *c = ctx;
@@ -93,6 +113,14 @@ static int on_discovered(void *ctx, const struct dnsfollow_discovered *d)
 		msg_add(&c->f->msgs, &c->f->nmsgs, msg_make(DNSFOLLOW_LOG_ERROR, in->host->who, line));
 		if (rc == DF_DISC_BAD)
 			hold(c->f, d->name);
+		return 0;
+	}
+	if (check_options(in, &r, line, sizeof line) != 0) {
+		char msg[1600];
+		snprintf(msg, sizeof msg, "service %s: %s: %s; not written", who, r.fqdn, line);
+		msg_add(&c->f->msgs, &c->f->nmsgs, msg_make(DNSFOLLOW_LOG_ERROR, in->host->who, msg));
+		hold(c->f, d->name);
+		df_record_cfg_clear(&r);
 		return 0;
 	}
 	r.source = df_strdup(d->source);
@@ -164,9 +192,7 @@ static void build_set(struct df_runtime *rt)
 	df_strv_free(rt->build_msgs);
 	rt->build_msgs = df_xcalloc(n + 1, sizeof *rt->build_msgs);
 	for (size_t i = 0; i < n; i++)
-		rt->build_msgs[i] = msg_make(DNSFOLLOW_LOG_WARN, NULL, msgs[i]);
-	for (size_t i = 0; i < n; i++)
-		free(msgs[i]);
+		rt->build_msgs[i] = msgs[i]; /* already "LEVEL||TEXT" */
 	free(msgs);
 	if (rt->watching)
 		df_tell_watch_set(rt);

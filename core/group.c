@@ -41,22 +41,6 @@ static size_t read_keys(const struct df_job *j, size_t n,
 	return nk;
 }
 
-void df_job_plan_text(struct df_job *j, const char *fmt, ...)
-{
-	char line[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-	j->plan_text = df_xrealloc(j->plan_text, j->plan_len + len + 2, 1);
-	memcpy(j->plan_text + j->plan_len, line, len);
-	j->plan_len += len;
-	j->plan_text[j->plan_len++] = '\n';
-	j->plan_text[j->plan_len] = '\0';
-}
 
 /* Where each record's changes sit in the plan: [first[k], first[k+1]). */
 struct span {
@@ -104,10 +88,12 @@ static void log_changes(struct df_runtime *rt, struct df_job *j,
 	char line[2048];
 	for (size_t i = 0; i < n; i++) {
 		int r = res && res[i] != DNSFOLLOW_RESULT_UNKNOWN ? res[i] : rc;
+		if (rt->dry_run) {
+			df_plan_out_change(rt, j, in->cfg->name, g->zone, &c[i]);
+			continue;
+		}
 		df_change_format(&c[i], line, sizeof line);
-		if (rt->dry_run)
-			df_job_plan_text(j, "%s %s: %s", in->cfg->name, g->zone, line);
-		else if (r == 0)
+		if (r == 0)
 			df_log(DNSFOLLOW_LOG_INFO, in->host->who, "zone %s: %s",
 			       g->zone, line);
 		else

@@ -14,94 +14,14 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "cli.h"
 #include "config.h"
 #include "http.h"
 #include "loader.h"
 #include "log.h"
 #include "reconcile.h"
 
-#define EX_OK 0
-#define EX_FAIL 1
-#define EX_USAGE_ 64
-#define EX_TEMPFAIL_ 75
 #define MAX_WATCH 64
-
-struct options {
-	const char *config;
-	int once, dry_run, check, verbose, list_plugins;
-};
-
-static void usage(FILE *f)
-{
-	fputs("usage: dnsfollow -c FILE [--once] [--dry-run] [--check-config] [-v] [--version] [--list-plugins]\n",
-	      f);
-}
-
-static int parse_args(int argc, char **argv, struct options *o)
-{
-	static const struct option longs[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"once", no_argument, NULL, 'o'},
-		{"dry-run", no_argument, NULL, 'n'},
-		{"check-config", no_argument, NULL, 'k'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"version", no_argument, NULL, 'V'},
-		{"list-plugins", no_argument, NULL, 'L'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "c:vh", longs, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			if (o->config) {
-				fprintf(stderr, "dnsfollow: -c given twice; give one config file\n");
-				return -1;
-			}
-			o->config = optarg;
-			break;
-		case 'o': o->once = 1; break;
-		case 'n': o->dry_run = 1; break;
-		case 'k': o->check = 1; break;
-		case 'v': o->verbose = 1; break;
-		case 'L': o->list_plugins = 1; break;
-		case 'V':
-			printf("dnsfollow %s (plugin ABI %u)\n", DNSFOLLOW_VERSION,
-			       DNSFOLLOW_ABI_VERSION);
-			exit(EX_OK);
-		case 'h': usage(stdout); exit(EX_OK);
-		default:
-			fprintf(stderr, "dnsfollow: unknown or incomplete option '%s'\n",
-				argv[optind - 1]);
-			usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "dnsfollow: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return -1;
-	}
-	if (o->check && (o->once || o->dry_run)) {
-		fprintf(stderr, "dnsfollow: --check-config touches no DNS; it cannot be combined with %s\n",
-			o->dry_run ? "--dry-run" : "--once");
-		usage(stderr);
-		return -1;
-	}
-	/* A plan is printed once: a dry run that looped would print it for
-	 * ever and never tell a script it is done. */
-	if (o->dry_run) {
-		o->once = 1;
-		df_set_dry_run(1);
-	}
-	if (!o->config && !o->list_plugins) {
-		fputs("dnsfollow: -c FILE is required\n", stderr);
-		usage(stderr);
-		return -1;
-	}
-	return 0;
-}
 
 /* Parse, bind and instantiate a config; NULL (errors printed) on failure.
  * `reloading`: errors go through the log, with time stamp and level. */
@@ -154,7 +74,7 @@ static void sleep_ms(uint64_t ms)
 }
 
 
-static int run_once(struct df_runtime *rt)
+static int run_once(struct df_runtime *rt, int detailed)
 {
 	struct df_pass_stats st;
 	size_t changes = 0;
@@ -172,10 +92,12 @@ static int run_once(struct df_runtime *rt)
 	}
 	st.changes = changes;
 	int status = df_exit_status(rt);
+	/* Terraform's convention: 2 = in sync now, but only through changes
+	 * (applied, or planned by a dry run). */
+	if (detailed && status == EX_OK && st.changes)
+		status = EX_CHANGES;
 	if (rt->dry_run) {
-		fprintf(rt->plan_out, "dry-run: %zu change(s) planned, nothing written\n",
-			st.changes);
-		fflush(rt->plan_out);
+		df_plan_out_summary(rt, &st, status);
 		df_info("dry run done: %zu record(s) in sync, %zu would change, %zu failed temporarily, %zu permanently; nothing written",
 			st.ok, st.planned, st.temp, st.perm);
 	} else {
@@ -424,7 +346,7 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sigf
 int main(int argc, char **argv)
 {
 	struct options o = {0};
-	if (parse_args(argc, argv, &o) != 0)
+	if (df_parse_args(argc, argv, &o) != 0)
 		return EX_USAGE_;
 	if (o.verbose)
 		df_log_set_level(DNSFOLLOW_LOG_DEBUG);
@@ -454,7 +376,8 @@ int main(int argc, char **argv)
 		       o.config, rt->cfg->nrecords, rt->cfg->nbackends, rt->cfg->nproviders);
 		status = EX_OK;
 	} else if (o.once) {
-		status = run_once(rt);
+		rt->plan_json = o.json;
+		status = run_once(rt, o.detailed);
 	} else {
 		status = run_daemon(&o, &rt, sigfd, &abandoned);
 	}

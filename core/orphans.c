@@ -111,10 +111,7 @@ static int tick(struct df_runtime *rt, struct df_job *j, const char *zone,
 	struct df_inst *in = &rt->providers[rt->groups[j->group].provider];
 	int due = o->seen >= (j->grace_ms ? 2u : 1u) && j->now - o->since >= j->grace_ms;
 	if (rt->dry_run)
-		df_job_plan_text(j, "%s %s: orphan %s: nothing asks for it any more (policy = sync); %s",
-				 in->cfg->name, zone, name,
-				 due ? "deleting it and its marker"
-				     : "deleted once that has held for orphan_grace");
+		df_plan_out_orphan(rt, j, in->cfg->name, zone, name, due ? "deleting" : "pending");
 	else if (due)
 		df_log(DNSFOLLOW_LOG_INFO, in->host->who,
 		       "zone %s: orphan %s: nothing has asked for it for %llu s; deleting it and its marker",
@@ -152,8 +149,8 @@ void df_job_orphans(struct df_runtime *rt, struct df_job *j)
 				continue;
 			if (!j->known) {
 				if (rt->dry_run)
-					df_job_plan_text(j, "%s %s: orphan %s: kept (this pass did not learn everything it needs to delete)",
-							 in->cfg->name, g->zone, o.names[i]);
+					df_plan_out_orphan(rt, j, in->cfg->name, g->zone,
+							   o.names[i], "kept");
 				continue;
 			}
 			if (tick(rt, j, g->zone, o.names[i], &now[nnow]))

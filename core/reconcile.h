@@ -135,6 +135,7 @@ struct df_runtime {
 				  flight must not write (atomic) */
 	unsigned max_attempts; /* --once: tries per group; 0 = unbounded */
 	FILE *plan_out; /* where --dry-run prints the plan */
+	int plan_json;  /* --output json: JSON Lines */
 	struct df_pool *pool;
 	uint64_t changes_applied; /* counters, for tests and logs */
 	uint64_t apply_calls;
@@ -295,6 +296,17 @@ struct df_job {
 /** Add a line to a dry run's plan (worker thread). */
 void df_job_plan_text(struct df_job *j, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/** The plan of a dry run, as text or JSON Lines (planout.c): a change,
+ *  an orphan ("deleting", "pending" or "kept"), the closing summary. */
+void df_plan_out_change(const struct df_runtime *rt, struct df_job *j,
+			const char *provider, const char *zone,
+			const struct dnsfollow_change *c);
+void df_plan_out_orphan(const struct df_runtime *rt, struct df_job *j,
+			const char *provider, const char *zone, const char *name,
+			const char *state);
+struct df_pass_stats;
+void df_plan_out_summary(const struct df_runtime *rt, const struct df_pass_stats *st,
+			 int status);
 /** policy = sync: list the zone's markers, keep the orphans' clocks, and
  *  add deletions for the due ones to the job's wants (worker thread). */
 void df_job_orphans(struct df_runtime *rt, struct df_job *j);

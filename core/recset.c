@@ -95,10 +95,11 @@ static int by_group(const void *a, const void *b)
 	return strcmp(x->cfg->fqdn, y->cfg->fqdn);
 }
 
-static void say(char ***msgs, size_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* A message for df_discover's say-once list: "LEVEL||TEXT". */
+static void say(char ***msgs, size_t *n, int level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static void say(char ***msgs, size_t *n, const char *fmt, ...)
+static void say(char ***msgs, size_t *n, int level, const char *fmt, ...)
 {
 	if (!msgs)
 		return;
@@ -106,8 +107,11 @@ static void say(char ***msgs, size_t *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	char *m = df_vformat_clean(1024, fmt, ap);
 	va_end(ap);
+	char *line = df_xcalloc(strlen(m ? m : "") + 8, 1);
+	sprintf(line, "%d||%s", level, m ? m : "");
+	free(m);
 	*msgs = df_grow(*msgs, *n, sizeof **msgs);
-	(*msgs)[(*n)++] = m;
+	(*msgs)[(*n)++] = line;
 }
 
 static const char *who_of(const struct df_record_cfg *r)
@@ -133,7 +137,7 @@ static void settle_clashes(struct df_runtime *rt, struct df_recset *s,
 		if (!first->source) { /* the INI's: it wins */
 			for (size_t k = i + 1; k < j; k++) {
 				c[k].drop = 1;
-				say(msgs, nmsgs, "%s (provider %s): the [record] section at line %d wins over what service %s asks",
+				say(msgs, nmsgs, DNSFOLLOW_LOG_WARN, "%s (provider %s): the [record] section at line %d wins over what service %s asks",
 				    first->fqdn, prov, first->line, who_of(c[k].cfg));
 			}
 			continue;
@@ -148,7 +152,7 @@ static void settle_clashes(struct df_runtime *rt, struct df_recset *s,
 			continue;
 		for (size_t k = i; k < j; k++) {
 			c[k].drop = 1;
-			say(msgs, nmsgs, "%s (provider %s) is claimed by more than one service (%s among them): none is written until only one asks for it",
+			say(msgs, nmsgs, DNSFOLLOW_LOG_ERROR, "%s (provider %s) is claimed by more than one service (%s among them): none is written until only one asks for it",
 			    first->fqdn, prov, who_of(c[k].cfg));
 		}
 		s->held = df_grow(s->held, s->nheld, sizeof *s->held);
