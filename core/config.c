@@ -20,6 +20,7 @@
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const on_empty_words[] = {"keep", "delete", NULL};
+static const char *const log_formats[] = {"text", "json", NULL};
 static const char *const policy_words[] = {"upsert-only", "sync", NULL};
 
 /* The core's keys, typed like a plugin's: the same validator judges
@@ -29,6 +30,7 @@ static const struct dnsfollow_key core_keys[] = {
 	DNSFOLLOW_KEY_UINT("interval", "60", 1, 86400, NULL),
 	DNSFOLLOW_KEY_PATH_("plugin_dir", 0, NULL),
 	DNSFOLLOW_KEY_ENUM("log_level", "info", log_levels, NULL),
+	DNSFOLLOW_KEY_ENUM("log_format", "text", log_formats, NULL),
 	DNSFOLLOW_KEY_UINT("debounce_ms", "200", 0, 60000, NULL),
 	DNSFOLLOW_KEY_UINT("retries", "3", 1, 20, NULL),
 	DNSFOLLOW_KEY_UINT("backoff_max", "300", 1, 86400, NULL),
@@ -114,6 +116,7 @@ static void core_section(struct df_config *cfg, struct df_section *s)
 	cfg->on_empty_grace = (unsigned)core_num(s, "on_empty_grace");
 	cfg->workers = (unsigned)core_num(s, "workers");
 	cfg->orphan_grace = (unsigned)core_num(s, "orphan_grace");
+	cfg->log_json = core_num(s, "log_format") == 1;
 	cfg->allow_loopback = (int)core_num(s, "allow_loopback");
 	core_strings(cfg, s);
 }

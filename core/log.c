@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <time.h>
 
 static int log_level = DNSFOLLOW_LOG_INFO;
+static int log_json; /* log_format = json: one JSON object per line */
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 /* Each secret is stored twice in one allocation: as given, then reversed
  * (so a cut-off end is found by the same forward scan as a start). */
@@ -25,6 +27,8 @@ void df_log_set_level(int level)
 	__atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
 }
 int df_log_level(void) { return __atomic_load_n(&log_level, __ATOMIC_RELAXED); }
+
+void df_log_set_json(int on) { __atomic_store_n(&log_json, on != 0, __ATOMIC_RELAXED); }
 
 int df_log_parse_level(const char *s)
 {
@@ -305,11 +309,25 @@ void df_vlog(int level, const char *who, const char *fmt, va_list ap)
 	char stamp[32];
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
 
+	const char *text = msg ? msg : "(out of memory formatting a log line)";
+	char *json = NULL;
+	if (__atomic_load_n(&log_json, __ATOMIC_RELAXED)) {
+		char t[40];
+		snprintf(t, sizeof t, "%s.%03ldZ", stamp, ts.tv_nsec / 1000000);
+		/* The text is masked and cleaned already; jansson escapes it. */
+		json_t *o = json_pack("{s:s, s:s, s:s?, s:s}", "time", t, "level",
+				      level_names[level], "who", who, "msg", text);
+		json = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+	}
 	pthread_mutex_lock(&log_mu);
-	fprintf(stderr, "%s.%03ldZ %-5s %s%s%s\n", stamp, ts.tv_nsec / 1000000,
-		level_names[level], who ? who : "", who ? ": " : "",
-		msg ? msg : "(out of memory formatting a log line)");
+	if (json)
+		fprintf(stderr, "%s\n", json);
+	else
+		fprintf(stderr, "%s.%03ldZ %-5s %s%s%s\n", stamp, ts.tv_nsec / 1000000,
+			level_names[level], who ? who : "", who ? ": " : "", text);
 	pthread_mutex_unlock(&log_mu);
+	free(json);
 	free(msg);
 }
 

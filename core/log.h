@@ -11,6 +11,9 @@
 /* The level is read by plugin threads too: kept atomically. */
 void df_log_set_level(int level);
 int df_log_level(void);
+/** log_format = json: each line one JSON object {time, level, who, msg},
+ *  masked like the text form. */
+void df_log_set_json(int on);
 /** Parse "error|warn|info|debug"; -1 when unknown. */
 int df_log_parse_level(const char *s);
 

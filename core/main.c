@@ -46,6 +46,7 @@ static struct df_runtime *load(const struct options *o, int reloading)
 	int level = cfg->log_level, before = df_log_level();
 	if (!o->verbose)
 		df_log_set_level(level);
+	df_log_set_json(cfg->log_json);
 	unsigned flags = (o->dry_run ? DF_RT_DRY_RUN : 0) |
 			 (o->once || o->check ? 0 : DF_RT_WATCH) |
 			 (o->check ? DF_RT_CHECK : 0) |

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "host.h"
 #include "log.h"
 
@@ -258,6 +260,43 @@ static void test_copy_cut(void **state)
 	free(t);
 }
 
+/* log_format = json: every line one JSON object with the same masking
+ * and cleaning as the text form. */
+static void test_json_lines(void **state)
+{
+	(void)state;
+	df_log_set_json(1);
+	capture_start();
+	df_log(DNSFOLLOW_LOG_ERROR, "provider ovh", "token %s then %s", S, hostile);
+	df_log(DNSFOLLOW_LOG_INFO, NULL, "plain \"quoted\" line");
+	char *log = capture_end();
+	df_log_set_json(0);
+	assert_non_null(log);
+	assert_true(leaked(log) < 4); /* no run of the secret a reader could use */
+	assert_no_controls(log);
+	int n = 0;
+	for (char *line = strtok(log, "\n"); line; line = strtok(NULL, "\n"), n++) {
+		json_error_t e;
+		json_t *o = json_loads(line, 0, &e);
+		assert_non_null(o);
+		assert_non_null(json_string_value(json_object_get(o, "time")));
+		assert_non_null(json_string_value(json_object_get(o, "msg")));
+		const char *lvl = json_string_value(json_object_get(o, "level"));
+		assert_string_equal(lvl, n == 0 ? "error" : "info");
+		if (n == 0) {
+			assert_string_equal(json_string_value(json_object_get(o, "who")), "provider ovh");
+			assert_non_null(strstr(json_string_value(json_object_get(o, "msg")), "token ***"));
+		} else {
+			assert_null(json_string_value(json_object_get(o, "who")));
+			assert_string_equal(json_string_value(json_object_get(o, "msg")),
+					    "plain \"quoted\" line");
+		}
+		json_decref(o);
+	}
+	assert_int_equal(n, 2);
+	free(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_log_line_cut),
 		cmocka_unit_test(test_control_chars),
 		cmocka_unit_test(test_redact_edges),
+		cmocka_unit_test(test_json_lines),
 		cmocka_unit_test(test_copy_cut),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
