@@ -30,7 +30,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -Iinclude -Icore \
 	-DDNSFOLLOW_VERSION='"$(VERSION)"' -DDNSFOLLOW_PLUGINDIR='"$(PLUGINDIR)"'
 ALL_CFLAGS = $(CPPFLAGS_ALL) $(WARN) $(CFLAGS) $(SAN)
-LIBS    := -lcurl -ljansson -lcrypto -linih -ldl -lpthread
+LIBS    := -lcurl -ljansson -lcrypto -linih -lmicrohttpd -ldl -lpthread
 
 CORE_SRC  := $(filter-out core/main.c,$(wildcard core/*.c))
 CORE_OBJ  := $(CORE_SRC:%.c=$(B)/obj/%.o)
@@ -193,7 +193,7 @@ PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 CONFORM_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(wildcard sdk/conform/*.c))
 # The test host is the daemon's host table and the code it calls, no
 # more: a plugin's unit test gets the real helpers, never the reconciler.
-TESTHOST_CORE := host log http sdk file util cfg_types rtypes
+TESTHOST_CORE := host log http sdk file util cfg_types rtypes metrics
 TESTHOST_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(wildcard sdk/testhost*.c)) \
 	$(filter $(TESTHOST_CORE:%=$(B)/obj/core/%.o),$(CORE_OBJ))
 SDK_PC := $(B)/dnsfollow.pc $(B)/dnsfollow-testhost.pc
@@ -259,6 +259,26 @@ install: all sdk
 		fi; \
 	done
 # ==== end of the SDK block ==============================================
+
+# ==== man pages: docs/man/NAME.SECTION.scd -> $(B)/man/NAME.SECTION ====
+# scdoc (Debian scdoc) renders them; tests/e2e/t_man.sh checks them.
+# Built by install and tests-build, not by `all` (scdoc is a test dep).
+MANDIR    ?= $(PREFIX)/share/man
+MAN_PAGES := $(patsubst docs/man/%.scd,$(B)/man/%,$(wildcard docs/man/*.scd))
+$(B)/man/%: docs/man/%.scd
+	@command -v scdoc >/dev/null || { echo "$@: scdoc not found (apt-get install scdoc, or make deps)" >&2; exit 1; }
+	@mkdir -p $(dir $@)
+	sed 's/@VERSION@/$(VERSION)/g' $< | scdoc >$@.tmp && mv $@.tmp $@ || \
+		{ rm -f $@.tmp; echo "$<: scdoc failed (its LINE:COL above)" >&2; exit 1; }
+man: $(MAN_PAGES)
+install-man: man
+	for p in $(MAN_PAGES); do \
+		d=$(DESTDIR)$(MANDIR)/man$${p##*.}; \
+		install -d $$d && install -m 0644 $$p $$d/ || exit 1; \
+	done
+install: install-man
+tests-build: man
+.PHONY: man install-man
 
 clean:
 	rm -rf build build-asan build-fuzz

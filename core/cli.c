@@ -15,7 +15,7 @@
 void df_usage(FILE *f)
 {
 	fputs("usage: dnsfollow -c FILE [--once] [--dry-run [--output text|json]] [--detailed-exitcode]\n"
-	      "                 [--check-config] [-v] [--version] [--list-plugins]\n",
+	      "                 [--check-config] [--healthcheck] [-v] [--version] [--list-plugins]\n",
 	      f);
 }
 
@@ -31,6 +31,7 @@ int df_parse_args(int argc, char **argv, struct options *o)
 		{"list-plugins", no_argument, NULL, 'L'},
 		{"output", required_argument, NULL, 'O'},
 		{"detailed-exitcode", no_argument, NULL, 'D'},
+		{"healthcheck", no_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -51,6 +52,7 @@ int df_parse_args(int argc, char **argv, struct options *o)
 		case 'v': o->verbose = 1; break;
 		case 'L': o->list_plugins = 1; break;
 		case 'D': o->detailed = 1; break;
+		case 'H': o->healthcheck = 1; break;
 		case 'O':
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0) {
 				fprintf(stderr, "dnsfollow: --output must be text or json, not '%s'\n",
@@ -79,6 +81,12 @@ int df_parse_args(int argc, char **argv, struct options *o)
 	if (o->check && (o->once || o->dry_run)) {
 		fprintf(stderr, "dnsfollow: --check-config touches no DNS; it cannot be combined with %s\n",
 			o->dry_run ? "--dry-run" : "--once");
+		df_usage(stderr);
+		return -1;
+	}
+	if (o->healthcheck && (o->once || o->dry_run || o->check)) {
+		fputs("dnsfollow: --healthcheck asks a running daemon; it goes alone with -c FILE\n",
+		      stderr);
 		df_usage(stderr);
 		return -1;
 	}

@@ -15,6 +15,7 @@ struct options {
 	int once, dry_run, check, verbose, list_plugins;
 	int json;     /* --output json (with --dry-run) */
 	int detailed; /* --detailed-exitcode */
+	int healthcheck; /* --healthcheck: ask a running daemon */
 };
 
 void df_usage(FILE *f);

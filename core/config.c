@@ -15,6 +15,7 @@
 #include <libgen.h>
 
 #include "cfg_int.h"
+#include "httpd.h"
 #include "log.h"
 #include "util.h"
 
@@ -38,6 +39,7 @@ static const struct dnsfollow_key core_keys[] = {
 	DNSFOLLOW_KEY_BOOL("allow_loopback", "no", NULL),
 	DNSFOLLOW_KEY_UINT("workers", "4", 1, 64, NULL),
 	DNSFOLLOW_KEY_UINT("orphan_grace", "60", 0, 86400, NULL),
+	DNSFOLLOW_KEY_STRING("listen", 0, NULL),
 	DNSFOLLOW_KEY_END,
 };
 static const struct dnsfollow_key backend_keys[] = {
@@ -96,6 +98,15 @@ static void core_strings(struct df_config *cfg, struct df_section *s)
 				     it->value);
 		free(cfg->owner_id);
 		cfg->owner_id = df_strdup(it->value);
+	}
+	if ((it = df_cfg_item(s, "listen")) != NULL && *it->value) {
+		struct sockaddr_storage sa;
+		socklen_t len;
+		char err[256];
+		if (df_listen_parse(it->value, &sa, &len, err, sizeof err) != 0)
+			df_cfg_error(cfg, it->line, "%s", err);
+		free(cfg->listen);
+		cfg->listen = df_strdup(it->value);
 	}
 	/* An empty plugin_dir is reported as an empty path. */
 	if ((it = df_cfg_item(s, "plugin_dir")) != NULL) {
@@ -605,6 +616,7 @@ void df_config_free(struct df_config *cfg)
 		free(cfg->errors[i]);
 	free(cfg->errors);
 	free(cfg->owner_id);
+	free(cfg->listen);
 	free(cfg->plugin_dir);
 	free(cfg->path);
 	free(cfg->dir);

@@ -90,6 +90,7 @@ struct df_config {
 	char *plugin_dir;
 	int log_level;
 	int log_json; /* log_format = json */
+	char *listen; /* ADDR:PORT of /metrics, /healthz, /readyz, or NULL */
 	/* s an empty backend answer must hold, across at least two
 	 * resolutions, before on_empty = delete acts (0..86400, default
 	 * 10): a backend briefly unsure of its nodes must not delete. */

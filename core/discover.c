@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 struct collect {
@@ -211,6 +212,8 @@ void df_discover(struct df_runtime *rt)
 		struct df_found *f = discover_one(rt, b, err, sizeof err);
 		rt->disc_ok[b] = f != NULL;
 		if (!f) {
+			df_metric_add("dnsfollow_errors_total", 1, "instance", in->host->who,
+				      "class", "discovery", NULL);
 			snprintf(line, sizeof line,
 				 "cannot discover records: %s; the %zu record(s) found before stay as they are and nothing is deleted as an orphan",
 				 err, rt->found[b] ? rt->found[b]->n : (size_t)0);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 static int on_rrset(void *ctx, const struct dnsfollow_rrset *rr)
@@ -153,6 +154,18 @@ static int apply_records(struct df_runtime *rt, struct df_job *j,
 			 const struct df_group *g, const struct df_plan *plan,
 			 const struct span *sp, size_t *recs, size_t nrecs);
 
+/* dnsfollow_changes_total: what went in (a change the provider says it
+ * refused did not). */
+static void count_changes(const struct df_inst *in, const struct df_group *g,
+			  const struct batch *b, int rc)
+{
+	for (size_t c = 0; c < b->n; c++)
+		if (rc == 0 && (b->res[c] == DNSFOLLOW_RESULT_UNKNOWN || b->res[c] == 0))
+			df_metric_add("dnsfollow_changes_total", 1, "provider", in->cfg->name,
+				      "zone", g->zone, "op",
+				      b->ch[c].op == DNSFOLLOW_CHANGE_DELETE ? "delete" : "set", NULL);
+}
+
 /* apply_records(): plan again from a fresh read (see retry_without). */
 #define DF_REPLAN 1
 
@@ -257,6 +270,8 @@ static int apply_records(struct df_runtime *rt, struct df_job *j,
 	if (!err[0] && rc)
 		snprintf(err, sizeof err, "%s", strerror(-rc));
 	log_changes(rt, j, g, b.ch, b.n, rc, b.res);
+	if (rc == 0)
+		count_changes(in, g, &b, rc);
 	int named = 0, atomic = provider_atomic(in);
 	for (size_t c = 0; c < b.n; c++)
 		named |= b.res[c] < 0;

@@ -10,6 +10,7 @@
 #include "file.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "sdk.h"
 
 uint64_t df_now_ms(void)
@@ -83,6 +84,9 @@ static int host_http(const struct dnsfollow_host *h,
 	 * before it cuts it to the error buffer. */
 	char err[2048];
 	int rc = df_http(req, resp, err, sizeof err);
+	/* Counted here, so every plugin's calls show without its help. */
+	df_metric_add("dnsfollow_http_requests_total", 1, "instance", from_pub(h)->who,
+		      "class", rc == 0 ? df_status_class(resp->status) : "error", NULL);
 	if (rc != 0 && rc != -ECANCELED)
 		host_error(h, rc, "%s", err);
 	return rc;

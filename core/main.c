@@ -19,6 +19,8 @@
 #include "http.h"
 #include "loader.h"
 #include "log.h"
+#include "httpd.h"
+#include "metrics.h"
 #include "reconcile.h"
 
 #define MAX_WATCH 64
@@ -55,6 +57,20 @@ static struct df_runtime *load(const struct options *o, int reloading)
 	if (!rt)
 		df_log_set_level(before);
 	return rt;
+}
+
+/* --healthcheck: the config's `listen`, asked for /healthz. */
+static int healthcheck(const struct options *o)
+{
+	struct df_config *cfg = df_config_parse(o->config);
+	if (cfg->nerrors) {
+		df_config_print_errors(cfg);
+		df_config_free(cfg);
+		return EX_FAIL;
+	}
+	int rc = df_healthcheck(cfg->listen);
+	df_config_free(cfg);
+	return rc;
 }
 
 static int list_plugins(const struct options *o)
@@ -204,8 +220,10 @@ static void backend_woke(struct df_runtime *rt, struct df_inst *in, short revent
 		return;
 	}
 	const struct dnsfollow_backend_ops *ops = in->plugin->ops;
-	if ((revents & POLLIN) && ops->watch_ack(in->self) > 0)
+	if ((revents & POLLIN) && ops->watch_ack(in->self) > 0) {
 		*event = 1;
+		df_metric_add("dnsfollow_backend_events_total", 1, "backend", in->cfg->name, NULL);
+	}
 }
 
 /* Wait until `deadline` (monotonic ms), a signal, a finished job or a
@@ -264,7 +282,10 @@ static uint64_t next_deadline(const struct df_runtime *rt, uint64_t next_tick,
 		d = retry;
 	if (wake_at && wake_at < d)
 		d = wake_at;
-	return d;
+	/* The loop beats at least every few seconds, so /healthz can tell
+	 * a wedged main thread from a quiet one. */
+	uint64_t beat = df_now_ms() + 5000;
+	return beat < d ? beat : d;
 }
 
 /*
@@ -315,6 +336,9 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sigf
 	for (;;) {
 		uint64_t now = df_now_ms();
 		uint64_t retry = df_next_retry(rt);
+		df_health_beat();
+		if (!force_all && last_pass && !df_busy(rt))
+			df_health_ready(1); /* the first pass is done */
 		int tick = now >= next_tick, woken = wake_at && now >= wake_at;
 		if (force_all || tick || woken || (retry && now >= retry)) {
 			last_pass = now;
@@ -368,9 +392,23 @@ int main(int argc, char **argv)
 		perror("dnsfollow: signals");
 		return EX_FAIL;
 	}
+	if (o.healthcheck)
+		return healthcheck(&o);
 	struct df_runtime *rt = load(&o, 0);
 	if (!rt)
 		return DF_EXIT_CONFIG;
+	char abi[16];
+	snprintf(abi, sizeof abi, "%u", DNSFOLLOW_ABI_VERSION);
+	df_metric_set("dnsfollow_build_info", 1, "version", DNSFOLLOW_VERSION, "abi", abi, NULL);
+	if (daemon && rt->cfg->listen) {
+		char err[256];
+		if (df_httpd_start(rt->cfg->listen, err, sizeof err) != 0) {
+			fprintf(stderr, "dnsfollow: %s\n", err);
+			df_runtime_free(rt);
+			return EX_FAIL;
+		}
+		df_info("serving /metrics, /healthz and /readyz on %s", rt->cfg->listen);
+	}
 	int status, abandoned = 0;
 	if (o.check) {
 		printf("%s: configuration OK (%zu record(s), %zu backend(s), %zu provider(s))\n",
@@ -388,6 +426,7 @@ int main(int argc, char **argv)
 		fflush(NULL);
 		_exit(status);
 	}
+	df_httpd_stop();
 	df_runtime_free(rt);
 	df_log_clear_secrets();
 	df_http_global_cleanup();

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 static enum df_outcome outcome_of(int rc)
@@ -257,12 +258,18 @@ size_t df_pass_start(struct df_runtime *rt, uint64_t now, enum df_pass_kind kind
 		/* Orphans go only on full knowledge: every discovery and
 		 * every resolution of this pass succeeded. */
 		int known = df_discovery_known(rt) && ans->all_ok;
+		unsigned slot = rt->pass_next++ % 8;
+		rt->passes[slot].start = df_now_ms();
+		rt->passes[slot].left = ndue;
+		df_metric_add("dnsfollow_passes_total", 1, NULL);
 		for (size_t g = 0; g < rt->ngroups; g++) {
 			if (!due[g])
 				continue;
 			rt->groups[g].busy = 1;
 			rt->groups[g].pending = 0;
-			df_pool_submit(rt->pool, make_job(rt, g, ans, now, known));
+			struct df_job *j = make_job(rt, g, ans, now, known);
+			j->pass_slot = slot;
+			df_pool_submit(rt->pool, j);
 		}
 		df_answers_unref(ans);
 	}
@@ -335,6 +342,45 @@ static void take_orphans(struct df_runtime *rt, struct df_group *g,
 	}
 }
 
+/* A zone's job is done: its pass's duration once its last zone is, the
+ * zone's health, the failure's class. */
+static void job_metrics(struct df_runtime *rt, const struct df_group *g,
+			const struct df_job *j)
+{
+	if (rt->passes[j->pass_slot].left && --rt->passes[j->pass_slot].left == 0)
+		df_metric_pass_seconds((double)(df_now_ms() - rt->passes[j->pass_slot].start) / 1000.0);
+	if (rt->dry_run)
+		return;
+	const struct df_inst *in = &rt->providers[g->provider];
+	int failed = j->rc != 0;
+	for (size_t k = 0; !failed && k < j->nrecs; k++)
+		failed = j->out[k] == DF_OUT_TEMP || j->out[k] == DF_OUT_PERM;
+	df_metric_set("dnsfollow_zone_failing", failed, "provider", in->cfg->name,
+		      "zone", g->zone, NULL);
+	if (!failed)
+		df_metric_set("dnsfollow_last_success_timestamp_seconds",
+			      (double)df_wall_time(), "provider", in->cfg->name,
+			      "zone", g->zone, NULL);
+	if (j->rc && j->rc != -ECANCELED)
+		df_metric_add("dnsfollow_errors_total", 1, "instance", in->host->who, "class",
+			      outcome_of(j->rc) == DF_OUT_TEMP ? "temporary" : "permanent", NULL);
+}
+
+/* Gauges over the whole runtime, after jobs came back. */
+static void runtime_gauges(const struct df_runtime *rt)
+{
+	size_t orphans = 0;
+	for (size_t g = 0; g < rt->ngroups; g++)
+		orphans += rt->groups[g].norph;
+	df_metric_set("dnsfollow_records_managed", (double)rt->set->nrecs, NULL);
+	df_metric_set("dnsfollow_orphans_pending", (double)orphans, NULL);
+	for (size_t b = 0; b < rt->cfg->nbackends; b++)
+		if (rt->cfg->backends[b].discover)
+			df_metric_set("dnsfollow_discovered_records",
+				      rt->found[b] ? (double)rt->found[b]->n : 0.0,
+				      "backend", rt->cfg->backends[b].name, NULL);
+}
+
 /* Outcomes of the group's records and its next try. */
 static void finish_job(struct df_runtime *rt, struct df_job *j, uint64_t now)
 {
@@ -344,6 +390,7 @@ static void finish_job(struct df_runtime *rt, struct df_job *j, uint64_t now)
 	const struct df_grecs *gr = &j->set->grp[j->group];
 	g->busy = 0;
 	take_orphans(rt, g, j);
+	job_metrics(rt, g, j);
 	/* A job of a set since replaced writes its outcomes there: the
 	 * current set got its state when it was made, and runs again. */
 	for (size_t k = 0; k < gr->n; k++) {
@@ -407,6 +454,7 @@ size_t df_collect(struct df_runtime *rt, uint64_t now)
 		finish_job(rt, v[i], now);
 		df_job_free(v[i]);
 	}
+	runtime_gauges(rt);
 	free(v);
 	fflush(rt->plan_out);
 	return n;

@@ -136,6 +136,11 @@ struct df_runtime {
 	unsigned max_attempts; /* --once: tries per group; 0 = unbounded */
 	FILE *plan_out; /* where --dry-run prints the plan */
 	int plan_json;  /* --output json: JSON Lines */
+	struct {        /* passes whose jobs still run, for their duration */
+		uint64_t start;
+		size_t left;
+	} passes[8];
+	unsigned pass_next;
 	struct df_pool *pool;
 	uint64_t changes_applied; /* counters, for tests and logs */
 	uint64_t apply_calls;
@@ -291,6 +296,7 @@ struct df_job {
 	uint64_t now, grace_ms;
 	size_t nrecs;          /* the group's records; wants beyond them are
 				  orphans being deleted */
+	unsigned pass_slot;    /* its pass in rt->passes */
 };
 
 /** Add a line to a dry run's plan (worker thread). */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 struct collect {
@@ -98,6 +99,8 @@ static void resolve_one(struct df_runtime *rt, const struct df_record_cfg *r,
 		df_host_error_text(in->host, err, sizeof err);
 		if (c.bad[0])
 			snprintf(err, sizeof err, "%s; not published", c.bad);
+		df_metric_add("dnsfollow_errors_total", 1, "instance", in->host->who, "class",
+			      dnsfollow_err_is_temporary(a->rc) ? "temporary" : "permanent", NULL);
 		df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
 		       "service %s: %s (%s); its records keep their value",
 		       r->service, err[0] ? err : strerror(-a->rc),
