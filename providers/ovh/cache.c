@@ -7,6 +7,7 @@
  */
 #include "ovh.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,19 +127,104 @@ static int id_in(uint64_t id, const uint64_t *ids, size_t n)
 	return 0;
 }
 
-void ovh_cache_keep_only(struct ovh_cache *c, const char *zone,
-			 const char *name, uint16_t type, const uint64_t *ids,
-			 size_t n)
+/* Forget entries of (zone, name, type), any name when `name` is NULL,
+ * whose id is not in ids[0..n). */
+static void keep_listed(struct ovh_cache *c, const char *zone,
+			const char *name, uint16_t type, const uint64_t *ids,
+			size_t n)
 {
 	pthread_mutex_lock(&c->mu);
 	for (size_t i = 0; i < c->n;) {
-		if (same_key(&c->v[i], zone, name, type) &&
-		    !id_in(c->v[i].id, ids, n))
+		struct ovh_rec *r = &c->v[i];
+		int match = name ? same_key(r, zone, name, type)
+				 : r->type == type && strcmp(r->zone, zone) == 0;
+		if (match && !id_in(r->id, ids, n))
 			remove_at(c, i);
 		else
 			i++;
 	}
 	pthread_mutex_unlock(&c->mu);
+}
+
+void ovh_cache_keep_only(struct ovh_cache *c, const char *zone,
+			 const char *name, uint16_t type, const uint64_t *ids,
+			 size_t n)
+{
+	keep_listed(c, zone, name, type, ids, n);
+}
+
+void ovh_cache_keep_type(struct ovh_cache *c, const char *zone, uint16_t type,
+			 const uint64_t *ids, size_t n)
+{
+	keep_listed(c, zone, NULL, type, ids, n);
+}
+
+int ovh_cache_peek(struct ovh_cache *c, const char *zone, uint64_t id,
+		   struct ovh_peek *out)
+{
+	pthread_mutex_lock(&c->mu);
+	long i = find(c, zone, id);
+	if (i >= 0) {
+		snprintf(out->name, sizeof out->name, "%s", c->v[i].name);
+		out->type = c->v[i].type;
+		out->stamp_ms = c->v[i].stamp_ms;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return i >= 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Distinct names, in place: v sorted, duplicates freed. */
+static size_t uniq(char **v, size_t n)
+{
+	size_t k = 0;
+	qsort(v, n, sizeof *v, by_name);
+	for (size_t i = 0; i < n; i++) {
+		if (k > 0 && strcmp(v[k - 1], v[i]) == 0)
+			free(v[i]);
+		else
+			v[k++] = v[i];
+	}
+	return k;
+}
+
+long ovh_cache_names(struct ovh_cache *c, const char *zone, uint16_t type,
+		     const char *prefix, char ***out)
+{
+	size_t pl = strlen(prefix), k = 0;
+	*out = NULL;
+	pthread_mutex_lock(&c->mu);
+	char **v = calloc(c->n ? c->n : 1, sizeof *v);
+	int oom = !v;
+	for (size_t i = 0; v && i < c->n; i++) {
+		const struct ovh_rec *r = &c->v[i];
+		if (r->type != type || strcmp(r->zone, zone) != 0 ||
+		    strncmp(r->name, prefix, pl) != 0)
+			continue;
+		if (!(v[k] = strdup(r->name))) {
+			oom = 1;
+			break;
+		}
+		k++;
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (oom) {
+		ovh_names_free(v, k);
+		return -ENOMEM;
+	}
+	*out = v;
+	return (long)uniq(v, k);
+}
+
+void ovh_names_free(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 void ovh_cache_forget(struct ovh_cache *c, const char *zone, const char *name,

@@ -13,6 +13,7 @@
  *   refresh.c  publishing staged changes, and refreshes still owed
  *   cache.c    record ids and contents between passes
  *   records.c  read() and apply()
+ *   markers.c  markers(): the zone's ownership markers
  */
 #ifndef OVH_OVH_H
 #define OVH_OVH_H
@@ -108,8 +109,9 @@ int ovh_sign(const char *as, const char *ck, const char *method,
 	     const char *url, const char *body, int64_t ts,
 	     char out[OVH_SIG_LEN]);
 
-/* malloc'd "/domain/zone/ZONE/record?fieldType=T&subDomain=S" etc., each
- * part escaped with h->url_escape. */
+/* malloc'd "/domain/zone/ZONE/record?fieldType=T&subDomain=S" (without
+ * the subDomain filter when sub is NULL) etc., each part escaped with
+ * h->url_escape. */
 char *ovh_path_records(const struct dnsfollow_host *h, const char *zone,
 		       const char *ftype, const char *sub);
 char *ovh_path_record(const struct dnsfollow_host *h, const char *zone,
@@ -176,6 +178,28 @@ void ovh_cache_keep_only(struct ovh_cache *c, const char *zone,
 long ovh_cache_list(struct ovh_cache *c, const char *zone, const char *name,
 		    uint16_t type, struct ovh_rec **out);
 void ovh_recs_free(struct ovh_rec *v, size_t n);
+/* Forget entries of `type` in `zone`, whatever their name, whose id is
+ * not in ids[0..n) (a zone-wide list call's answer). */
+void ovh_cache_keep_type(struct ovh_cache *c, const char *zone, uint16_t type,
+			 const uint64_t *ids, size_t n);
+/* What the cache knows of (zone, id), copied. */
+struct ovh_peek {
+	char name[256];
+	uint16_t type;
+	uint64_t stamp_ms;
+};
+/* 1 and *out filled when (zone, id) is cached, else 0. */
+int ovh_cache_peek(struct ovh_cache *c, const char *zone, uint64_t id,
+		   struct ovh_peek *out);
+/* The distinct names of `zone`'s entries of `type` that start with
+ * `prefix`, sorted, into *out (malloc'd; free with ovh_names_free()).
+ * Returns the count, or -ENOMEM. */
+long ovh_cache_names(struct ovh_cache *c, const char *zone, uint16_t type,
+		     const char *prefix, char ***out);
+void ovh_names_free(char **v, size_t n);
+/* Contents read more than this long ago are fetched again, so a record
+ * edited by hand (same id, new target) is seen within minutes. */
+#define OVH_CACHE_MAX_AGE_MS (300u * 1000u)
 
 /* ---- the instance ---- */
 
@@ -309,6 +333,13 @@ void ovh_reqs_free(struct ovh_req *r, size_t n);
 int ovh_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
 	     size_t nkeys, dnsfollow_rrset_cb emit, void *ctx);
 int ovh_apply(void *self, const struct dnsfollow_changeset *cs);
+/* markers.c: every "_dnsfollow." TXT RRset of the zone. */
+int ovh_markers(void *self, const char *zone, dnsfollow_rrset_cb emit,
+		void *ctx);
+/* Emit the cached RRset (name, type) of `zone` as read() does (nothing
+ * when the cache holds none); returns emit's code or -ENOMEM. */
+int ovh_emit_rrset(struct ovh *o, const char *zone, const char *name,
+		   uint16_t type, dnsfollow_rrset_cb emit, void *ctx);
 
 /* The RR types this plugin manages (0-terminated; the ops' `types`). */
 extern const uint16_t ovh_types[];
@@ -330,6 +361,13 @@ struct ovh_fields {
 };
 int ovh_record_fields(const struct dnsfollow_host *h, const json_t *j,
 		      struct ovh_fields *f);
+/* Cache record `id` of `zone` under the name its subDomain gives (into
+ * name[0..cap), "" when it gives none) and its own type. 0 when cached;
+ * 1 when it cannot be (a type this plugin does not manage, no subDomain,
+ * or one that makes no DNS name); -EPROTO for a target that does not
+ * parse; -ENOMEM. */
+int ovh_file_record(struct ovh *o, const char *zone, uint64_t id,
+		    const struct ovh_fields *f, char *name, size_t cap);
 
 /* Normalise a target as read from OVH: TXT quotes removed and escapes
  * undone, addresses in canonical text, CNAME targets as the core writes

@@ -156,6 +156,7 @@ static const struct dnsfollow_provider_ops ops = {
 	.types = ovh_types,
 	.read = ovh_read,
 	.apply = ovh_apply,
+	.markers = ovh_markers,
 };
 
 DNSFOLLOW_PROVIDER("ovh", "2.0", keys, NULL, ovh_create, ovh_destroy, &ops);

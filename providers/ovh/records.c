@@ -18,10 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-/* Contents read more than this long ago are fetched again, so a record
- * edited by hand (same id, new target) is seen within minutes. */
-#define CACHE_MAX_AGE_MS (300u * 1000u)
-
 int ovh_type_ok(uint16_t type)
 {
 	for (size_t i = 0; type && ovh_types[i]; i++)
@@ -234,19 +230,33 @@ static int put_record(struct ovh *o, const char *zone, const char *name,
 	return rc;
 }
 
+int ovh_file_record(struct ovh *o, const char *zone, uint64_t id,
+		    const struct ovh_fields *f, char *name, size_t cap)
+{
+	char full[300];
+	name[0] = '\0';
+	if (!f->sub)
+		return 1;
+	int n = *f->sub ? snprintf(full, sizeof full, "%s.%s", f->sub, zone)
+			: snprintf(full, sizeof full, "%s", zone);
+	if (n < 0 || (size_t)n >= sizeof full ||
+	    o->h->name_normalise(full, name, cap) != 0) {
+		name[0] = '\0';
+		return 1;
+	}
+	return f->type ? put_record(o, zone, name, f->type, id, f->target,
+				    f->ttl)
+		       : 1;
+}
+
 /* A look-alike is cached under its own name and type, where it belongs,
  * so the next pass does not fetch it again; one we cannot file is simply
  * left out. Someone else's record never fails our read. */
 static void file_lookalike(struct ovh *o, const char *zone, uint64_t id,
 			   const struct ovh_fields *f)
 {
-	char full[300], name[256];
-	int n = *f->sub ? snprintf(full, sizeof full, "%s.%s", f->sub, zone)
-			: snprintf(full, sizeof full, "%s", zone);
-	if (!f->type || n < 0 || (size_t)n >= sizeof full ||
-	    o->h->name_normalise(full, name, sizeof name) != 0)
-		return;
-	(void)put_record(o, zone, name, f->type, id, f->target, f->ttl);
+	char name[256];
+	(void)ovh_file_record(o, zone, id, f, name, sizeof name);
 }
 
 /* A record answer into the cache. OVH's subDomain filter is a LIKE
@@ -276,7 +286,7 @@ static int fetch_records(struct ovh *o, const char *zone, struct ovh_key *k,
 			 size_t n)
 {
 	uint64_t now = o->h->now_ms();
-	uint64_t fresh = now > CACHE_MAX_AGE_MS ? now - CACHE_MAX_AGE_MS : 0;
+	uint64_t fresh = now > OVH_CACHE_MAX_AGE_MS ? now - OVH_CACHE_MAX_AGE_MS : 0;
 	size_t total = 0, m = 0;
 	for (size_t i = 0; i < n; i++)
 		total += k[i].nids;
@@ -322,11 +332,11 @@ int ovh_keys_fetch(struct ovh *o, const char *zone, struct ovh_key *k,
 	return rc ? rc : fetch_records(o, zone, k, n);
 }
 
-static int emit_key(struct ovh *o, const char *zone, const struct ovh_key *k,
-		    dnsfollow_rrset_cb emit, void *ctx)
+int ovh_emit_rrset(struct ovh *o, const char *zone, const char *name,
+		   uint16_t type, dnsfollow_rrset_cb emit, void *ctx)
 {
 	struct ovh_rec *recs;
-	long n = ovh_cache_list(&o->cache, zone, k->name, k->type, &recs);
+	long n = ovh_cache_list(&o->cache, zone, name, type, &recs);
 	if (n < 0)
 		return o->h->error(o->h, -ENOMEM, "out of memory");
 	int rc = 0;
@@ -344,7 +354,7 @@ static int emit_key(struct ovh *o, const char *zone, const struct ovh_key *k,
 			if (recs[i].ttl != ttl)
 				ttl = 0;
 		}
-		struct dnsfollow_rrset rr = {.name = k->name, .type = k->type,
+		struct dnsfollow_rrset rr = {.name = name, .type = type,
 					     .ttl = ttl, .count = (size_t)n,
 					     .rdata = rd};
 		rc = emit(ctx, &rr);
@@ -371,7 +381,7 @@ int ovh_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
 	if (rc == 0)
 		rc = ovh_keys_fetch(o, zone, k, nkeys);
 	for (size_t i = 0; i < nkeys && rc == 0; i++)
-		rc = emit_key(o, zone, &k[i], emit, ctx);
+		rc = ovh_emit_rrset(o, zone, k[i].name, k[i].type, emit, ctx);
 	ovh_keys_free(k, nkeys);
 	return rc;
 }

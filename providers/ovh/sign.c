@@ -54,11 +54,13 @@ char *ovh_path_records(const struct dnsfollow_host *h, const char *zone,
 		       const char *ftype, const char *sub)
 {
 	char *z = h->url_escape(zone), *t = h->url_escape(ftype),
-	     *s = h->url_escape(sub);
+	     *s = sub ? h->url_escape(sub) : NULL;
 	char *o = NULL;
 	if (z && t && s)
 		o = fmt_alloc("/domain/zone/%s/record?fieldType=%s&subDomain=%s",
 			      z, t, s);
+	else if (z && t && !sub)
+		o = fmt_alloc("/domain/zone/%s/record?fieldType=%s%s", z, t, "");
 	free(z);
 	free(t);
 	free(s);

@@ -8,21 +8,30 @@ It enforces what the real API enforces for the calls dnsfollow makes:
   * record changes are staged per zone and published only by
     POST /domain/zone/{zone}/refresh;
   * errors in both of OVH's shapes, with an X-Ovh-QueryID header.
+  * GET /domain/zone/{zone}/record takes exactly the two filters OVH's API
+    schema documents (api.ovh.com/1.0/domain.json): fieldType, a
+    zone.NamedResolutionFieldTypeEnum value (anything else is a 400), and
+    subDomain, "Filter the value of subDomain property (ilike)": a
+    case-insensitive LIKE pattern where '_' matches any one character and
+    '%' any run (like_subdomain = 0 makes it an exact match instead). The
+    answer is the ids only (long[]), never paged.
 It counts calls, and injects latency, 500s every Nth call, 500s on the
 next N refresh calls only (of zone fail_refresh_zone when set, after
 letting fail_refresh_skip of them through) or the next N record writes
 only (before carrying them out), 429s with Retry-After (seconds, or an HTTP date
-with retry_after_date) and clock skew. It can also behave like OVH's
-subDomain filter really is documented (a LIKE pattern: '_' matches any
-character, case ignored; like_subdomain), return records of any type for a
-list call (ignore_type), and put the consumer key it received into its 403
-messages (echo_credentials, after echo_pad filler characters, to prove the
-client masks it wherever a cut would fall). Transport faults hit the calls
+with retry_after_date) and clock skew. It can also return records of any
+type for a list call (ignore_type), and put the consumer key it received
+into its 403 messages (echo_credentials, after echo_pad filler characters,
+to prove the client masks it wherever a cut would fall). Faults hit the calls
 whose "METHOD /normalised/path" contains fault_path ("" = every API call),
 the next fault_count of them (0 = all): hang_ms (no answer for that long,
 then the real one), trickle_ms (the answer one byte at a time, that many ms
-apart), truncate (announce the whole answer, send half, close) and huge_mb
-(a 200 whose JSON list is that many MiB, without carrying the call out).
+apart), truncate (announce the whole answer, send half, close), huge_mb
+(a 200 whose JSON list is that many MiB, without carrying the call out),
+garbage (a 200 whose body is that text, without carrying the call out:
+not JSON, or JSON of the wrong shape) and status (an error answer with
+that HTTP status instead of the call: 404 as for a record deleted
+meanwhile, 403 as for a call the consumer key is not granted).
 HTTPS only.
 
 Control (unauthenticated, not counted), under /_control/:
@@ -44,7 +53,7 @@ Control (unauthenticated, not counted), under /_control/:
                  retry_after, retry_after_date, skew, window,
                  like_subdomain, ignore_type, echo_credentials, echo_pad,
                  fault_path (text), fault_count, hang_ms, trickle_ms,
-                 truncate, huge_mb}
+                 truncate, huge_mb, garbage (text), status}
   GET  zone?zone=Z&state=published|staged -> [records]
   POST seed {zone, subDomain, fieldType, target, ttl} -> record, published
 Usage:
@@ -67,6 +76,10 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
+# zone.NamedResolutionFieldTypeEnum, as OVH's API schema lists it.
+FIELD_TYPES = ("A", "AAAA", "CAA", "CNAME", "DKIM", "DMARC", "DNAME", "HTTPS",
+               "LOC", "MX", "NAPTR", "NS", "PTR", "RP", "SPF", "SRV", "SSHFP",
+               "SVCB", "TLSA", "TXT")
 
 
 class State:
@@ -83,10 +96,11 @@ class State:
                     "throttle_every": args.throttle_every,
                     "retry_after": args.retry_after, "retry_after_date": 0,
                     "skew": args.skew, "window": args.window,
-                    "like_subdomain": 0, "ignore_type": 0,
+                    "like_subdomain": 1, "ignore_type": 0,
                     "echo_credentials": 0, "echo_pad": 0,
                     "fault_path": "", "fault_count": 0, "hang_ms": 0,
-                    "trickle_ms": 0, "truncate": 0, "huge_mb": 0}
+                    "trickle_ms": 0, "truncate": 0, "huge_mb": 0,
+                    "garbage": "", "status": 0}
         self.inflight = 0  # not reset: calls may be under way
         self.reset()
 
@@ -150,6 +164,24 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(body)
 
+    def fault_status(self, code):
+        if code == 403:
+            return self.old_error(403, "This call has not been granted",
+                                  "NOT_GRANTED_CALL")
+        if code == 404:
+            return self.new_error(404, "Client::NotFound",
+                                  "The requested object does not exist")
+        return self.new_error(code, "Server::InternalServerError",
+                              "Injected status %d" % code)
+
+    def send_raw(self, code, body):
+        """An answer whose body is exactly `body` (bytes)."""
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def send_huge(self, mb):
         """A 200 with a JSON list of about `mb` MiB of ids."""
         chunk = b"5000000001," * 4096
@@ -170,7 +202,8 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             cfg = self.server.st.cfg
             kinds = {k: cfg[k] for k in ("hang_ms", "trickle_ms", "truncate",
-                                         "huge_mb") if cfg[k]}
+                                         "huge_mb", "garbage", "status")
+                     if cfg[k]}
             if not kinds or cfg["fault_path"] not in key:
                 return {}
             if cfg["fault_count"] < 0:
@@ -235,6 +268,10 @@ class Handler(BaseHTTPRequestHandler):
                 time.sleep(self.fault["hang_ms"] / 1000.0)
             if self.fault.get("huge_mb"):
                 return self.send_huge(self.fault["huge_mb"])
+            if self.fault.get("garbage"):
+                return self.send_raw(200, self.fault["garbage"].encode())
+            if self.fault.get("status"):
+                return self.fault_status(self.fault["status"])
             if cfg["latency_ms"]:
                 time.sleep(cfg["latency_ms"] / 1000.0)
             if cfg["fail_every"] and n % cfg["fail_every"] == 0:
@@ -373,6 +410,12 @@ class Handler(BaseHTTPRequestHandler):
     def list_records(self, zone, q, cfg):
         ft = q.get("fieldType", [None])[0]
         sub = q.get("subDomain", [None])[0]
+        if ft is not None and ft not in FIELD_TYPES:
+            # Modelled on OVH's enum check (its exact words are not documented).
+            return self.new_error(400, "Client::BadRequest",
+                                  "[fieldType] Given data (%s) does not belong "
+                                  "to the NamedResolutionFieldTypeEnum "
+                                  "enumeration" % ft)
         if cfg["ignore_type"]:
             ft = None
         with LOCK:
@@ -497,7 +540,8 @@ class Handler(BaseHTTPRequestHandler):
                 for k, v in json.loads(raw or b"{}").items():
                     if k not in st.cfg:
                         return self.send(400, {"message": "unknown " + k})
-                    st.cfg[k] = str(v) if k in ("fault_path", "fail_refresh_zone") \
+                    st.cfg[k] = str(v) if k in ("fault_path", "fail_refresh_zone",
+                                                "garbage") \
                         else int(v)
                 return self.send(200, st.cfg)
             if what == "zone":

@@ -70,6 +70,46 @@ static void list_keep_forget(void **state)
 	ovh_cache_destroy(&c);
 }
 
+/* What markers() uses: a zone-wide keep by type, a peek at one id, and
+ * the distinct names under a prefix. */
+static void zone_wide(void **state)
+{
+	(void)state;
+	struct ovh_cache c;
+	ovh_cache_init(&c);
+	put(&c, "a.test", "_dnsfollow.w.a.test", DNSFOLLOW_TYPE_TXT, 3, "m", 100);
+	put(&c, "a.test", "_dnsfollow.git.a.test", DNSFOLLOW_TYPE_TXT, 1, "m", 100);
+	put(&c, "a.test", "_dnsfollow.w.a.test", DNSFOLLOW_TYPE_TXT, 2, "n", 100);
+	put(&c, "a.test", "_dmarc.a.test", DNSFOLLOW_TYPE_TXT, 4, "d", 100);
+	put(&c, "a.test", "_dnsfollow.a.a.test", DNSFOLLOW_TYPE_A, 5,
+	    "192.0.2.1", 100);
+	put(&c, "b.test", "_dnsfollow.b.test", DNSFOLLOW_TYPE_TXT, 6, "m", 100);
+
+	char **names;
+	long n = ovh_cache_names(&c, "a.test", DNSFOLLOW_TYPE_TXT, "_dnsfollow.",
+				 &names);
+	assert_int_equal(n, 2); /* w once; not the A, _dmarc nor b.test's */
+	assert_string_equal(names[0], "_dnsfollow.git.a.test");
+	assert_string_equal(names[1], "_dnsfollow.w.a.test");
+	ovh_names_free(names, (size_t)n);
+
+	struct ovh_peek p;
+	assert_true(ovh_cache_peek(&c, "a.test", 4, &p));
+	assert_string_equal(p.name, "_dmarc.a.test");
+	assert_int_equal(p.type, DNSFOLLOW_TYPE_TXT);
+	assert_false(ovh_cache_peek(&c, "a.test", 6, &p));
+
+	/* The zone's TXT list no longer has 1 and 4: only those go. */
+	const uint64_t txt[] = {2, 3};
+	ovh_cache_keep_type(&c, "a.test", DNSFOLLOW_TYPE_TXT, txt, 2);
+	assert_false(ovh_cache_get(&c, "a.test", 1, 0));
+	assert_false(ovh_cache_get(&c, "a.test", 4, 0));
+	assert_true(ovh_cache_get(&c, "a.test", 2, 0));
+	assert_true(ovh_cache_get(&c, "a.test", 5, 0)); /* an A */
+	assert_true(ovh_cache_get(&c, "b.test", 6, 0)); /* another zone */
+	ovh_cache_destroy(&c);
+}
+
 static void grows(void **state)
 {
 	(void)state;
@@ -89,6 +129,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(list_keep_forget),
+		cmocka_unit_test(zone_wide),
 		cmocka_unit_test(grows),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
