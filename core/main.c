@@ -21,6 +21,7 @@
 #include "log.h"
 #include "httpd.h"
 #include "metrics.h"
+#include "notify.h"
 #include "reconcile.h"
 
 #define MAX_WATCH 64
@@ -274,6 +275,10 @@ static struct df_runtime *reload(const struct options *o, struct df_runtime *old
 }
 
 /* The next thing the loop must do by itself, as a deadline. */
+/* The main loop wakes at least this often (ms): /healthz's heartbeat,
+ * and systemd's watchdog when it asks for more. */
+static uint64_t beat_every = 5000;
+
 static uint64_t next_deadline(const struct df_runtime *rt, uint64_t next_tick,
 			      uint64_t wake_at)
 {
@@ -284,7 +289,7 @@ static uint64_t next_deadline(const struct df_runtime *rt, uint64_t next_tick,
 		d = wake_at;
 	/* The loop beats at least every few seconds, so /healthz can tell
 	 * a wedged main thread from a quiet one. */
-	uint64_t beat = df_now_ms() + 5000;
+	uint64_t beat = df_now_ms() + beat_every;
 	return beat < d ? beat : d;
 }
 
@@ -329,14 +334,22 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sigf
 		      int *abandoned)
 {
 	struct df_runtime *rt = *rtp;
-	uint64_t next_tick = 0, wake_at = 0, last_pass = 0;
+	uint64_t next_tick = 0, wake_at = 0, last_pass = 0, dog_at = 0;
+	uint64_t dog = df_notify_watchdog_ms();
+	if (dog && dog / 2 < beat_every)
+		beat_every = dog / 2 ? dog / 2 : 1;
 	int force_all = 1;
+	df_notify("READY=1\nSTATUS=running");
 	df_info("dnsfollow %s running: %zu [record] section(s), %zu zone group(s), resync every %u s",
 		DNSFOLLOW_VERSION, rt->cfg->nrecords, rt->ngroups, rt->cfg->interval);
 	for (;;) {
 		uint64_t now = df_now_ms();
 		uint64_t retry = df_next_retry(rt);
 		df_health_beat();
+		if (dog && now >= dog_at) { /* half the period: systemd's advice */
+			df_notify("WATCHDOG=1");
+			dog_at = now + dog / 2;
+		}
 		if (!force_all && last_pass && !df_busy(rt))
 			df_health_ready(1); /* the first pass is done */
 		int tick = now >= next_tick, woken = wake_at && now >= wake_at;
@@ -355,11 +368,14 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sigf
 		if (event && !wake_at)
 			wake_at = event_pass_at(df_now_ms(), last_pass, rt->cfg->debounce_ms);
 		if (w == W_STOP) {
+			df_notify("STOPPING=1");
 			*abandoned = stop(rt);
 			return EX_OK;
 		}
 		if (w == W_RELOAD) {
+			df_notify("RELOADING=1");
 			rt = *rtp = reload(o, rt);
+			df_notify("READY=1");
 			force_all = 1;
 		} else if (w == W_RESYNC) {
 			df_info("SIGUSR1: resync now");
