@@ -24,9 +24,8 @@
  * not changed across them. */
 #define MAX_API 1052
 
-/* "PREFIX?filters=" + URL-encoded {"KEY":[values...]}. */
-static char *filter_path(const struct dnsfollow_host *h, const char *prefix,
-			 const char *key, const char *const *vals, size_t nvals)
+char *swarm_filter_path(const struct dnsfollow_host *h, const char *prefix,
+			const char *key, const char *const *vals, size_t nvals)
 {
 	json_t *arr = json_array(), *obj = json_object();
 	char *js = NULL, *enc = NULL, *out = NULL;
@@ -58,13 +57,13 @@ char *swarm_tasks_path(const struct dnsfollow_host *h, const char *service)
 	/* Every desired state on purpose: the watcher needs to see tasks on
 	 * their way up ("ready", "starting") and down to know when a move is
 	 * over; resolution picks the running ones itself. */
-	return filter_path(h, "/tasks", "service", &service, 1);
+	return swarm_filter_path(h, "/tasks", "service", &service, 1);
 }
 
 char *swarm_events_path(const struct dnsfollow_host *h)
 {
 	static const char *const types[] = {"service", "node"};
-	return filter_path(h, "/events", "type", types, 2);
+	return swarm_filter_path(h, "/events", "type", types, 2);
 }
 
 static const char *where(const struct swarm *sw)
@@ -222,16 +221,20 @@ static int do_get(struct swarm *sw, const char *path, int versioned,
 		  struct dnsfollow_http_response *resp, char *err,
 		  size_t errlen)
 {
-	char url[4096], ver[16];
+	char ver[16];
 	version_prefix(sw, versioned, ver, sizeof ver);
-	int n = snprintf(url, sizeof url, "%s%s%s", sw->cfg.base, ver, path);
-	if (n < 0 || (size_t)n >= sizeof url) {
-		snprintf(err, errlen, "request path too long");
-		return -EINVAL;
+	/* A filter naming hundreds of services is long: sized, not fixed. */
+	size_t n = strlen(sw->cfg.base) + strlen(ver) + strlen(path) + 1;
+	char *url = malloc(n);
+	if (!url) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
+	snprintf(url, n, "%s%s%s", sw->cfg.base, ver, path);
 	struct dnsfollow_http_request r;
 	fill_req(sw, &r, url);
 	int rc = sw->host->http(sw->host, &r, resp);
+	free(url);
 	if (rc) {
 		char what[120];
 		snprintf(what, sizeof what, "GET %.100s", path);

@@ -184,6 +184,25 @@ static int dup_label(char **dst, const struct dnsfollow_kv *kv, size_t n,
 	return *dst ? 0 : -ENOMEM;
 }
 
+/* The prefix of service labels: Docker label keys are dotted words, so
+ * no spaces, no '=' (the engine's label filter splits there) and no
+ * trailing dot. */
+static int label_prefix(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
+			size_t n, char *err, size_t errlen)
+{
+	const char *v = dnsfollow_kv_get(kv, n, "label_prefix");
+	if (!v)
+		v = "dnsfollow";
+	size_t len = strlen(v);
+	if (!len || len > 100 || v[len - 1] == '.' || v[0] == '.' ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789.-_") != len)
+		return fail(err, errlen, "label_prefix: '%.100s' is not a label "
+			    "prefix such as dnsfollow or com.example.dns%s", v, "");
+	c->label_prefix = strdup(v);
+	return c->label_prefix ? 0 : -ENOMEM;
+}
+
 /* Numbers and switches: typed keys, validated and defaulted by the
  * core (the defaults here only serve a kv array without them). */
 static void take_numbers(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
@@ -212,6 +231,8 @@ int swarm_cfg_parse(struct swarm_cfg *c, const struct dnsfollow_kv *kv,
 	if (!rc)
 		rc = dup_label(&c->label_name, kv, n, "hostname_label",
 			       "dnsfollow.hostname");
+	if (!rc)
+		rc = label_prefix(c, kv, n, err, errlen);
 	for (size_t i = 0; !rc && i < n; i++)
 		if (strncmp(kv[i].key, "node.", 5) == 0)
 			rc = add_map(c, kv[i].key, kv[i].value, normalise, err, errlen);
@@ -232,6 +253,7 @@ void swarm_cfg_free(struct swarm_cfg *c)
 	free(c->label4);
 	free(c->label6);
 	free(c->label_name);
+	free(c->label_prefix);
 	for (size_t i = 0; i < c->nmap; i++) {
 		free(c->map[i].host);
 		free(c->map[i].addr);

@@ -376,8 +376,10 @@ static int parse_task(json_t *o, struct swarm_task *t, size_t i, char *err,
 			 "engine sent task #%zu without DesiredState or Status.State", i);
 		return -EPROTO;
 	}
-	if (copy_field(t->node, sizeof t->node, o, "NodeID", NULL)) {
-		snprintf(err, errlen, "engine sent task #%zu with a bad NodeID", i);
+	if (copy_field(t->node, sizeof t->node, o, "NodeID", NULL) ||
+	    copy_field(t->service, sizeof t->service, o, "ServiceID", NULL)) {
+		snprintf(err, errlen, "engine sent task #%zu with a bad NodeID or "
+			 "ServiceID", i);
 		return -EPROTO;
 	}
 	t->desired = task_state(d);

@@ -23,6 +23,10 @@ static const struct dnsfollow_key config_keys[] = {
 	{"hostname_label", DNSFOLLOW_T_STRING, 0,
 	 "node label with the node's DNS name, the target of CNAME records "
 	 "(empty: off)", "dnsfollow.hostname", 0, 0, NULL},
+	{"label_prefix", DNSFOLLOW_T_STRING, 0,
+	 "prefix of the service labels discover = yes reads: PREFIX.name = "
+	 "DNS names (comma list), PREFIX.KEY = a record key (type, ttl, "
+	 "provider, target, on_empty, zone)", "dnsfollow", 0, 0, NULL},
 	DNSFOLLOW_KEY_STRING("node.*", DNSFOLLOW_KEY_MULTI,
 			     "node.HOSTNAME = ADDRESS or DNS name: a node's IPv4, "
 			     "IPv6 and CNAME target (one of each per node)"),
@@ -94,6 +98,7 @@ static void sw_destroy(void *self)
 		return;
 	swarm_watch_stop(sw);
 	swarm_wset_free(sw);
+	swarm_discover_free(sw);
 	pthread_cond_destroy(&sw->cond);
 	pthread_mutex_destroy(&sw->mu);
 	swarm_cfg_free(&sw->cfg);
@@ -125,23 +130,6 @@ static int emit_all(const struct swarm_result *r, int target,
 			return rc;
 	}
 	return 0;
-}
-
-/* Have the watcher poll fast (a move is under way) ... unless it has been
- * "under way" for longer than a fast window lasts (a task pending for want
- * of resources, or crash-looping): then the watcher's normal polling and
- * the events are enough, or the core's resyncs would keep it fast for
- * ever. */
-static void follow_closely(struct swarm *sw)
-{
-	pthread_mutex_lock(&sw->mu);
-	uint64_t now = sw->host->now_ms();
-	int stuck = sw->unsettled_since_ms &&
-		    now - sw->unsettled_since_ms >= sw->cfg.settle_max_ms;
-	if (!sw->settle_from_ms && !stuck)
-		sw->settle_from_ms = now;
-	pthread_cond_broadcast(&sw->cond);
-	pthread_mutex_unlock(&sw->mu);
 }
 
 /* A record's query, checked before any pass (and again by resolve()):
@@ -187,9 +175,14 @@ static int sw_resolve(void *self, const struct dnsfollow_query *q,
 	if (rc)
 		return rc;
 	struct swarm_result r;
-	rc = swarm_resolve_now(sw, q->service, target, &r, err, sizeof err);
+	/* Inside a pass, from prepare()'s snapshot; else asked on its own. */
+	if (swarm_snap_usable(sw, q->service))
+		rc = swarm_snap_select(&sw->snap, q->service, target, &r, err,
+				       sizeof err);
+	else
+		rc = swarm_resolve_now(sw, q->service, target, &r, err, sizeof err);
 	if (r.unsettled) /* a move is under way, or the view is forming */
-		follow_closely(sw);
+		swarm_wset_follow(sw, q->service, target);
 	if (rc) {
 		swarm_watch_note(sw, q->service, target, NULL);
 		return sw->host->error(sw->host, rc, "%s", err);
@@ -247,6 +240,17 @@ static int sw_watch_set(void *self, const struct dnsfollow_query *const *qs,
 	return 0;
 }
 
+static int sw_discover(void *self, dnsfollow_discover_cb emit, void *ctx)
+{
+	return swarm_discover(self, emit, ctx);
+}
+
+static int sw_prepare(void *self, const struct dnsfollow_query *const *qs,
+		      size_t n)
+{
+	return swarm_prepare(self, qs, n);
+}
+
 static const struct dnsfollow_backend_ops ops = {
 	.struct_size = sizeof ops,
 	.resolve = sw_resolve,
@@ -254,6 +258,8 @@ static const struct dnsfollow_backend_ops ops = {
 	.watch_ack = sw_watch_ack,
 	.check_query = sw_check_query,
 	.watch_set = sw_watch_set,
+	.discover = sw_discover,
+	.prepare = sw_prepare,
 };
 
 DNSFOLLOW_BACKEND("swarm", "0.2.0", config_keys, record_keys, sw_create,

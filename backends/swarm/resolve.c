@@ -32,8 +32,8 @@ static int get_tasks(struct swarm *sw, const char *service,
 	return rc;
 }
 
-static int get_nodes(struct swarm *sw, struct swarm_nodes *ns, char *err,
-		     size_t errlen)
+int swarm_get_nodes(struct swarm *sw, struct swarm_nodes *ns, char *err,
+		    size_t errlen)
 {
 	struct dnsfollow_http_response resp = {0};
 	int rc = swarm_api_get(sw, "/nodes", &resp, err, errlen);
@@ -55,7 +55,7 @@ int swarm_resolve_now(struct swarm *sw, const char *service, int target,
 	/* Tasks first even for ready-nodes: it checks the service exists. */
 	int rc = get_tasks(sw, service, &ts, err, errlen);
 	if (!rc)
-		rc = get_nodes(sw, &ns, err, errlen);
+		rc = swarm_get_nodes(sw, &ns, err, errlen);
 	if (!rc)
 		rc = swarm_select(&ts, &ns, target, out, err, errlen);
 	swarm_tasks_free(&ts);

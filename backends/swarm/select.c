@@ -119,6 +119,21 @@ static int view_formed(const struct swarm_nodes *ns, char *err,
 	return DNSFOLLOW_E_TEMPORARY;
 }
 
+int swarm_view_settled(const struct swarm_nodes *ns, char *err,
+		       size_t errlen)
+{
+	int rc = view_formed(ns, err, errlen);
+	for (size_t i = 0; i < ns->n && !rc; i++)
+		if (strcmp(ns->v[i].state, "unknown") == 0) {
+			snprintf(err, errlen,
+				 "node %.60s is 'unknown': a leader was elected a moment "
+				 "ago and the engine's view is still forming",
+				 name_of(&ns->v[i]));
+			rc = DNSFOLLOW_E_TEMPORARY;
+		}
+	return rc;
+}
+
 /* For ready-nodes: a node whose state is not known yet ("unknown" after a
  * leader change, "disconnected" while its heartbeat is late) may be up. */
 static int nodes_known(const struct swarm_nodes *ns, char *err, size_t errlen)

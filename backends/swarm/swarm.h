@@ -7,6 +7,9 @@
  *   events.c   line buffering and parsing of the /events stream
  *   select.c   placement rules on parsed answers, fingerprint
  *   resolve.c  one resolution: fetch tasks + nodes, then select
+ *   services.c the /services answer: labels, the name → ID map
+ *   snap.c     one snapshot for many queries: /tasks + /nodes once
+ *   discover.c the discover and prepare ops
  *   watch.c    the event-stream and watcher threads, the wake-up fd
  *   wset.c     the watch set: the queries the core said it asks
  *   plugin.c   the descriptor, the key tables and the ops
@@ -32,6 +35,11 @@
 /* Task lists include each slot's history (5 tasks by default): 32 MiB is
  * thousands of replicas. Bigger answers are refused. */
 #define SWARM_MAX_BODY (32u << 20)
+/* Longest encoded filter of service IDs in one /tasks URL. Beyond it
+ * (some 240 services) the snapshot asks for every task and keeps its
+ * own: socket proxies such as HAProxy refuse request lines near 16 KiB. */
+#define SWARM_FILTER_MAX 8192u
+#define SWARM_SETTLE_MIN_MS 3000u /* the orchestrator may take a moment */
 
 /* One `node.HOSTNAME = ADDRESS` or `node.HOSTNAME = DNS-NAME` entry. */
 struct swarm_map {
@@ -63,6 +71,7 @@ struct swarm_cfg {
 	struct swarm_map *map;
 	size_t nmap;
 	char *label_name;
+	char *label_prefix; /* service labels: <prefix>.name, <prefix>.KEY */
 	swarm_normalise_fn normalise;
 	int allow_loopback;
 	int events; /* 0: no stream, no watcher (core's interval only) */
@@ -104,6 +113,7 @@ struct swarm_nodes {
 
 struct swarm_task {
 	char node[SWARM_ID_MAX]; /* "" while unassigned */
+	char service[SWARM_ID_MAX]; /* ServiceID, "" if none */
 	int desired; /* SWARM_TS_* of DesiredState */
 	int state;   /* SWARM_TS_* of Status.State */
 };
@@ -195,6 +205,9 @@ int swarm_socket_why(const char *path, int *rc, char *buf, size_t len);
 char *swarm_tasks_path(const struct dnsfollow_host *h, const char *service);
 /* "/events?filters=..." for service and node events. Caller frees. */
 char *swarm_events_path(const struct dnsfollow_host *h);
+/* "PREFIX?filters=" + URL-encoded {"KEY":[vals...]}. Caller frees. */
+char *swarm_filter_path(const struct dnsfollow_host *h, const char *prefix,
+			const char *key, const char *const *vals, size_t nvals);
 /* Map an engine answer to 0 or a negative code with a message. */
 int swarm_api_status(long status, const char *body, size_t len,
 		     const char *what, char *err, size_t errlen);
@@ -216,6 +229,14 @@ int swarm_select(const struct swarm_tasks *ts, const struct swarm_nodes *ns,
 		 size_t errlen);
 int swarm_resolve_now(struct swarm *sw, const char *service, int target,
 		      struct swarm_result *out, char *err, size_t errlen);
+/* GET /nodes, parsed with the instance's address sources. */
+int swarm_get_nodes(struct swarm *sw, struct swarm_nodes *ns, char *err,
+		    size_t errlen);
+/* Whether the engine's node list is a settled view of the swarm: some
+ * node ready (the engine itself) and none "unknown" (a leader elected a
+ * moment ago). DNSFOLLOW_E_TEMPORARY with a message otherwise. */
+int swarm_view_settled(const struct swarm_nodes *ns, char *err,
+		       size_t errlen);
 void swarm_result_free(struct swarm_result *r);
 /* A short text identifying the result, for change detection. Frees with
  * free(). */
@@ -235,6 +256,8 @@ struct swarm_watched {
 	int target;
 	char *fp;          /* last fingerprint given to the core */
 	char *announced;   /* the change the watcher last woke the core for */
+	uint64_t hot_from_ms; /* polled fast since (an event, a move); 0: not */
+	uint64_t unsettled_since_ms; /* some task of it moving since; 0: not */
 };
 
 /* Replace the watch set with `qs` (fingerprints of queries kept carry
@@ -250,22 +273,134 @@ void swarm_watch_note(struct swarm *sw, const char *service, int target,
  * service (by name, or by ID or ID prefix), or for any service as long
  * as the core never told us what it asks. */
 int swarm_wset_concerns(struct swarm *sw, const struct swarm_actor *a);
+/* Poll fast from now on the queries an event concerns (all of them for
+ * a node event, an unreadable one or a NULL actor; by service otherwise)
+ * and wake the watcher; returns whether it concerns this instance, as
+ * swarm_wset_concerns says. */
+int swarm_wset_heat(struct swarm *sw, const struct swarm_actor *a);
+/* resolve() saw `service` move: poll it fast, unless it has been moving
+ * for longer than a fast window lasts (stuck: pending for want of
+ * resources, crash-looping). */
+void swarm_wset_follow(struct swarm *sw, const char *service, int target);
+/* After the watcher checked a query: update its fast/moving state. */
+void swarm_wset_checked(struct swarm *sw, const char *service, int target,
+			int unsettled, uint64_t now);
 void swarm_wset_free(struct swarm *sw);
 /* The target of a query (ENUM record key, index = SWARM_TARGET_*), or
  * -1 when out of range. */
 int swarm_target_of(const struct dnsfollow_query *q);
 
+/* ---- services.c: the /services answer ---- */
+
+/* A service's ID and name: what a query's `service` is matched against. */
+struct swarm_svcid {
+	char id[SWARM_ID_MAX];
+	char name[SWARM_HOST_MAX];
+};
+
+struct swarm_service {
+	struct swarm_svcid sid;
+	int has_name;      /* <prefix>.name is there (it may name nothing) */
+	char *name_label;  /* its text as sent, for messages */
+	char **names;      /* split at commas, trimmed, empty ones dropped */
+	size_t nnames;
+	struct dnsfollow_kv *keys; /* every other <prefix>.KEY: KEY = text,
+				      sorted by KEY */
+	size_t nkeys;
+};
+
+struct swarm_services {
+	struct swarm_service *v;
+	size_t n;
+};
+
+/* A service list; `prefix` NULL: IDs and names only. Anything but a list
+ * of objects with an ID, a Spec.Name and string labels fails the whole
+ * answer with one message. */
+int swarm_parse_services(const char *body, size_t len, const char *prefix,
+			 struct swarm_services *out, char *err, size_t errlen);
+void swarm_services_free(struct swarm_services *s);
+
+/* Which service IDs the names of queries stand for (from /services). */
+struct swarm_svcmap {
+	struct swarm_svcid *v;
+	size_t n;
+};
+/* Docker's own lookup: full ID, then exact name, then an ID prefix.
+ * 0 (*out set), -ENOENT, or -EAGAIN when the prefix is ambiguous. */
+int swarm_svcmap_find(const struct swarm_svcmap *m, const char *q,
+		      const struct swarm_svcid **out);
+/* Add or replace (same ID or same name) one entry; 0 or -ENOMEM. */
+int swarm_svcmap_put(struct swarm_svcmap *m, const struct swarm_svcid *s);
+/* Replace the whole map with the services of `ss`; 0 or -ENOMEM. */
+int swarm_svcmap_set(struct swarm_svcmap *m, const struct swarm_services *ss);
+void swarm_svcmap_free(struct swarm_svcmap *m);
+
+/* ---- snap.c: one fetch for many queries ---- */
+
+struct swarm_asked {
+	char *service; /* as the query gives it */
+	int rc;        /* 0, -ENOENT (no such service), -EAGAIN (ambiguous) */
+	char id[SWARM_ID_MAX];
+};
+
+struct swarm_snap {
+	int rc;                 /* non-zero: the fetch failed, err says why */
+	char err[SWARM_ERRLEN];
+	struct swarm_asked *asked;
+	size_t nasked;
+	struct swarm_tasks ts;  /* tasks of the services asked (maybe more) */
+	struct swarm_nodes ns;
+};
+
+/* Fetch what `services` need: /tasks once (their IDs as filter; every
+ * task when the filter would be too long) and /nodes once (or take
+ * *reuse, emptied). `map` is refreshed with GET /services only when a
+ * service is not in it or an ID in it is gone. Returns snap->rc. */
+int swarm_snap_fetch(struct swarm *sw, struct swarm_svcmap *map,
+		     const char *const *services, size_t n,
+		     struct swarm_nodes *reuse, struct swarm_snap *snap);
+/* Whether `service` was one of the snapshot's. */
+int swarm_snap_covers(const struct swarm_snap *s, const char *service);
+/* The answer for one query, exactly as swarm_resolve_now would give it. */
+int swarm_snap_select(const struct swarm_snap *s, const char *service,
+		      int target, struct swarm_result *out, char *err,
+		      size_t errlen);
+void swarm_snap_free(struct swarm_snap *s);
+/* GET /services (label filter when `label` is not NULL) parsed with
+ * `prefix`. */
+int swarm_get_services(struct swarm *sw, const char *label, const char *prefix,
+		       struct swarm_services *out, char *err, size_t errlen);
+
+/* ---- discover.c ---- */
+
+int swarm_discover(struct swarm *sw, dnsfollow_discover_cb emit, void *ctx);
+int swarm_prepare(struct swarm *sw, const struct dnsfollow_query *const *qs,
+		  size_t n);
+/* Whether resolve() answers `service` from prepare()'s snapshot. */
+int swarm_snap_usable(struct swarm *sw, const char *service);
+void swarm_discover_free(struct swarm *sw);
+
 struct swarm {
 	const struct dnsfollow_host *host;
 	struct swarm_cfg cfg;
 
+	/* Core thread only (discover, prepare, resolve). */
+	struct swarm_svcmap map;   /* names → IDs, from /services */
+	struct swarm_snap snap;    /* prepare()'s snapshot ... */
+	int has_snap;              /* ... while a pass uses it */
+	uint64_t snap_ms;          /* when prepare() took it */
+	struct swarm_nodes disc_nodes; /* discover()'s /nodes, for prepare */
+	uint64_t disc_nodes_ms;    /* when it was read; 0: none */
+	char **warned;             /* "ID name-label" already logged */
+	size_t nwarned;
+
 	pthread_mutex_t mu; /* guards everything below */
 	int api_version; /* negotiated, major*1000+minor; 0: ask the engine */
 	int stop;
+	int discovering; /* discover() was called: any service event counts */
 	int wakefd;
 	pthread_cond_t cond; /* the watcher sleeps on it (CLOCK_MONOTONIC) */
-	uint64_t settle_from_ms; /* last event: poll fast from here */
-	uint64_t unsettled_since_ms; /* some task has been moving since */
 	uint64_t next_poll_ms;
 	struct swarm_watched *watched; /* the watch set, any size */
 	size_t nwatched;

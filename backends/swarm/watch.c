@@ -5,12 +5,14 @@
  * events) and reconnects with backoff when it breaks. Swarm has no task
  * events: a task that starts elsewhere after a drain produces no event at
  * all, seconds after the node event. So the watcher thread re-resolves
- * the queries of the watch set (wset.c: what the configuration asks) —
- * fast (every SETTLE_STEP_MS) for a while after an event that concerns
- * them or while some task is still on its way, and every poll_interval
- * otherwise — and wakes the core only when the answer
- * differs from what the core was last told. The core therefore never does
- * a full pass for nothing, and a move is seen within a step of happening.
+ * the queries of the watch set (wset.c: what the configuration asks):
+ * all of them every poll_interval (the safety net), and fast (every
+ * SETTLE_STEP_MS) for a while only those an event concerns or whose task
+ * is still on its way. A round costs one /tasks and one /nodes request
+ * however many queries it checks (snap.c). It wakes the core only when
+ * an answer differs from what the core was last told. The core therefore
+ * never does a full pass for nothing, and a move is seen within a step
+ * of happening.
  */
 #include "swarm.h"
 
@@ -23,7 +25,6 @@
 #include <unistd.h>
 
 #define SETTLE_STEP_MS 100u
-#define SETTLE_MIN_MS 3000u  /* the orchestrator may take a moment to act */
 #define BACKOFF_MIN_MS 250u
 #define BACKOFF_MAX_MS 15000u
 #define STREAM_HEALTHY_MS 5000u
@@ -64,36 +65,12 @@ void swarm_wake(struct swarm *sw, const char *why)
 			      strerror(errno));
 }
 
-/* Poll fast for a while from now on. */
-static void settle_start(struct swarm *sw)
-{
-	pthread_mutex_lock(&sw->mu);
-	sw->settle_from_ms = sw->host->now_ms();
-	pthread_cond_broadcast(&sw->cond);
-	pthread_mutex_unlock(&sw->mu);
-}
-
 /* ---- the watcher ---- */
 
-/* Re-resolve one watched query; 1 if the core should hear about it. */
-static int check_one(struct swarm *sw, const char *service, int target,
-		     int *unsettled)
+/* Whether the answer for one query is news to the core; takes fp. */
+static int changed(struct swarm *sw, const char *service, int target, char *fp)
 {
-	char err[SWARM_ERRLEN];
-	struct swarm_result r;
-	if (swarm_resolve_now(sw, service, target, &r, err, sizeof err)) {
-		sw->host->log(sw->host, DNSFOLLOW_LOG_DEBUG, "watcher: %s", err);
-		/* Not knowing is not settled: after a reconnect the manager
-		 * may still be electing a leader. */
-		*unsettled = 1;
-		return 0;
-	}
-	*unsettled |= r.unsettled;
-	char *fp = swarm_result_fingerprint(&r);
-	swarm_result_free(&r);
-	if (!fp)
-		return 0;
-	int changed = 0;
+	int ch = 0;
 	pthread_mutex_lock(&sw->mu);
 	for (size_t i = 0; i < sw->nwatched; i++) {
 		struct swarm_watched *w = &sw->watched[i];
@@ -101,9 +78,9 @@ static int check_one(struct swarm *sw, const char *service, int target,
 			continue;
 		/* New to the core, and not already announced: until the core
 		 * asks again, one wake-up per change is enough. */
-		changed = (!w->fp || strcmp(w->fp, fp) != 0) &&
-			  (!w->announced || strcmp(w->announced, fp) != 0);
-		if (changed) {
+		ch = (!w->fp || strcmp(w->fp, fp) != 0) &&
+		     (!w->announced || strcmp(w->announced, fp) != 0);
+		if (ch) {
 			free(w->announced);
 			w->announced = fp;
 			fp = NULL;
@@ -111,7 +88,28 @@ static int check_one(struct swarm *sw, const char *service, int target,
 	}
 	pthread_mutex_unlock(&sw->mu);
 	free(fp);
-	return changed;
+	return ch;
+}
+
+/* One query from the round's snapshot; 1 if the core should hear of it. */
+static int check_one(struct swarm *sw, const struct swarm_snap *snap,
+		     const char *service, int target, int *unsettled)
+{
+	char err[SWARM_ERRLEN];
+	struct swarm_result r;
+	int rc = swarm_snap_select(snap, service, target, &r, err, sizeof err);
+	if (rc) {
+		sw->host->log(sw->host, DNSFOLLOW_LOG_DEBUG, "watcher: %s", err);
+		/* Not knowing is not settled (after a reconnect the manager
+		 * may still be electing a leader); a service that does not
+		 * exist is known, and not worth fast polling. */
+		*unsettled = rc != -ENOENT;
+		return 0;
+	}
+	*unsettled = r.unsettled;
+	char *fp = swarm_result_fingerprint(&r);
+	swarm_result_free(&r);
+	return fp ? changed(sw, service, target, fp) : 0;
 }
 
 struct wq {
@@ -119,13 +117,16 @@ struct wq {
 	int target;
 };
 
-/* A copy of the watch set, so no lock is held during requests. */
-static struct wq *copy_set(struct swarm *sw, size_t *n)
+/* A copy of the queries due (all, or the ones polled fast), so no lock
+ * is held during requests. */
+static struct wq *copy_set(struct swarm *sw, int all, size_t *n)
 {
 	*n = 0;
 	pthread_mutex_lock(&sw->mu);
 	struct wq *q = calloc(sw->nwatched ? sw->nwatched : 1, sizeof *q);
 	for (size_t i = 0; q && i < sw->nwatched; i++) {
+		if (!all && !sw->watched[i].hot_from_ms)
+			continue;
 		q[*n].service = strdup(sw->watched[i].service);
 		q[*n].target = sw->watched[i].target;
 		if (q[*n].service)
@@ -135,71 +136,88 @@ static struct wq *copy_set(struct swarm *sw, size_t *n)
 	return q;
 }
 
-/* Every watched query once; returns whether some task is still moving. */
-static int check_all(struct swarm *sw)
+/* One round over the queries due: one snapshot (one /tasks, one /nodes
+ * whatever their number), then each query from it. */
+static void check_round(struct swarm *sw, struct swarm_svcmap *map, int all)
 {
 	size_t n;
-	struct wq *q = copy_set(sw, &n);
-	if (!q)
-		return 1; /* out of memory: not known, try again soon */
-	int unsettled = 0;
+	struct wq *q = copy_set(sw, all, &n);
+	const char **names = calloc(n ? n : 1, sizeof *names);
+	if (!q || !names) {
+		free(q);
+		free(names);
+		return; /* out of memory: the next round tries again */
+	}
+	for (size_t i = 0; i < n; i++)
+		names[i] = q[i].service;
+	struct swarm_snap snap;
+	if (n && swarm_snap_fetch(sw, map, names, n, NULL, &snap))
+		sw->host->log(sw->host, DNSFOLLOW_LOG_DEBUG, "watcher: %s", snap.err);
+	uint64_t now = sw->host->now_ms();
 	for (size_t i = 0; i < n; i++) {
 		/* Every change wakes the core, not only the round's first: the
 		 * core may have taken the first wake-up and resolved this query
 		 * before it changed; marked announced without a wake-up, the
 		 * change would then wait for the core's resync interval. */
-		if (!is_stopping(sw) && check_one(sw, q[i].service, q[i].target,
-						  &unsettled)) {
+		int unsettled = 0;
+		if (!is_stopping(sw) &&
+		    check_one(sw, &snap, q[i].service, q[i].target, &unsettled)) {
 			char why[200];
 			snprintf(why, sizeof why, "placement of %.100s changed",
 				 q[i].service);
 			swarm_wake(sw, why);
 		}
+		swarm_wset_checked(sw, q[i].service, q[i].target, unsettled, now);
 		free(q[i].service);
 	}
+	if (n)
+		swarm_snap_free(&snap);
+	free(names);
 	free(q);
-	return unsettled;
 }
 
-/* Next time the watcher is due, mu held. */
+/* Whether some query is polled fast; mu held. */
+static int any_hot(struct swarm *sw)
+{
+	for (size_t i = 0; i < sw->nwatched; i++)
+		if (sw->watched[i].hot_from_ms)
+			return 1;
+	return 0;
+}
+
+/* Next time the watcher is due, mu held: the safety net for all, or a
+ * fast step for the queries polled fast. */
 static uint64_t next_due(struct swarm *sw, uint64_t last_ms)
 {
-	if (sw->settle_from_ms)
-		return last_ms + SETTLE_STEP_MS;
+	uint64_t fast = last_ms + SETTLE_STEP_MS;
+	if (any_hot(sw) && fast < sw->next_poll_ms)
+		return fast;
 	return sw->next_poll_ms;
 }
 
 static void *watcher_main(void *arg)
 {
 	struct swarm *sw = arg;
+	struct swarm_svcmap map = {0}; /* this thread's own */
 	uint64_t last = 0;
-	int was_unsettled = 0;
 	pthread_mutex_lock(&sw->mu);
 	sw->next_poll_ms = sw->host->now_ms() + sw->cfg.poll_ms;
 	while (!sw->stop) {
-		if (sw->host->now_ms() < next_due(sw, last)) {
+		uint64_t now = sw->host->now_ms();
+		if (now < next_due(sw, last)) {
 			wait_until(sw, next_due(sw, last));
 			continue;
 		}
+		int all = now >= sw->next_poll_ms;
 		pthread_mutex_unlock(&sw->mu);
-		int unsettled = check_all(sw);
+		check_round(sw, &map, all);
 		pthread_mutex_lock(&sw->mu);
-		uint64_t now = sw->host->now_ms();
-		last = now;
-		sw->next_poll_ms = now + sw->cfg.poll_ms;
-		sw->unsettled_since_ms = !unsettled ? 0
-					 : sw->unsettled_since_ms ? sw->unsettled_since_ms
-								  : now;
-		if (sw->settle_from_ms) {
-			uint64_t age = now - sw->settle_from_ms;
-			if ((age >= SETTLE_MIN_MS && !unsettled) || age >= sw->cfg.settle_max_ms)
-				sw->settle_from_ms = 0;
-		} else if (unsettled && !was_unsettled) {
-			sw->settle_from_ms = now; /* a move the events missed */
-		}
-		was_unsettled = unsettled;
+		last = sw->host->now_ms();
+		if (all)
+			sw->next_poll_ms = last + sw->cfg.poll_ms;
 	}
 	pthread_mutex_unlock(&sw->mu);
+	swarm_svcmap_free(&map);
 	return NULL;
 }
 
@@ -230,18 +248,22 @@ static void on_line(void *ctx, const char *line, size_t len)
 	 * connection is enough. */
 	if (k == SWARM_EV_GARBAGE && e->garbage++)
 		return;
-	/* A service nobody asks about (other stacks on the swarm): no
-	 * pass, and no fast polling of the services that are asked. */
-	if (k == SWARM_EV_RELEVANT && !swarm_wset_concerns(sw, &who)) {
+	/* Fast polling only for what the event concerns: a node event (or
+	 * an unreadable one) may move anything, a service event only that
+	 * service. A service nobody asks about (other stacks on the swarm)
+	 * starts none, and wakes the core only when labels are discovered:
+	 * it may have gained or lost them. */
+	int mine = swarm_wset_heat(sw, k == SWARM_EV_RELEVANT ? &who : NULL);
+	pthread_mutex_lock(&sw->mu);
+	int disc = sw->discovering && who.service;
+	sw->events_seen += mine || disc;
+	pthread_mutex_unlock(&sw->mu);
+	if (!mine && !disc) {
 		sw->host->log(sw->host, DNSFOLLOW_LOG_DEBUG,
 			      "event not watched: %s", what);
 		return;
 	}
-	pthread_mutex_lock(&sw->mu);
-	sw->events_seen++;
-	pthread_mutex_unlock(&sw->mu);
 	swarm_wake(sw, k == SWARM_EV_RELEVANT ? what : "unreadable event");
-	settle_start(sw);
 }
 
 static int on_data(void *ctx, const char *data, size_t n)
@@ -279,7 +301,7 @@ static uint64_t stream_once(struct swarm *sw, struct ev_ctx *e, int reconnect,
 		sw->reconnects++;
 		pthread_mutex_unlock(&sw->mu);
 		swarm_wake(sw, "event stream reconnected");
-		settle_start(sw);
+		swarm_wset_heat(sw, NULL);
 	}
 	char *path = swarm_events_path(sw->host);
 	if (!path)

@@ -92,6 +92,8 @@ int swarm_wset_replace(struct swarm *sw, const struct dnsfollow_query *const *qs
 		if (old) {
 			v[i].fp = old->fp;
 			v[i].announced = old->announced;
+			v[i].hot_from_ms = old->hot_from_ms;
+			v[i].unsettled_since_ms = old->unsettled_since_ms;
 			old->fp = old->announced = NULL;
 		}
 	}
@@ -140,6 +142,59 @@ int swarm_wset_concerns(struct swarm *sw, const struct swarm_actor *a)
 		hit = matches(sw->watched[i].service, a);
 	pthread_mutex_unlock(&sw->mu);
 	return hit;
+}
+
+int swarm_wset_heat(struct swarm *sw, const struct swarm_actor *a)
+{
+	int every = !a || !a->service || (!a->name[0] && !a->id[0]);
+	pthread_mutex_lock(&sw->mu);
+	uint64_t now = sw->host->now_ms();
+	int hit = every || !sw->wset_given;
+	for (size_t i = 0; i < sw->nwatched; i++) {
+		struct swarm_watched *w = &sw->watched[i];
+		if (every || matches(w->service, a)) {
+			w->hot_from_ms = now;
+			hit = 1;
+		}
+	}
+	pthread_cond_broadcast(&sw->cond);
+	pthread_mutex_unlock(&sw->mu);
+	return hit;
+}
+
+void swarm_wset_follow(struct swarm *sw, const char *service, int target)
+{
+	pthread_mutex_lock(&sw->mu);
+	uint64_t now = sw->host->now_ms();
+	struct swarm_watched *w = find(sw->watched, sw->nwatched, service, target);
+	int stuck = w && w->unsettled_since_ms &&
+		    now - w->unsettled_since_ms >= sw->cfg.settle_max_ms;
+	if (w && !w->hot_from_ms && !stuck) {
+		w->hot_from_ms = now;
+		pthread_cond_broadcast(&sw->cond);
+	}
+	pthread_mutex_unlock(&sw->mu);
+}
+
+void swarm_wset_checked(struct swarm *sw, const char *service, int target,
+			int unsettled, uint64_t now)
+{
+	pthread_mutex_lock(&sw->mu);
+	struct swarm_watched *w = find(sw->watched, sw->nwatched, service, target);
+	if (w) {
+		int was = w->unsettled_since_ms != 0;
+		w->unsettled_since_ms = !unsettled ? 0 : was ? w->unsettled_since_ms
+							      : now;
+		if (w->hot_from_ms) {
+			uint64_t age = now - w->hot_from_ms;
+			if ((age >= SWARM_SETTLE_MIN_MS && !unsettled) ||
+			    age >= sw->cfg.settle_max_ms)
+				w->hot_from_ms = 0;
+		} else if (unsettled && !was) {
+			w->hot_from_ms = now; /* a move the events missed */
+		}
+	}
+	pthread_mutex_unlock(&sw->mu);
 }
 
 void swarm_wset_free(struct swarm *sw)

@@ -2,8 +2,8 @@
  * libFuzzer target for the swarm backend's handling of engine answers.
  * The first byte picks what the rest is fed to: a node list (with every
  * address source switched on, loopback allowed or not), a task list, both
- * through the placement rules, the event stream cut into chunks, or an
- * error body and an API version string. Any
+ * through the placement rules, the event stream cut into chunks, an
+ * error body and an API version string, or a service list with labels. Any
  * input must give an answer or an error, never a crash or a leak.
  */
 #include <stddef.h>
@@ -126,13 +126,55 @@ static void fuzz_error_and_version(const char *p, size_t n)
 		abort();
 }
 
+/* A service list under the prefix "dnsfollow": names come out trimmed,
+ * non-empty and without commas; keys never "name", sorted; every
+ * service is found again by its ID in the map made of the list. */
+static void fuzz_services(const char *p, size_t n)
+{
+	struct swarm_services ss;
+	char err[SWARM_ERRLEN];
+	if (swarm_parse_services(p, n, "dnsfollow", &ss, err, sizeof err)) {
+		if (ss.v || ss.n || !err[0] || strlen(err) >= sizeof err)
+			abort();
+		return;
+	}
+	for (size_t i = 0; i < ss.n; i++) {
+		const struct swarm_service *s = &ss.v[i];
+		if (!s->sid.id[0] || !s->sid.name[0] || (s->nnames && !s->has_name))
+			abort();
+		for (size_t k = 0; k < s->nnames; k++) {
+			size_t l = strlen(s->names[k]);
+			if (!l || strchr(s->names[k], ',') || s->names[k][0] == ' ' ||
+			    s->names[k][l - 1] == ' ')
+				abort();
+		}
+		for (size_t k = 0; k < s->nkeys; k++)
+			if (strcmp(s->keys[k].key, "name") == 0 || !s->keys[k].value ||
+			    (k && strcmp(s->keys[k - 1].key, s->keys[k].key) >= 0))
+				abort();
+	}
+	struct swarm_svcmap m = {0};
+	if (swarm_svcmap_set(&m, &ss) == 0) {
+		for (size_t i = 0; i < ss.n; i++) {
+			const struct swarm_svcid *id;
+			if (swarm_svcmap_find(&m, ss.v[i].sid.id, &id) || !id ||
+			    strcmp(id->id, ss.v[i].sid.id) != 0)
+				abort();
+		}
+		swarm_svcmap_free(&m);
+	}
+	swarm_services_free(&ss);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
 	const char *p = (const char *)data + 1;
 	size_t n = size - 1;
-	switch (data[0] % 6) {
+	/* % 7: the seeds' first bytes (0..5) keep their meaning. */
+	switch (data[0] % 7) {
+	case 6: fuzz_services(p, n); break;
 	case 5: fuzz_error_and_version(p, n); break;
 	case 0: fuzz_nodes(p, n, 0); break;
 	case 1: fuzz_nodes(p, n, 1); break;

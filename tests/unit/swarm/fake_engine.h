@@ -18,6 +18,12 @@
 
 /* ---- the fake engine ---- */
 
+struct fe_svc {
+	char name[32];
+	char id[32];
+	const char *labels; /* a JSON object's text, or NULL */
+};
+
 static struct {
 	char path[108];
 	int lfd;
@@ -38,10 +44,29 @@ static struct {
 	char event[512];   /* a line to send on the open stream ... */
 	int event_seq;     /* ... each time this grows */
 	const char *special, *special_tasks; /* /tasks of this service */
-	char seen[400];    /* /tasks asked for service svc-NNN */
+	char seen[600];    /* /tasks asked for service svc-NNN */
 	char last_tasks[512];
 	int stop;
+	/* The services (fake_services.h) and what was asked of them. */
+	struct fe_svc svc[600];
+	int nsvc;
+	int services_status;      /* non-zero: /services answers this ... */
+	const char *services_raw; /* ... with this body (or this at 200) */
+	int services_requests, nodes_requests, ping_requests;
+	char last_services[512];
+	size_t longest_path;      /* of any request */
 } fe;
+
+#include "fake_services.h"
+
+/* Every GET /services, /tasks and /nodes so far. */
+static inline int fe_calls(void)
+{
+	pthread_mutex_lock(&fe.mu);
+	int n = fe.services_requests + fe.tasks_requests + fe.nodes_requests;
+	pthread_mutex_unlock(&fe.mu);
+	return n;
+}
 
 static void send_all(int fd, const char *p, size_t n)
 {
@@ -114,23 +139,28 @@ static void serve_events(int fd)
 static void *conn_main(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	char req[4096] = "";
+	/* Filters naming hundreds of services make long request lines. */
+	enum { REQ_MAX = 256 * 1024 };
+	char *req = calloc(1, REQ_MAX), *path = calloc(1, REQ_MAX);
 	size_t n = 0;
-	while (n < sizeof req - 1 && !strstr(req, "\r\n\r\n")) {
-		ssize_t r = recv(fd, req + n, sizeof req - 1 - n, 0);
+	while (n < REQ_MAX - 1 && !strstr(req, "\r\n\r\n")) {
+		ssize_t r = recv(fd, req + n, REQ_MAX - 1 - n, 0);
 		if (r <= 0)
 			break;
 		n += (size_t)r;
 		req[n] = '\0';
 	}
-	req[n] = '\0';
-	char path[1024] = "";
-	sscanf(req, "GET %1023s", path);
+	if (strncmp(req, "GET ", 4) == 0)
+		snprintf(path, REQ_MAX, "%.*s", (int)strcspn(req + 4, " \r\n"), req + 4);
+	free(req);
 	pthread_mutex_lock(&fe.mu);
+	if (strlen(path) > fe.longest_path)
+		fe.longest_path = strlen(path);
 	int status = fe.status;
 	const char *tasks = fe.tasks, *nodes = fe.nodes;
-	if (fe.special && strstr(path, fe.special))
-		tasks = fe.special_tasks;
+	char *tbody = NULL, *sbody = NULL;
+	const char *raw = NULL;
+	int tstatus = status;
 	size_t huge = fe.huge;
 	int delay = fe.nodes_delay_ms;
 	char api[16], min_api[16];
@@ -139,11 +169,24 @@ static void *conn_main(void *arg)
 	if (strstr(path, "/tasks")) {
 		snprintf(fe.last_tasks, sizeof fe.last_tasks, "%s", path);
 		fe.tasks_requests++;
-		const char *sv = strstr(path, "%22svc-");
-		if (sv && atoi(sv + 7) >= 0 && atoi(sv + 7) < 400)
-			fe.seen[atoi(sv + 7)] = 1;
+		if (status == 200)
+			tbody = fe_tasks_body(path, &tstatus, &raw);
 	}
+	int sstatus = fe.services_status ? fe.services_status : 200;
+	if (strstr(path, "/services")) {
+		snprintf(fe.last_services, sizeof fe.last_services, "%s", path);
+		fe.services_requests++;
+		sbody = fe.services_raw ? strdup(fe.services_raw) : fe_services_body(path);
+	}
+	if (strstr(path, "/nodes"))
+		fe.nodes_requests++;
+	if (strstr(path, "/_ping"))
+		fe.ping_requests++;
 	pthread_mutex_unlock(&fe.mu);
+	if (raw || !tbody) { /* a broken template, or fe.status != 200 */
+		tstatus = status;
+		tbody = strdup(raw ? raw : tasks);
+	}
 	/* "/v1.44/tasks" → version 1.44, route "/tasks"; as a real engine,
 	 * a version outside [min_api, api] gets 400 "client version ...". */
 	const char *route = path;
@@ -161,8 +204,7 @@ static void *conn_main(void *arg)
 			snprintf(b, sizeof b, "{\"message\":\"client version %s is %s %s\"}",
 				 ver, why, strncmp(why, "too old", 7) == 0 ? min_api : api);
 			reply(fd, 400, b, strlen(b));
-			close(fd);
-			return NULL;
+			goto out;
 		}
 	}
 	if (strcmp(route, "/_ping") == 0) {
@@ -176,7 +218,9 @@ static void *conn_main(void *arg)
 	} else if (strncmp(route, "/events", 7) == 0) {
 		serve_events(fd);
 	} else if (strncmp(route, "/tasks", 6) == 0) {
-		reply(fd, status, tasks, strlen(tasks));
+		reply(fd, tstatus, tbody, strlen(tbody));
+	} else if (strncmp(route, "/services", 9) == 0) {
+		reply(fd, sstatus, sbody ? sbody : "[]", sbody ? strlen(sbody) : 2);
 	} else if (strcmp(route, "/nodes") == 0 && huge) {
 		char *big = malloc(huge);
 		memset(big, ' ', huge);
@@ -191,6 +235,10 @@ static void *conn_main(void *arg)
 	} else {
 		reply(fd, 404, "{\"message\":\"page not found\"}", 28);
 	}
+out:
+	free(tbody);
+	free(sbody);
+	free(path);
 	close(fd);
 	return NULL;
 }
@@ -238,6 +286,7 @@ static int fe_start(void **s)
 	fe.status = 200;
 	fe.tasks = TASKS_OK;
 	fe.nodes = NODES_OK;
+	fe_svc_default();
 	return pthread_create(&fe.th, NULL, accept_main, NULL);
 }
 
@@ -306,7 +355,7 @@ static int resolve(void *self, const char *service, struct got *g)
 	return OPS->resolve(self, &q, emit, g);
 }
 
-static int readable(int fd, int ms)
+static inline int readable(int fd, int ms)
 {
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	return poll(&p, 1, ms) == 1;

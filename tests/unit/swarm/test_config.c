@@ -44,6 +44,7 @@ static void test_defaults(void **s)
 	assert_string_equal(c.label4, "dnsfollow.ipv4");
 	assert_string_equal(c.label6, "dnsfollow.ipv6");
 	assert_string_equal(c.label_name, "dnsfollow.hostname");
+	assert_string_equal(c.label_prefix, "dnsfollow"); /* service labels */
 	assert_int_equal(c.poll_ms, 5000);
 	assert_int_equal(c.timeout_ms, 5000);
 	assert_int_equal(c.settle_max_ms, SWARM_SETTLE_MAX_MS);
@@ -68,8 +69,10 @@ static void test_keys(void **s)
 			     "node.n1=2001:db8::1",
 			     "node.n2.example.org=198.51.100.2", "allow_loopback=yes",
 			     "poll_interval=2m", "timeout_ms=250", "events=no",
-			     "hostname_label=", "node.n1=N1.Example.ORG.", NULL};
+			     "hostname_label=", "node.n1=N1.Example.ORG.",
+			     "label_prefix=com.example-dns_1", NULL};
 	assert_int_equal(cfg(&c, kvs), 0);
+	assert_string_equal(c.label_prefix, "com.example-dns_1");
 	assert_null(c.label4); /* empty: switched off */
 	assert_null(c.label_name);
 	assert_string_equal(c.label6, "pub6");
@@ -170,6 +173,12 @@ static void test_bad_values(void **s)
 		{"node.n1=has space.example.org", "neither an IP address nor a DNS name"},
 		{"node.n1=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.org",
 		 "neither an IP address nor a DNS name"},
+		/* Service labels: a Docker label key's first words. */
+		{"label_prefix=", "label_prefix: '' is not a label prefix"},
+		{"label_prefix=dns.", "label_prefix: 'dns.' is not a label prefix"},
+		{"label_prefix=.dns", "is not a label prefix"},
+		{"label_prefix=my dns", "is not a label prefix"},
+		{"label_prefix=dns=1", "is not a label prefix"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct swarm_cfg c;
