@@ -36,7 +36,7 @@ show() { sed 's/^/#   /' "$T/$1.tap" "$T/$1.err" | grep -v '^#   ok' | head -30;
 # KIT_ARGS (--provider/--backend, --zone, --service ...). It returns 0
 # when ready, or 2 after setting SKIP_WHY (server binary missing). Add
 # NAME to TARGETS.
-TARGETS="mock static example_provider example_backend ovh"
+TARGETS="mock static example_provider example_backend ovh cloudflare"
 
 target_mock() {
 	# Markers the scratch zone must not show: one of other.test, and one
@@ -119,6 +119,30 @@ ca_file = $1/fake/ca.pem
 rate_limit = 0
 EOF
 	KIT_ARGS="--provider o --zone scratch.test"
+}
+
+# cloudflare on its fake API (tests/cloudflare/fakectl.sh, port 15423),
+# with small pages (per_page = 2) so every list is paged.
+target_cloudflare() {
+	at_exit "sh '$TOP/tests/cloudflare/fakectl.sh' stop '$1/fake'"
+	FAKE_WATCH_PID=$$ sh "$TOP/tests/cloudflare/fakectl.sh" start "$1/fake" 15423 \
+		--zones scratch.test,other.test >"$1/port" 2>"$1/fake.err" || {
+		sed 's/^/# /' "$1/fake.err"; return 1; }
+	sh "$TOP/tests/cloudflare/fakectl.sh" token >"$1/token"
+	chmod 600 "$1/token"
+	cat >"$1/kit.ini" <<EOF
+[dnsfollow]
+plugin_dir = $PLUGINS
+[provider c]
+type = cloudflare
+zones = scratch.test, other.test
+endpoint = https://127.0.0.1:$(cat "$1/port")/client/v4
+token_file = $1/token
+ca_file = $1/fake/ca.pem
+per_page = 2
+rate_limit = 0
+EOF
+	KIT_ARGS="--provider c --zone scratch.test"
 }
 
 for t in $TARGETS; do
