@@ -7,6 +7,7 @@
 #   make bench      benchmarks (bench/)
 #   make fuzz       bounded fuzzing runs (clang, libFuzzer)
 #   make install PREFIX=/usr/local DESTDIR=
+#   make image      the FROM scratch image (deploy/Dockerfile); needs a Docker engine
 #
 # Plugins are discovered: every folder providers/NAME or backends/NAME
 # becomes build/plugins/NAME.so. A folder may hold a plugin.mk that adds
@@ -279,6 +280,16 @@ install-man: man
 install: install-man
 tests-build: man
 .PHONY: man install-man
+
+# ==== image: deploy/Dockerfile FROM scratch, staged by deploy/image.sh ====
+# A build folder of its own with PREFIX=/usr (the plugin folder compiled
+# in is the image's). Needs a Docker engine (DOCKER_HOST), no registry.
+IMAGE  ?= dnsfollow:$(VERSION)
+DOCKER ?= docker
+image:
+	@$(MAKE) --no-print-directory B=$(B)/image PREFIX=/usr all
+	@DOCKER="$(DOCKER)" sh deploy/image.sh $(B)/image $(IMAGE) $(VERSION)
+.PHONY: image
 
 clean:
 	rm -rf build build-asan build-fuzz
