@@ -138,7 +138,7 @@ static int by_str(const void *a, const void *b)
 
 /* One backend's answer, or NULL (then *err says why). */
 static struct df_found *discover_one(struct df_runtime *rt, size_t b, char *err,
-				     size_t len)
+				     size_t len, int *rcp)
 {
 	struct df_inst *in = &rt->backends[b];
 	const struct dnsfollow_backend_ops *ops = in->plugin->ops;
@@ -146,7 +146,7 @@ static struct df_found *discover_one(struct df_runtime *rt, size_t b, char *err,
 	f->refs = 1;
 	struct collect c = {.rt = rt, .backend = b, .f = f};
 	df_host_reset(in->host);
-	int rc = ops->discover(in->self, on_discovered, &c);
+	int rc = *rcp = ops->discover(in->self, on_discovered, &c);
 	if (rc == 0) {
 		if (c.nsigs)
 			qsort(c.sigs, c.nsigs, sizeof *c.sigs, by_str);
@@ -209,8 +209,11 @@ void df_discover(struct df_runtime *rt)
 		if (!rt->cfg->backends[b].discover || !in->self)
 			continue;
 		char err[1024] = "", line[1400];
-		struct df_found *f = discover_one(rt, b, err, sizeof err);
-		rt->disc_ok[b] = f != NULL;
+		int rc = 0;
+		struct df_found *f = discover_one(rt, b, err, sizeof err, &rc);
+		/* Kept per backend: the exit status tells a temporary failure
+		 * from a permanent one (no access to the socket). */
+		rt->disc_rc[b] = f ? 0 : rc ? rc : -EPROTO;
 		if (!f) {
 			df_metric_add("dnsfollow_errors_total", 1, "instance", in->host->who,
 				      "class", "discovery", NULL);
@@ -239,10 +242,21 @@ void df_discover(struct df_runtime *rt)
 	say_once(rt, now, nnow);
 }
 
+int df_discovery_status(const struct df_runtime *rt)
+{
+	int temp = 0, perm = 0;
+	for (size_t b = 0; b < rt->cfg->nbackends; b++) {
+		int rc = rt->cfg->backends[b].discover ? rt->disc_rc[b] : 0;
+		temp |= rc && dnsfollow_err_is_temporary(rc);
+		perm |= rc && !dnsfollow_err_is_temporary(rc);
+	}
+	return perm ? 2 : temp ? 1 : 0;
+}
+
 int df_discovery_known(const struct df_runtime *rt)
 {
 	for (size_t b = 0; b < rt->cfg->nbackends; b++)
-		if (rt->cfg->backends[b].discover && !rt->disc_ok[b])
+		if (rt->cfg->backends[b].discover && rt->disc_rc[b] != 0)
 			return 0;
 	return 1;
 }

@@ -528,7 +528,9 @@ int df_exit_status(const struct df_runtime *rt)
 		perm |= set->recs[i].outcome == DF_OUT_PERM;
 	}
 	/* A discovery that failed leaves what it would have found unknown. */
-	temp |= !df_discovery_known(rt);
+	int ds = df_discovery_status(rt);
+	temp |= ds == 1;
+	perm |= ds == 2;
 	return perm ? 1 : temp ? 75 : 0;
 }
 

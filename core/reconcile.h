@@ -124,7 +124,8 @@ struct df_runtime {
 	size_t ngroups;
 	struct df_recset *set; /* the current records */
 	struct df_found **found; /* per backend: its last discovery, or NULL */
-	int *disc_ok;          /* per backend: its last discovery succeeded */
+	int *disc_rc;          /* per backend: its last discovery's code (0
+				  ok; -EAGAIN before the first) */
 	char **said;           /* discovery messages logged (said once) */
 	char **build_msgs;     /* why the current set left records out */
 	size_t nsaid;
@@ -250,6 +251,9 @@ struct df_answers *df_resolve(struct df_runtime *rt, const char *due);
 /** Ask every discovering backend for its records; when that changes what
  *  is wanted, build a new record set and make it current. */
 void df_discover(struct df_runtime *rt);
+/** 0 when every discovery succeeded, 1 when one failed temporarily, 2
+ *  when one failed for good. */
+int df_discovery_status(const struct df_runtime *rt);
 /** 1 when every discovering backend's last discovery succeeded. */
 int df_discovery_known(const struct df_runtime *rt);
 /** Build the record set of the INI records and `found` (per backend; NULL

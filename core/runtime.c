@@ -210,7 +210,9 @@ struct df_runtime *df_runtime_new(struct df_config *cfg,
 		failed |= make_instance(rt, &rt->providers[i], &cfg->providers[i], 0) != 0;
 	make_groups(rt);
 	rt->found = df_xcalloc(cfg->nbackends + 1, sizeof *rt->found);
-	rt->disc_ok = df_xcalloc(cfg->nbackends + 1, sizeof *rt->disc_ok);
+	rt->disc_rc = df_xcalloc(cfg->nbackends + 1, sizeof *rt->disc_rc);
+	for (size_t b = 0; b < cfg->nbackends; b++)
+		rt->disc_rc[b] = -EAGAIN; /* not asked yet: not known */
 	rt->set = df_recset_build(rt, NULL, NULL, NULL);
 	failed |= check_queries(rt);
 	rt->watching = watch;
@@ -241,7 +243,7 @@ void df_runtime_free(struct df_runtime *rt)
 	for (size_t b = 0; b < cfg->nbackends; b++)
 		df_found_unref(rt->found[b]);
 	free(rt->found);
-	free(rt->disc_ok);
+	free(rt->disc_rc);
 	df_strv_free(rt->said);
 	df_strv_free(rt->build_msgs);
 	for (size_t i = 0; i < rt->ngroups; i++) {
