@@ -19,7 +19,8 @@ static const char *const algorithms[] = {"hmac-sha1", "hmac-sha224",
 					 "hmac-sha256", "hmac-sha384",
 					 "hmac-sha512", NULL};
 static const char *const transports[] = {"udp", "tcp", NULL};
-static const char *const read_modes[] = {"query", "axfr", NULL};
+/* In the order of R2136_READ_*: values keep their index across versions. */
+static const char *const read_modes[] = {"query", "axfr", "auto", NULL};
 
 /* Typed: the core checks every value and fills in the defaults, so
  * create() parses no number, word or duration itself. */
@@ -38,8 +39,10 @@ static const struct dnsfollow_key config_keys[] = {
 			   "udp (TCP when needed) or tcp"),
 	DNSFOLLOW_KEY_UINT("timeout_ms", "2000", 10, 600000,
 			   "milliseconds to wait for one answer"),
-	DNSFOLLOW_KEY_ENUM("read", "query", read_modes,
-			   "query (one query per RRset) or axfr"),
+	DNSFOLLOW_KEY_ENUM("read", "auto", read_modes,
+			   "how a zone is read in full: auto (a zone transfer "
+			   "when cheaper and allowed, else queries), query (one "
+			   "query per RRset) or axfr (transfers only)"),
 	DNSFOLLOW_KEY_DURATION("full_read_interval", "600", 0, 86400000,
 			       "while the zone's SOA serial stays the same, read "
 			       "it in full only this often (0: every pass)"),
@@ -181,7 +184,9 @@ static void setup_options(struct r2136 *p, const struct dnsfollow_kv *cfg,
 			  size_t n)
 {
 	p->tcp_only = dnsfollow_kv_num(cfg, n, "transport", 0) == 1;
-	p->axfr = dnsfollow_kv_num(cfg, n, "read", 0) == 1;
+	p->read_mode = (int)dnsfollow_kv_num(cfg, n, "read", R2136_READ_AUTO);
+	if (p->read_mode > R2136_READ_AUTO) /* only from a broken caller */
+		p->read_mode = R2136_READ_AUTO;
 	p->full_read_ms = dnsfollow_kv_num(cfg, n, "full_read_interval", 600000);
 	uint64_t t = dnsfollow_kv_num(cfg, n, "timeout_ms", 2000);
 	p->timeout_ms = (int)(t < 10 ? 10 : t > 600000 ? 600000 : t);
@@ -193,13 +198,15 @@ static void r2136_destroy(void *self)
 	if (!p)
 		return;
 	p->host->log(p->host, DNSFOLLOW_LOG_DEBUG, "sent %llu message(s) "
-		     "(%llu queries, %llu UPDATE), %llu bytes out, %llu bytes in",
-		     (unsigned long long)p->stats.messages,
+		     "(%llu queries, %llu transfers, %llu UPDATE), %llu bytes out, "
+		     "%llu bytes in", (unsigned long long)p->stats.messages,
 		     (unsigned long long)p->stats.queries,
+		     (unsigned long long)p->stats.transfers,
 		     (unsigned long long)p->stats.updates,
 		     (unsigned long long)p->stats.bytes_out,
 		     (unsigned long long)p->stats.bytes_in);
 	r2136_zcache_free(p);
+	r2136_zx_free(p);
 	r2136_key_wipe(&p->key);
 	free(p);
 }

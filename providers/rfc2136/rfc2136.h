@@ -33,8 +33,8 @@ enum { R2136_READ_QUERY, R2136_READ_AXFR, R2136_READ_AUTO };
 struct r2136_zx {
 	char *zone;
 	int refused;    /* a transfer failed where queries worked: queries */
-	size_t records; /* records the zone held at its last transfer */
-	int over;       /* `records` is a lower bound: the transfer was cut */
+	size_t records; /* records the zone held at its last transfer (at
+			   least: a transfer cut short counts those seen) */
 };
 
 struct r2136 {
@@ -49,6 +49,8 @@ struct r2136 {
 	struct r2136_stats stats;
 	uint64_t full_read_ms; /* full_read_interval; 0: no zone cache */
 	const struct r2136_server *read_server; /* answered the last full read */
+	const struct r2136_server *update_server; /* took every message of the
+						     last apply(), or NULL */
 	struct r2136_zcache *zc; /* per zone (zcache.c) */
 	size_t nzc;
 	struct r2136_zx *zx; /* per zone (xfrread.c) */
@@ -188,7 +190,6 @@ int r2136_read_full(struct r2136 *p, const char *zone,
  *  `serial` on `server` (a whole transfer carries its serial; a read by
  *  queries needs the same serial just before and just after it). */
 struct r2136_rdinfo {
-	int track;         /* 1: fill the rest (the zone cache is on) */
 	int have_s0;
 	uint32_t s0;
 	const struct r2136_server *sv0;
@@ -206,7 +207,7 @@ int r2136_read_queries(struct r2136 *p, const char *zone,
 		       dnsfollow_rrset_cb emit, void *ctx);
 /** A zone transfer beats two queries per record when the zone holds at
  *  most this many records per RRset asked (xfrread.c, README "Reading"). */
-#define R2136_AUTO_RECORDS_PER_KEY 4
+#define R2136_AUTO_RECORDS_PER_KEY 8
 void r2136_zx_free(struct r2136 *p);
 
 /* zcache.c: what a zone held at a serial (see the file's comment). */
@@ -217,7 +218,7 @@ int r2136_read_cached(struct r2136 *p, const char *zone,
 		      const struct dnsfollow_rrkey *keys, size_t nkeys,
 		      dnsfollow_rrset_cb emit, void *ctx);
 /** After apply(): keep the cache in step with `nmsg` UPDATE messages that
- *  all succeeded (`ok`), or drop it. */
+ *  all succeeded (`ok`) on p->update_server, or drop it. */
 void r2136_zcache_updated(struct r2136 *p, const char *zone,
 			  const struct dnsfollow_change *changes, size_t n,
 			  size_t nmsg, int ok);

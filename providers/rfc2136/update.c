@@ -346,6 +346,7 @@ static int send_all(struct r2136 *p, const struct dnsfollow_changeset *cs,
 		    const struct r2136_updates *u, size_t *bytes)
 {
 	int rc = 0;
+	p->update_server = NULL;
 	for (size_t i = 0; rc == 0 && i < u->nmsg; i++) {
 		struct r2136_reply r;
 		char what[64];
@@ -359,6 +360,9 @@ static int send_all(struct r2136 *p, const struct dnsfollow_changeset *cs,
 		rc = r2136_send(p, &u->msg[i], what, &r);
 		if (rc == 0) {
 			rc = r2136_judge(p, &r, what, cs->zone, 0);
+			/* For the zone cache: one server took every message. */
+			p->update_server = i == 0 || p->update_server == r.server ?
+					   r.server : NULL;
 			r2136_reply_free(&r);
 		}
 		if (rc == 0)

@@ -8,11 +8,13 @@
  * full_read_interval.
  *
  * The cache only ever holds what this instance itself read or wrote:
- *  - a full read is kept when the serial is the same just before and just
- *    after it (nobody changed the zone meanwhile);
- *  - after our own UPDATE messages the serial must have moved by exactly
- *    their number (nobody else slipped in), and the changes are applied
- *    to the cache; anything else drops it, and the next pass reads in full.
+ *  - a full read by queries is kept when the serial is the same just
+ *    before and just after it (nobody changed the zone meanwhile); one
+ *    by transfer is one version of the zone, its SOA's serial;
+ *  - after our own UPDATE messages the changes are applied to the cache,
+ *    which then stands for the serial moved by exactly their number: the
+ *    next pass's SOA query finds it so if nobody else slipped in; anything
+ *    else drops it, and that pass reads in full.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -263,20 +265,25 @@ int r2136_read_cached(struct r2136 *p, const char *zone,
 	struct r2136_zcache *z = zc_find(p, zone, 1);
 	if (!z)
 		return p->host->error(p->host, -ENOMEM, "out of memory");
-	uint32_t s0, s1;
-	const struct r2136_server *sv0, *sv1;
-	int rc = r2136_zone_serial(p, zone, &s0, &sv0);
-	if (rc) {
-		zc_drop(z);
-		return rc;
-	}
+	struct r2136_rdinfo rd = {0};
 	uint64_t now = p->host->now_ms();
-	if (z->valid && s0 == z->serial && sv0 == z->server &&
-	    now - z->full_at_ms < p->full_read_ms &&
-	    from_cache(z, keys, nkeys, emit, ctx, &rc)) {
-		p->host->log(p->host, DNSFOLLOW_LOG_DEBUG, "zone %s: serial %" PRIu32
-			     " unchanged: %zu RRset(s) from the cache", zone, s0, nkeys);
-		return rc;
+	int rc;
+	/* A zone not cached needs no serial first: a transfer carries its
+	 * own, and a read by queries asks just before it (xfrread.c). */
+	if (z->valid) {
+		if ((rc = r2136_zone_serial(p, zone, &rd.s0, &rd.sv0)) != 0) {
+			zc_drop(z);
+			return rc;
+		}
+		rd.have_s0 = 1;
+		if (rd.s0 == z->serial && rd.sv0 == z->server &&
+		    now - z->full_at_ms < p->full_read_ms &&
+		    from_cache(z, keys, nkeys, emit, ctx, &rc)) {
+			p->host->log(p->host, DNSFOLLOW_LOG_DEBUG, "zone %s: serial %"
+				     PRIu32 " unchanged: %zu RRset(s) from the cache",
+				     zone, rd.s0, nkeys);
+			return rc;
+		}
 	}
 	/* Read it all, copying what the core asked about. */
 	zc_drop(z);
@@ -288,12 +295,11 @@ int r2136_read_cached(struct r2136 *p, const char *zone,
 		}
 	zc_sort(z);
 	struct tee t = {.z = z, .emit = emit, .ctx = ctx};
-	rc = r2136_read_full(p, zone, keys, nkeys, tee_emit, &t);
-	if (rc == 0 && !t.nomem && r2136_zone_serial(p, zone, &s1, &sv1) == 0 &&
-	    s1 == s0 && sv1 == sv0 && p->read_server == sv0) {
+	rc = r2136_read_zone(p, zone, keys, nkeys, tee_emit, &t, &rd);
+	if (rc == 0 && !t.nomem && rd.valid) {
 		z->valid = 1;
-		z->serial = s0;
-		z->server = sv0;
+		z->serial = rd.serial;
+		z->server = rd.server;
 		z->full_at_ms = now;
 	} else {
 		zc_drop(z);
@@ -310,13 +316,14 @@ void r2136_zcache_updated(struct r2136 *p, const char *zone,
 	struct r2136_zcache *z = p->full_read_ms ? zc_find(p, zone, 0) : NULL;
 	if (!z || !z->valid)
 		return;
-	uint32_t s;
-	const struct r2136_server *sv;
-	/* Our messages each raised the serial by one: any other step means
-	 * someone else changed the zone too (or a message changed nothing,
-	 * or the server numbers serials its own way): read it next time. */
-	if (!ok || r2136_zone_serial(p, zone, &s, &sv) != 0 || sv != z->server ||
-	    s != (uint32_t)(z->serial + (uint32_t)nmsg)) {
+	/* Our messages each raise the serial by one, so the cache now holds
+	 * the zone at serial + nmsg. The next pass's SOA query checks that
+	 * (r2136_read_cached): any other serial means someone else changed
+	 * the zone too, before or after us (or a message changed nothing,
+	 * or the server numbers serials its own way), and the zone is read
+	 * in full. Checked then rather than now: one round trip per zone
+	 * and pass less, and what slips in meanwhile is caught all the same. */
+	if (!ok || p->update_server != z->server) {
 		zc_drop(z);
 		return;
 	}
@@ -342,5 +349,5 @@ void r2136_zcache_updated(struct r2136 *p, const char *zone,
 		return;
 	}
 	zc_sort(z);
-	z->serial = s;
+	z->serial += (uint32_t)nmsg;
 }

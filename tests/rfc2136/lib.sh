@@ -6,7 +6,9 @@
 #   r2136_knot_key NAME [ALG]     keymgr -t key   → $W/NAME.knot.key
 #   r2136_zonefile ZONE FILE      zone with SOA, NS and foreign records
 #   r2136_named PORT "KEY..." ZONE...  start named serving ZONEs, updatable by the KEYs
-#                                 (also on ::1 when R2136_NAMED_V6=::1)
+#                                 (also on ::1 when R2136_NAMED_V6=::1; the zones
+#                                 in R2136_NAMED_NOXFR refuse every transfer;
+#                                 R2136_NAMED_OPTIONS_EXTRA goes in options)
 #   r2136_knotd PORT KEY ZONE...  the same with knotd
 #   r2136_pdns PORT KEY ZONE...   the same with PowerDNS (gsqlite3 in $W)
 #   r2136_named_restart PORT      start named again on its folder as it is
@@ -86,6 +88,7 @@ options {
 	notify no;
 	dnssec-validation no;
 	allow-transfer { $(for k in $_key; do printf 'key %s; ' "$k"; done) };
+	${R2136_NAMED_OPTIONS_EXTRA:-}
 };
 controls { };
 EOF
@@ -96,7 +99,10 @@ EOF
 		{
 			echo "zone \"$z\" { type primary; file \"$_d/$z.zone\"; update-policy {"
 			for k in $_key; do echo "	grant $k zonesub ANY;"; done
-			echo "}; };"
+			echo "};"
+			case " ${R2136_NAMED_NOXFR:-} " in *" $z "*)
+				echo "	allow-transfer { none; };" ;; esac
+			echo "};"
 		} >>"$_d/named.conf"
 	done
 	named -g -c "$_d/named.conf" -u root >"$_d/log" 2>&1 &

@@ -86,7 +86,7 @@ typed() {
 }
 chmod 600 "$W/ok.key"
 typed "transport = quic" "transport must be udp or tcp"
-typed "read = ixfr" "read must be query or axfr"
+typed "read = ixfr" "read must be query, axfr or auto"
 typed "timeout_ms = 5" "timeout_ms must be a whole number from 10 to 600000"
 typed "timeout_ms = 1x" "timeout_ms must be a whole number"
 typed "full_read_interval = 25h" "full_read_interval must be a duration from 0s to 24h"

@@ -312,7 +312,7 @@ static void test_typed_keys(void **st)
 		{"key_secret", DNSFOLLOW_T_SECRET, NULL},
 		{"transport", DNSFOLLOW_T_ENUM, "udp"},
 		{"timeout_ms", DNSFOLLOW_T_UINT, "2000"},
-		{"read", DNSFOLLOW_T_ENUM, "query"},
+		{"read", DNSFOLLOW_T_ENUM, "auto"},
 		{"full_read_interval", DNSFOLLOW_T_DURATION, "600"},
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -338,7 +338,7 @@ static void test_typed_keys(void **st)
 	assert_int_equal(dnsfollow_plugin.create(h, cfg, typed_kv(cfg, 16, kv),
 						 (void **)&p), 0);
 	assert_int_equal(p->tcp_only, 1);
-	assert_int_equal(p->axfr, 1);
+	assert_int_equal(p->read_mode, R2136_READ_AXFR);
 	assert_int_equal(p->timeout_ms, 750);
 	assert_int_equal(p->full_read_ms, 300000);
 	dnsfollow_plugin.destroy(p);
@@ -346,9 +346,15 @@ static void test_typed_keys(void **st)
 	assert_int_equal(dnsfollow_plugin.create(h, cfg, typed_kv(cfg, 16, dflt),
 						 (void **)&p), 0);
 	assert_int_equal(p->tcp_only, 0);
-	assert_int_equal(p->axfr, 0);
+	assert_int_equal(p->read_mode, R2136_READ_AUTO);
 	assert_int_equal(p->timeout_ms, 2000);
 	assert_int_equal(p->full_read_ms, 600000);
+	dnsfollow_plugin.destroy(p);
+	/* the values of earlier versions keep their meaning */
+	const char *rq[] = {"server=127.0.0.1", "read=query", NULL};
+	assert_int_equal(dnsfollow_plugin.create(h, cfg, typed_kv(cfg, 16, rq),
+						 (void **)&p), 0);
+	assert_int_equal(p->read_mode, R2136_READ_QUERY);
 	dnsfollow_plugin.destroy(p);
 	/* key_algorithm arrives as an index into its words */
 	const char *alg[] = {"server=127.0.0.1", "key_name=k", "key_secret=" SECRET,

@@ -235,14 +235,19 @@ static int on_rrset(void *ctx, const struct dnsfollow_rrset *rr)
 
 static const struct dnsfollow_host *H;
 
-/* A provider instance for servers on `ports` (0-terminated). */
+/* A provider instance for servers on `ports` (0-terminated). These
+ * tests are about queries: read = query unless an extra says otherwise
+ * (the fake servers do not transfer). */
 static void *provider(const int *ports, const char *extra1, const char *extra2)
 {
 	char server[128] = "server=";
 	for (const int *p = ports; *p; p++)
 		snprintf(server + strlen(server), sizeof server - strlen(server),
 			 "%s127.0.0.1:%d", p == ports ? "" : ",", *p);
-	const char *kv[] = {server, "timeout_ms=150", extra1, extra2, NULL};
+	int own = (extra1 && !strncmp(extra1, "read=", 5)) ||
+		  (extra2 && !strncmp(extra2, "read=", 5));
+	const char *kv[] = {server, "timeout_ms=150", own ? extra1 : "read=query",
+			    own ? extra2 : extra1, own ? NULL : extra2, NULL};
 	struct dnsfollow_kv cfg[16];
 	void *self = NULL;
 	H = testhost_new("t");
@@ -375,7 +380,10 @@ static void test_server_list(void **st)
 	done(p);
 	p = provider(ports, "read=axfr", NULL);
 	memset(&g, 0, sizeof g);
-	assert_int_equal(r2136_read_full(p, "example.test", KEYS, 2, on_rrset, &g), 0);
+	/* A transfer reports the RRsets asked, and only those found. */
+	static const struct dnsfollow_rrkey xk[] = {{"www.example.test", 1},
+		{"example.test", 6}, {"git.example.test", 1}};
+	assert_int_equal(r2136_read_full(p, "example.test", xk, 3, on_rrset, &g), 0);
 	assert_int_equal(g.n, 2); /* the SOA and www */
 	assert_string_equal(g.first, "example.test 6 ns1.example.test "
 			    "hostmaster.example.test 7 3600 900 604800 60");
