@@ -187,6 +187,11 @@ static void make_kv(struct df_item *items, size_t n, struct dnsfollow_kv **kv,
 	*nkv = n;
 }
 
+static int by_zone(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void zones_of(struct df_config *cfg, const struct df_section *s,
 		     struct df_instance_cfg *ic)
 {
@@ -206,6 +211,10 @@ static void zones_of(struct df_config *cfg, const struct df_section *s,
 		ic->zones[ic->nzones++] = z;
 	}
 	df_strv_free(v);
+	ic->zsorted = df_xcalloc(ic->nzones + 1, sizeof *ic->zsorted);
+	memcpy(ic->zsorted, ic->zones, ic->nzones * sizeof *ic->zones);
+	if (ic->nzones)
+		qsort(ic->zsorted, ic->nzones, sizeof *ic->zsorted, by_zone);
 }
 
 /* discover, discover_provider, discover_names (backends); policy
@@ -363,12 +372,17 @@ static void record_types(struct df_config *cfg, const struct df_item *it,
 static const char *choose_zone(const struct df_instance_cfg *p,
 			       const char *name)
 {
-	const char *best = NULL;
-	for (size_t i = 0; i < p->nzones; i++)
-		if (df_name_in_zone(name, p->zones[i]) &&
-		    (!best || strlen(p->zones[i]) > strlen(best)))
-			best = p->zones[i];
-	return best;
+	/* The name's suffixes, longest first, looked up in the sorted
+	 * zones: a thousand zones and a hundred thousand records must not
+	 * cost their product. */
+	for (const char *s = name; s && *s; s = strchr(s, '.') ? strchr(s, '.') + 1 : NULL) {
+		char *const *hit = p->nzones ? bsearch(&s, p->zsorted, p->nzones,
+						       sizeof *p->zsorted, by_zone)
+					     : NULL;
+		if (hit)
+			return *hit;
+	}
+	return NULL;
 }
 
 static void record_zone(struct df_config *cfg, struct df_section *s,
@@ -603,6 +617,7 @@ void df_config_free(struct df_config *cfg)
 			for (size_t z = 0; z < ic->nzones; z++)
 				free(ic->zones[z]);
 			free(ic->zones);
+			free(ic->zsorted);
 			free(ic->kv);
 			free(ic->discover_provider);
 			df_strv_free(ic->discover_names);

@@ -37,6 +37,7 @@ struct df_instance_cfg {
 	size_t nitems;
 	char **zones; /* providers: normalised zone names */
 	size_t nzones;
+	char **zsorted; /* the same, sorted (lookups) */
 	const struct dnsfollow_plugin *plugin; /* set by df_config_bind */
 	struct dnsfollow_kv *kv;               /* view of items for create() */
 	size_t nkv;
