@@ -73,7 +73,9 @@ static int emit_all(struct swarm *sw, const struct swarm_services *ss,
 	int rc = 0;
 	for (size_t i = 0; i < ss->n && !rc; i++) {
 		const struct swarm_service *s = &ss->v[i];
-		if (swarm_svcmap_put(&sw->map, &s->sid))
+		struct swarm_svcid sid = s->sid;
+		sid.seen_ms = sw->host->now_ms();
+		if (swarm_svcmap_put(&sw->map, &sid))
 			swarm_svcmap_free(&sw->map); /* asked again by prepare */
 		char key[SWARM_ID_MAX + 300];
 		snprintf(key, sizeof key, "%s %.290s", s->sid.id,

@@ -40,6 +40,8 @@ static int refresh_map(struct swarm *sw, struct swarm_svcmap *map, char *err,
 {
 	struct swarm_services ss;
 	int rc = swarm_get_services(sw, NULL, NULL, &ss, err, errlen);
+	for (size_t i = 0; !rc && i < ss.n; i++)
+		ss.v[i].sid.seen_ms = sw->host->now_ms();
 	if (!rc && swarm_svcmap_set(map, &ss)) {
 		snprintf(err, errlen, "out of memory");
 		rc = -ENOMEM;
@@ -100,6 +102,24 @@ static int get_tasks(struct swarm *sw, const char *path, struct swarm_tasks *ts,
 	return rc;
 }
 
+/* Every asked service was seen by /services a moment ago (discover
+ * filled the map in this pass): asking for every task needs no second
+ * look at /services. */
+static int map_fresh(struct swarm *sw, const struct swarm_svcmap *map,
+		     const struct swarm_snap *s)
+{
+	uint64_t now = sw->host->now_ms();
+	for (size_t i = 0; i < s->nasked; i++) {
+		const struct swarm_svcid *id;
+		if (s->asked[i].rc != 0)
+			continue;
+		if (swarm_svcmap_find(map, s->asked[i].service, &id) != 0 ||
+		    now - id->seen_ms > SWARM_MAP_FRESH_MS)
+			return 0;
+	}
+	return 1;
+}
+
 static int any_found(const struct swarm_snap *s)
 {
 	for (size_t i = 0; i < s->nasked; i++)
@@ -128,6 +148,8 @@ static int fetch_tasks(struct swarm *sw, struct swarm_svcmap *map,
 		if (!any_found(s))
 			return 0; /* every query: "not found" */
 		char *path = tasks_path(sw, s, &all);
+		if (all && !refreshed && map_fresh(sw, map, s))
+			refreshed = 1;
 		if (all && !refreshed) {
 			free(path);
 			path = NULL;

@@ -39,6 +39,9 @@
  * (some 240 services) the snapshot asks for every task and keeps its
  * own: socket proxies such as HAProxy refuse request lines near 16 KiB. */
 #define SWARM_FILTER_MAX 8192u
+/* A map entry /services gave this recently (discover, in the same pass)
+ * stands for a fresh look at /services. */
+#define SWARM_MAP_FRESH_MS 2000u
 #define SWARM_SETTLE_MIN_MS 3000u /* the orchestrator may take a moment */
 
 /* One `node.HOSTNAME = ADDRESS` or `node.HOSTNAME = DNS-NAME` entry. */
@@ -296,6 +299,7 @@ int swarm_target_of(const struct dnsfollow_query *q);
 struct swarm_svcid {
 	char id[SWARM_ID_MAX];
 	char name[SWARM_HOST_MAX];
+	uint64_t seen_ms; /* when /services last said so (map entries) */
 };
 
 struct swarm_service {

@@ -408,8 +408,9 @@ static void test_pass_cost_constant(void **s)
 }
 
 /* 500 services: the filter of their IDs would be too long for socket
- * proxies, so every task is asked for (and the ID map with it): still a
- * constant number of calls, and short request lines. */
+ * proxies, so every task is asked for (and the ID map with it, unless
+ * /services gave it within SWARM_MAP_FRESH_MS): still a constant number
+ * of calls, and short request lines. */
 static void test_pass_500_services(void **s)
 {
 	(void)s;
@@ -419,8 +420,8 @@ static void test_pass_500_services(void **s)
 	int c = pass_calls(self, 500, 0);
 	fprintf(stderr, "# 500 services: %d calls per pass, longest request %zu\n",
 		c, fe.longest_path);
-	if (c != 3)
-		fail_msg("500 services: %d calls per pass (want /services, /tasks, /nodes)",
+	if (c < 2 || c > 3)
+		fail_msg("500 services: %d calls per pass (want /tasks, /nodes, and /services unless fresh)",
 			 c);
 	assert_true(fe.longest_path < SWARM_FILTER_MAX + 200);
 	assert_int_equal(strcmp(fe.last_tasks, "/v1.41/tasks"), 0);

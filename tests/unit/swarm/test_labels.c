@@ -151,7 +151,7 @@ static void test_svcmap_find(void **s)
 {
 	(void)s;
 	struct swarm_svcmap m = {0};
-	struct swarm_svcid a = {"abc123", "web"}, b = {"abd456", "abc123x"};
+	struct swarm_svcid a = {"abc123", "web", 0}, b = {"abd456", "abc123x", 0};
 	assert_int_equal(swarm_svcmap_put(&m, &a), 0);
 	assert_int_equal(swarm_svcmap_put(&m, &b), 0);
 	const struct swarm_svcid *id;
@@ -167,7 +167,7 @@ static void test_svcmap_find(void **s)
 	assert_null(id);
 	assert_int_equal(swarm_svcmap_find(&m, "nope", &id), -ENOENT);
 	/* Removed and created again under the same name: the old ID goes. */
-	struct swarm_svcid c = {"zzz999", "web"};
+	struct swarm_svcid c = {"zzz999", "web", 0};
 	assert_int_equal(swarm_svcmap_put(&m, &c), 0);
 	assert_int_equal(m.n, 2);
 	assert_int_equal(swarm_svcmap_find(&m, "web", &id), 0);
