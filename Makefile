@@ -180,8 +180,26 @@ $(B)/bench/planbench: bench/src/planbench.c $(B)/libdfcore.a
 	$(CC) $(ALL_CFLAGS) -rdynamic -o $@ $< $(B)/libdfcore.a $(LIBS)
 BENCH_TARGETS += $(BENCH_PLUGINS) $(B)/bench/planbench
 
+# Every benchmark runs, even after one missed its target; the misses are
+# summed up at the end and fail the target. BENCH_SCRIPTS picks some.
+BENCH_SCRIPTS ?= $(wildcard bench/*.sh)
 bench: deps all $(BENCH_TARGETS)
-	@for b in bench/*.sh; do [ -f "$$b" ] || continue; B=$(B) sh "$$b" || exit 1; done
+	@d=$$(mktemp -d /tmp/dfbench-all.XXXXXX) && missed= && ran=0 && \
+	for b in $(BENCH_SCRIPTS); do \
+		n=$$(basename "$$b" .sh); ran=$$((ran + 1)); echo "==== $$b"; \
+		{ B=$(B) sh "$$b" 2>&1; echo $$? >"$$d/$$n.rc"; } | tee "$$d/$$n.out"; \
+		[ "$$(cat "$$d/$$n.rc")" = 0 ] || missed="$$missed $$n"; \
+	done; \
+	echo "==== bench summary: $$ran benchmark(s)"; \
+	for b in $(BENCH_SCRIPTS); do n=$$(basename "$$b" .sh); \
+		if grep -q ': skipped' "$$d/$$n.out"; then echo "  skipped  $$b: $$(grep -m1 ': skipped' "$$d/$$n.out")"; \
+		elif [ "$$(cat "$$d/$$n.rc")" = 0 ]; then echo "  met      $$b"; \
+		else echo "  MISSED   $$b (exit $$(cat "$$d/$$n.rc")):"; \
+			{ grep -E 'MISSED|FAIL|missed|target' "$$d/$$n.out" || tail -n 3 "$$d/$$n.out"; } | tail -n 5 | sed 's/^/             /'; fi; \
+	done; \
+	rm -rf "$$d"; \
+	if [ -n "$$missed" ]; then echo "bench: target(s) missed by:$$missed"; exit 1; fi; \
+	echo "bench: every benchmark met its target(s)"
 
 $(eval $(call fuzz_target,config,tests/fuzz/core/fuzz_config.c $(CORE_SRC),$(LIBS),tests/fuzz/core/corpus,4096,$(wildcard core/*.h)))
 

@@ -12,7 +12,7 @@
  * Records are data: any type is stored under its name (host->type_name)
  * with its data as the core hands it over (TXT as raw text, unquoted).
  *
- * State file (state.c):
+ * State file (state.c checks it; store.c keeps it parsed and writes it):
  *   {"zones": {ZONE: {"serial": N,
  *                     "rrsets": {NAME: {TYPE: {"ttl": T, "rdata": [...],
  *                                              "comment": C}}}}}}
@@ -97,6 +97,7 @@ static int mock_create(const struct dnsfollow_host *h,
 	if (!m)
 		return h->error(h, -ENOMEM, "out of memory");
 	m->h = h;
+	m->pin = -1;
 	/* Typed keys: the core checked the bounds and parsed the numbers. */
 	m->fail_every = dnsfollow_kv_num(cfg, n, "fail_every", 0);
 	m->latency_ms = dnsfollow_kv_num(cfg, n, "latency_ms", 0);
@@ -115,6 +116,7 @@ static int mock_create(const struct dnsfollow_host *h,
 static void mock_destroy(void *self)
 {
 	struct mock *m = self;
+	mock_state_forget(m);
 	free_zones(m);
 	free(m->state);
 	free(m);
@@ -176,7 +178,7 @@ static int begin(struct mock *m, const char *op, const char *zone, json_t **doc)
 		return rc;
 	if (!serves(m, zone))
 		return m->h->error(m->h, -ENOENT, "zone %s is not served (zones = ...)", zone);
-	return mock_state_load(m, doc);
+	return mock_state_get(m, doc);
 }
 
 static int mock_read(void *self, const char *zone,
@@ -197,8 +199,7 @@ static int mock_read(void *self, const char *zone,
 		if (rr)
 			rc = emit_rrset(m, keys_[i].name, keys_[i].type, rr, emit, ctx);
 	}
-	json_decref(doc);
-	return rc;
+	return rc; /* doc is the store's */
 }
 
 /* Whether `name` is `zone` or lies below it. */
@@ -243,8 +244,7 @@ static int mock_markers(void *self, const char *zone, dnsfollow_rrset_cb emit, v
 		if (rc == 0 && is_marker(m, zone, name, rr))
 			rc = emit_rrset(m, name, DNSFOLLOW_TYPE_TXT, rr, emit, ctx);
 	}
-	json_decref(doc);
-	return rc;
+	return rc; /* doc is the store's */
 }
 
 /* The records of a SET as a set: each datum once, in the order given. */
@@ -359,6 +359,8 @@ static int apply_all(struct mock *m, json_t *z, const struct dnsfollow_changeset
 	return 0;
 }
 
+/* The changes go to a copy of the zone, checked whole; only a zone that
+ * passed replaces the stored one and is written: all or nothing. */
 static int mock_apply(void *self, const struct dnsfollow_changeset *cs)
 {
 	struct mock *m = self;
@@ -366,21 +368,19 @@ static int mock_apply(void *self, const struct dnsfollow_changeset *cs)
 	int rc = begin(m, "apply", cs->zone, &doc);
 	if (rc)
 		return rc;
-	json_t *zones = json_object_get(doc, "zones");
-	json_t *z = json_object_get(zones, cs->zone);
-	if (!json_is_object(z)) {
-		z = json_pack("{s:i,s:{}}", "serial", 0, "rrsets");
-		if (!z || json_object_set_new(zones, cs->zone, z) != 0)
-			rc = m->h->error(m->h, -ENOMEM, "out of memory");
+	json_t *old = json_object_get(json_object_get(doc, "zones"), cs->zone);
+	json_t *z = old ? json_deep_copy(old) : json_pack("{s:i,s:{}}", "serial", 0, "rrsets");
+	if (!z)
+		return m->h->error(m->h, -ENOMEM, "out of memory");
+	rc = apply_all(m, z, cs);
+	if (rc) {
+		json_decref(z);
+		return rc;
 	}
-	if (rc == 0)
-		rc = apply_all(m, z, cs);
-	if (rc == 0)
-		rc = mock_state_save(m, doc);
+	rc = mock_state_commit(m, cs->zone, z);
 	if (rc == 0 && DNSFOLLOW_HAS(cs, struct dnsfollow_changeset, results))
 		for (size_t i = 0; i < cs->n; i++)
 			cs->results[i] = 0;
-	json_decref(doc);
 	return rc;
 }
 

@@ -6,12 +6,9 @@
 #include "mock.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 const char *mock_shown(const char *s, char *buf, size_t n)
 {
@@ -106,55 +103,4 @@ json_t *mock_state_parse(const char *path, const char *data, size_t len,
 		}
 	}
 	return doc;
-}
-
-int mock_state_load(struct mock *m, json_t **out)
-{
-	const struct dnsfollow_host *h = m->h;
-	struct stat st;
-	char *data = NULL;
-	size_t len = 0;
-	int rc = stat(m->state, &st) != 0 && errno == ENOENT ? -ENOENT
-		 : h->read_file(h, m->state, MOCK_MAX_STATE, DNSFOLLOW_READ_TEXT, &data, &len);
-	if (rc == -ENOENT) { /* not written yet: an empty state */
-		*out = json_pack("{s:{}}", "zones");
-		return *out ? 0 : h->error(h, -ENOMEM, "out of memory");
-	}
-	if (rc)
-		return rc; /* read_file said why, naming the file */
-	char err[512];
-	*out = mock_state_parse(m->state, data, len, err, sizeof err);
-	free(data);
-	return *out ? 0 : h->error(h, -EIO, "%s", err);
-}
-
-/* On disk before the rename, so a crash cannot leave an empty state. */
-static int sync_file(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-/* Write to a temporary file and rename it over the state: readers see the
- * old or the new state, never half of one. */
-int mock_state_save(struct mock *m, json_t *doc)
-{
-	size_t n = strlen(m->state) + 16;
-	char *tmp = malloc(n);
-	if (!tmp)
-		return m->h->error(m->h, -ENOMEM, "out of memory");
-	snprintf(tmp, n, "%s.tmp", m->state);
-	int rc = 0;
-	if (json_dump_file(doc, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || sync_file(tmp) != 0)
-		rc = m->h->error(m->h, -EIO, "cannot write %s: %s", tmp, strerror(errno));
-	else if (rename(tmp, m->state) != 0)
-		rc = m->h->error(m->h, -EIO, "cannot rename %s: %s", tmp, strerror(errno));
-	if (rc)
-		unlink(tmp);
-	free(tmp);
-	return rc;
 }
