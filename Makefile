@@ -162,7 +162,7 @@ check-asan: deps
 	@$(MAKE) --no-print-directory B=build-asan \
 		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		tests-build
-	@B=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	@B=build-asan DF_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 sh tests/run.sh
 
 check-valgrind: deps

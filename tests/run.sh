@@ -4,6 +4,10 @@
 #   B        build folder (default build)
 #   DF_WRAP  prefix for binaries (valgrind)
 #   ONLY     run only tests whose path contains this string
+#   DF_SANITIZED  set by check-asan: scripts marked "# check-asan: skip"
+#            (they test what the sanitized build does not run, such as
+#            the image, which is built without sanitizers) count as one
+#            skip each
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -43,6 +47,12 @@ for t in $(find "$B/tests/unit" -type f -name 'test_*' -perm -u+x 2>/dev/null | 
 done
 for t in $(ls tests/*/t_*.sh 2>/dev/null | sort); do
 	case "$t" in *"${ONLY:-}"*) ;; *) continue ;; esac
+	why=$(sed -n 's/^# check-asan: skip *//p' "$t" | head -1)
+	if [ -n "${DF_SANITIZED:-}" ] && [ -n "$why" ]; then
+		echo "SKIP ${t#tests/} under sanitizers: $why"
+		skip=$((skip + 1))
+		continue
+	fi
 	run_one "${t#tests/}" sh "$t"
 done
 [ -n "$failed" ] && echo "failed:$failed"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# check-asan: skip (the image is built without sanitizers: the same run as make check)
 # The FROM scratch image (deploy/Dockerfile, `make image`), built and run
 # on a dockerd of this test's own: a one-node Swarm in a network namespace
 # (tests/swarm/lib.sh), so neither a registry nor the system's engine is
