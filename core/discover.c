@@ -215,7 +215,7 @@ void df_discover(struct df_runtime *rt)
 		 * from a permanent one (no access to the socket). */
 		rt->disc_rc[b] = f ? 0 : rc ? rc : -EPROTO;
 		if (!f) {
-			df_metric_add("dnsfollow_errors_total", 1, "instance", in->host->who,
+			df_metric_add("dnsfollow_errors_total", 1, "plugin", in->host->who,
 				      "class", "discovery", NULL);
 			snprintf(line, sizeof line,
 				 "cannot discover records: %s; the %zu record(s) found before stay as they are and nothing is deleted as an orphan",

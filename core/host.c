@@ -85,7 +85,7 @@ static int host_http(const struct dnsfollow_host *h,
 	char err[2048];
 	int rc = df_http(req, resp, err, sizeof err);
 	/* Counted here, so every plugin's calls show without its help. */
-	df_metric_add("dnsfollow_http_requests_total", 1, "instance", from_pub(h)->who,
+	df_metric_add("dnsfollow_http_requests_total", 1, "plugin", from_pub(h)->who,
 		      "class", rc == 0 ? df_status_class(resp->status) : "error", NULL);
 	if (rc != 0 && rc != -ECANCELED)
 		host_error(h, rc, "%s", err);

@@ -37,7 +37,8 @@ int df_listen_parse(const char *text, struct sockaddr_storage *sa, socklen_t *le
 	char host[64] = "";
 	const char *colon = text ? strrchr(text, ':') : NULL;
 	char *end = NULL;
-	unsigned long port = colon ? strtoul(colon + 1, &end, 10) : 0;
+	unsigned long port = colon && colon[1] >= '0' && colon[1] <= '9'
+		? strtoul(colon + 1, &end, 10) : 0; /* digits only: no sign, no blank */
 	if (!colon || !end || *end || colon[1] == '\0' || port == 0 || port > 65535 ||
 	    (size_t)(colon - text) >= sizeof host) {
 		snprintf(err, errlen, "listen must be ADDR:PORT, [IPV6]:PORT or :PORT (port 1-65535), not '%s'",
@@ -128,7 +129,7 @@ int df_httpd_start(const char *listen, char *err, size_t errlen)
 				   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				   MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
 				   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
-				   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+				   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)3,
 				   MHD_OPTION_END);
 	if (!daemon_) {
 		snprintf(err, errlen, "cannot listen on %s (address in use, or not this host's?)",

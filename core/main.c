@@ -270,15 +270,21 @@ static struct df_runtime *reload(const struct options *o, struct df_runtime *old
 		return old;
 	}
 	df_runtime_free(old);
+	/* Zones and backends the new file no longer has must not keep
+	 * their last state (an alert on a zone that is gone); those that
+	 * stay get theirs back with the pass that follows. */
+	df_metrics_drop("dnsfollow_zone_failing");
+	df_metrics_drop("dnsfollow_last_success_timestamp_seconds");
+	df_metrics_drop("dnsfollow_discovered_records");
 	df_info("configuration reloaded: %zu [record] section(s)", rt->cfg->nrecords);
 	return rt;
 }
 
-/* The next thing the loop must do by itself, as a deadline. */
 /* The main loop wakes at least this often (ms): /healthz's heartbeat,
  * and systemd's watchdog when it asks for more. */
 static uint64_t beat_every = 5000;
 
+/* The next thing the loop must do by itself, as a deadline. */
 static uint64_t next_deadline(const struct df_runtime *rt, uint64_t next_tick,
 			      uint64_t wake_at)
 {

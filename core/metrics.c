@@ -217,6 +217,19 @@ char *df_metrics_render(size_t *len)
 	return o.p;
 }
 
+void df_metrics_drop(const char *name)
+{
+	size_t f = family_of(name), k = 0;
+	pthread_mutex_lock(&mu);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].family == f)
+			free(v[i].labels);
+		else
+			v[k++] = v[i];
+	n = k;
+	pthread_mutex_unlock(&mu);
+}
+
 void df_metrics_reset(void)
 {
 	pthread_mutex_lock(&mu);

@@ -23,6 +23,10 @@ void df_metric_pass_seconds(double s);
 /** The whole exposition (malloc'ed, NUL-terminated). */
 char *df_metrics_render(size_t *len);
 
+/** Forget every series of family `name` (after a reload: zones and
+ *  backends that are gone must not keep their last state). */
+void df_metrics_drop(const char *name);
+
 /** Forget every series (tests). */
 void df_metrics_reset(void);
 

@@ -232,6 +232,7 @@ size_t df_pass_start(struct df_runtime *rt, uint64_t now, enum df_pass_kind kind
 {
 	if (!rt->pool)
 		return 0;
+	uint64_t t0 = df_now_ms(); /* a pass's time includes asking backends */
 	if (kind != DF_PASS_RETRIES)
 		df_discover(rt);
 	if (!rt->ngroups)
@@ -259,7 +260,7 @@ size_t df_pass_start(struct df_runtime *rt, uint64_t now, enum df_pass_kind kind
 		 * every resolution of this pass succeeded. */
 		int known = df_discovery_known(rt) && ans->all_ok;
 		unsigned slot = rt->pass_next++ % 8;
-		rt->passes[slot].start = df_now_ms();
+		rt->passes[slot].start = t0;
 		rt->passes[slot].left = ndue;
 		df_metric_add("dnsfollow_passes_total", 1, NULL);
 		for (size_t g = 0; g < rt->ngroups; g++) {
@@ -362,7 +363,7 @@ static void job_metrics(struct df_runtime *rt, const struct df_group *g,
 			      (double)df_wall_time(), "provider", in->cfg->name,
 			      "zone", g->zone, NULL);
 	if (j->rc && j->rc != -ECANCELED)
-		df_metric_add("dnsfollow_errors_total", 1, "instance", in->host->who, "class",
+		df_metric_add("dnsfollow_errors_total", 1, "plugin", in->host->who, "class",
 			      outcome_of(j->rc) == DF_OUT_TEMP ? "temporary" : "permanent", NULL);
 }
 

@@ -99,7 +99,7 @@ static void resolve_one(struct df_runtime *rt, const struct df_record_cfg *r,
 		df_host_error_text(in->host, err, sizeof err);
 		if (c.bad[0])
 			snprintf(err, sizeof err, "%s; not published", c.bad);
-		df_metric_add("dnsfollow_errors_total", 1, "instance", in->host->who, "class",
+		df_metric_add("dnsfollow_errors_total", 1, "plugin", in->host->who, "class",
 			      dnsfollow_err_is_temporary(a->rc) ? "temporary" : "permanent", NULL);
 		df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
 		       "service %s: %s (%s); its records keep their value",
