@@ -406,6 +406,8 @@ int main(int argc, char **argv)
 	}
 	if (o.list_plugins)
 		return list_plugins(&o);
+	if (o.healthcheck)
+		return healthcheck(&o);
 	sigset_t set;
 	int daemon = !o.once && !o.check;
 	int sfd = daemon ? block_signals(&set) : -1;
@@ -414,8 +416,6 @@ int main(int argc, char **argv)
 		perror("dnsfollow: signals");
 		return EX_FAIL;
 	}
-	if (o.healthcheck)
-		return healthcheck(&o);
 	struct df_runtime *rt = load(&o, 0);
 	if (!rt)
 		return DF_EXIT_CONFIG;
