@@ -331,8 +331,9 @@ static int stop(struct df_runtime *rt)
 
 static enum df_pass_kind pass_kind(int force_all, int tick, int woken)
 {
-	/* Ticks and events skip groups waiting out a backoff; a retry timer
-	 * runs only the groups it was set for. */
+	/* Ticks and events skip groups waiting out a provider's backoff
+	 * (not a backend's: see group_selected); a retry timer runs only the
+	 * groups it was set for. */
 	return force_all ? DF_PASS_ALL : (tick || woken) ? DF_PASS_DUE : DF_PASS_RETRIES;
 }
 

@@ -28,7 +28,10 @@ static int group_selected(const struct df_group *g, enum df_pass_kind kind,
 	case DF_PASS_ALL:
 		return 1;
 	case DF_PASS_DUE:
-		return g->next_ms <= now || g->pending;
+		/* A retry that waits for a backend (a task on its way up, a
+		 * file being written) does not hold back an event or a tick:
+		 * the backend may know now. A provider's backoff holds. */
+		return g->next_ms <= now || g->pending || g->backend_wait;
 	case DF_PASS_RETRIES:
 		return (g->next_ms && g->next_ms <= now) ||
 		       (g->grace_ms && g->grace_ms <= now) || g->pending;
@@ -410,6 +413,7 @@ static void finish_job(struct df_runtime *rt, struct df_job *j, uint64_t now)
 	rt->pass_changes += j->changes;
 	if (!rt->dry_run)
 		rt->changes_applied += j->changes;
+	g->backend_wait = 0;
 	if (j->rc == -ECANCELED || df_stopping())
 		return; /* stopping: no retry to announce */
 	if (j->rc && outcome_of(j->rc) == DF_OUT_TEMP) {
@@ -422,6 +426,7 @@ static void finish_job(struct df_runtime *rt, struct df_job *j, uint64_t now)
 		       g->zone, j->op, j->err[0] ? j->err : strerror(-j->rc));
 	} else if (backend_temp) {
 		schedule_retry(rt, g, j, now);
+		g->backend_wait = 1;
 	} else {
 		g->failures = 0;
 		g->next_ms = 0;

@@ -66,6 +66,8 @@ struct df_group {
 	uint64_t grace_ms;  /* ask again for on_empty_grace at; 0 = none */
 	int busy;           /* a job of this group is queued or running */
 	int pending;        /* asked to run while busy: run when done */
+	int backend_wait;   /* its retry waits for a backend's temporary
+			       answer: an event or a tick runs it sooner */
 };
 
 /** The records of a group in a record set. */

@@ -208,6 +208,39 @@ static void test_cancelled_writes_nothing(void **st)
 	df_runtime_free(rt);
 }
 
+/* A backend's temporary answer (a file being written) schedules a
+ * retry, but an event pass (DF_PASS_DUE) does not wait it out: the
+ * backend may know now. A provider's temporary failure keeps its
+ * backoff. */
+static void test_backend_wait_cut_short(void **st)
+{
+	(void)st;
+	char path[512];
+	snprintf(path, sizeof path, "%s/s.json", dir);
+	remove(path);
+	write_file("p.ini", "[a]\naddresses = 192.0.2.1"); /* no final newline */
+	struct df_runtime *rt = runtime("", REC("a.example.test", "a", ""));
+	struct df_pass_stats s;
+	df_pass(rt, 1000, DF_PASS_ALL, &s);
+	assert_int_equal(outcome(rt, "a.example.test"), DF_OUT_TEMP);
+	assert_true(rt->groups[0].next_ms > 1000);
+	write_file("p.ini", "[a]\naddresses = 192.0.2.1\n");
+	df_pass(rt, 1001, DF_PASS_DUE, &s); /* an event, before the retry */
+	assert_int_equal(outcome(rt, "a.example.test"), DF_OUT_OK);
+	assert_string_equal(state("a.example.test", "A"), "192.0.2.1");
+	df_runtime_free(rt);
+
+	prov_extra = "fail_every = 1\n"; /* the provider fails, temporarily */
+	rt = runtime("", REC("a.example.test", "a", ""));
+	prov_extra = "";
+	df_pass(rt, 1000, DF_PASS_ALL, &s);
+	assert_int_equal(outcome(rt, "a.example.test"), DF_OUT_TEMP);
+	uint64_t calls = rt->apply_calls;
+	assert_int_equal(df_pass_start(rt, 1001, DF_PASS_DUE), 0); /* backoff holds */
+	assert_int_equal(rt->apply_calls, calls);
+	df_runtime_free(rt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_on_empty_grace),
 		cmocka_unit_test(test_once_horizon),
 		cmocka_unit_test(test_cancelled_writes_nothing),
+		cmocka_unit_test(test_backend_wait_cut_short),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
