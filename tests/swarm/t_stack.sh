@@ -1,4 +1,5 @@
 #!/bin/sh
+# check-asan: skip (it runs the image, built without sanitizers: the same run as make check)
 # The story end to end (issue 11): a three-node Swarm in network
 # namespaces, all three managers; the image built once by `make image`
 # on node 1's engine and loaded on the others (docker save | docker load);
