@@ -81,10 +81,13 @@ int swarm_api_status(long status, const char *body, size_t len,
 	if (!m)
 		m = "no message";
 	if (status == 503 && strstr(m, "not a swarm manager")) {
+		/* Temporary: a manager says so too while it stops, restarts
+		 * or loses its quorum; a worker's socket keeps saying it,
+		 * and every retry says why. */
 		snprintf(err, errlen,
-			 "the engine is not a swarm manager: dnsfollow must talk to a "
+			 "the engine is not a swarm manager (now): dnsfollow must talk to a "
 			 "manager node (engine said: %.200s)", m);
-		return -EACCES;
+		return -EAGAIN;
 	}
 	snprintf(err, errlen, "%s: HTTP %ld: %.250s", what, status, m);
 	if (status == 404)

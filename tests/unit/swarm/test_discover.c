@@ -156,7 +156,7 @@ static void test_discover_refuses(void **s)
 	fe.services_status = 503;
 	fe.services_raw = "{\"message\":\"This node is not a swarm manager. Worker "
 			  "nodes can't be used to view or modify cluster state.\"}";
-	assert_int_equal(discover(self, &f), -EACCES);
+	assert_int_equal(discover(self, &f), -EAGAIN);
 	assert_non_null(strstr(testhost_error(h), "must talk to a manager"));
 	assert_int_equal(f.n, 0);
 
@@ -329,7 +329,7 @@ static void test_prepare_same_answers(void **s)
 	fe.services_status = 503;
 	fe.services_raw = fe.tasks = "{\"message\":\"This node is not a swarm manager.\"}";
 	ask_all(self, alone);
-	assert_int_equal(prepare(self, NQ), -EACCES);
+	assert_int_equal(prepare(self, NQ), -EAGAIN);
 	ask_all(self, snap);
 	prepare(self, 0);
 	same_answers("not a manager", alone, snap, 0);

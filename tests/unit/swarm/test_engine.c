@@ -77,7 +77,7 @@ static void test_engine_errors(void **s)
 
 	fe.status = 503;
 	fe.tasks = "{\"message\":\"This node is not a swarm manager. Worker nodes can't be used\"}";
-	assert_int_equal(resolve(self, "gogs", &g), -EACCES);
+	assert_int_equal(resolve(self, "gogs", &g), -EAGAIN);
 	assert_non_null(strstr(testhost_error(h), "must talk to a manager"));
 
 	fe.status = 500;
