@@ -94,6 +94,16 @@ static void resolve_one(struct df_runtime *rt, const struct df_record_cfg *r,
 	a->rc = ops->resolve(in->self, &q, on_placement, &c);
 	if (a->rc == 0 && c.bad[0])
 		a->rc = -EPROTO;
+	if (a->rc == -ENOENT && r->source) {
+		/* Discovered a moment ago and gone now (removed in between):
+		 * the next discovery drops it. Not a permanent failure, and
+		 * not knowledge enough to delete anything in this pass. */
+		df_log(DNSFOLLOW_LOG_INFO, in->host->who,
+		       "service %s is gone since it was discovered; its records keep their value until the next discovery",
+		       r->service);
+		a->rc = -EAGAIN;
+		return;
+	}
 	if (a->rc != 0) {
 		char err[1024];
 		df_host_error_text(in->host, err, sizeof err);
