@@ -60,6 +60,7 @@ int df_parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			o->json = strcmp(optarg, "json") == 0;
+			o->output = 1;
 			break;
 		case 'V':
 			printf("dnsfollow %s (plugin ABI %u)\n", DNSFOLLOW_VERSION,
@@ -90,13 +91,14 @@ int df_parse_args(int argc, char **argv, struct options *o)
 		df_usage(stderr);
 		return -1;
 	}
-	if (o->json && !o->dry_run) {
-		fputs("dnsfollow: --output json prints a plan: it goes with --dry-run\n", stderr);
+	if (o->output && !o->dry_run) {
+		fputs("dnsfollow: --output chooses how a plan is printed: it goes with --dry-run\n", stderr);
 		df_usage(stderr);
 		return -1;
 	}
-	if (o->detailed && !o->once && !o->dry_run) {
-		fputs("dnsfollow: --detailed-exitcode goes with --once or --dry-run (a daemon does not exit with a plan)\n",
+	if (o->detailed && ((!o->once && !o->dry_run) || o->check)) {
+		fputs(o->check ? "dnsfollow: --detailed-exitcode goes with --once or --dry-run, not --check-config\n"
+			       : "dnsfollow: --detailed-exitcode goes with --once or --dry-run (a daemon does not exit with a plan)\n",
 		      stderr);
 		df_usage(stderr);
 		return -1;

@@ -14,6 +14,7 @@ struct options {
 	const char *config;
 	int once, dry_run, check, verbose, list_plugins;
 	int json;     /* --output json (with --dry-run) */
+	int output;   /* --output was given */
 	int detailed; /* --detailed-exitcode */
 	int healthcheck; /* --healthcheck: ask a running daemon */
 };

@@ -128,6 +128,9 @@ static void core_section(struct df_config *cfg, struct df_section *s)
 	cfg->workers = (unsigned)core_num(s, "workers");
 	cfg->orphan_grace = (unsigned)core_num(s, "orphan_grace");
 	cfg->log_json = core_num(s, "log_format") == 1;
+	/* At once: the config's own warnings (bind, plugins' create) are
+	 * log lines too, and a log shipper parses every one of them. */
+	df_log_set_json(cfg->log_json);
 	cfg->allow_loopback = (int)core_num(s, "allow_loopback");
 	core_strings(cfg, s);
 }

@@ -160,7 +160,7 @@ static void count_changes(const struct df_inst *in, const struct df_group *g,
 			  const struct batch *b, int rc)
 {
 	for (size_t c = 0; c < b->n; c++)
-		if (rc == 0 && (b->res[c] == DNSFOLLOW_RESULT_UNKNOWN || b->res[c] == 0))
+		if (b->res[c] == 0 || (rc == 0 && b->res[c] == DNSFOLLOW_RESULT_UNKNOWN))
 			df_metric_add("dnsfollow_changes_total", 1, "provider", in->cfg->name,
 				      "zone", g->zone, "op",
 				      b->ch[c].op == DNSFOLLOW_CHANGE_DELETE ? "delete" : "set", NULL);
@@ -270,8 +270,7 @@ static int apply_records(struct df_runtime *rt, struct df_job *j,
 	if (!err[0] && rc)
 		snprintf(err, sizeof err, "%s", strerror(-rc));
 	log_changes(rt, j, g, b.ch, b.n, rc, b.res);
-	if (rc == 0)
-		count_changes(in, g, &b, rc);
+	count_changes(in, g, &b, rc);
 	int named = 0, atomic = provider_atomic(in);
 	for (size_t c = 0; c < b.n; c++)
 		named |= b.res[c] < 0;

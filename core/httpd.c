@@ -75,6 +75,7 @@ int df_listen_parse(const char *text, struct sockaddr_storage *sa, socklen_t *le
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
 			     const char *type, char *body, size_t len)
 {
+	int not_allowed = status == 405;
 	struct MHD_Response *r =
 		MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
@@ -82,6 +83,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status,
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", type);
+	if (not_allowed)
+		MHD_add_response_header(r, "Allow", "GET, HEAD");
 	enum MHD_Result ok = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ok;
@@ -128,7 +131,7 @@ int df_httpd_start(const char *listen, char *err, size_t errlen)
 	daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, on_request, NULL,
 				   MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				   MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
-				   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)16,
+				   MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)4,
 				   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)3,
 				   MHD_OPTION_END);
 	if (!daemon_) {

@@ -357,8 +357,8 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sigf
 			df_notify("WATCHDOG=1");
 			dog_at = now + dog / 2;
 		}
-		if (!force_all && last_pass && !df_busy(rt))
-			df_health_ready(1); /* the first pass is done */
+		if (rt->passes_done)
+			df_health_ready(1); /* the first pass is done, all its zones */
 		int tick = now >= next_tick, woken = wake_at && now >= wake_at;
 		if (force_all || tick || woken || (retry && now >= retry)) {
 			last_pass = now;
@@ -380,7 +380,10 @@ static int run_daemon(const struct options *o, struct df_runtime **rtp, int sigf
 			return EX_OK;
 		}
 		if (w == W_RELOAD) {
-			df_notify("RELOADING=1");
+			char msg[64];
+			snprintf(msg, sizeof msg, "RELOADING=1\nMONOTONIC_USEC=%llu",
+				 (unsigned long long)df_now_ms() * 1000ull);
+			df_notify(msg);
 			rt = *rtp = reload(o, rt);
 			df_notify("READY=1");
 			force_all = 1;

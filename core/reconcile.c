@@ -351,8 +351,10 @@ static void take_orphans(struct df_runtime *rt, struct df_group *g,
 static void job_metrics(struct df_runtime *rt, const struct df_group *g,
 			const struct df_job *j)
 {
-	if (rt->passes[j->pass_slot].left && --rt->passes[j->pass_slot].left == 0)
+	if (rt->passes[j->pass_slot].left && --rt->passes[j->pass_slot].left == 0) {
 		df_metric_pass_seconds((double)(df_now_ms() - rt->passes[j->pass_slot].start) / 1000.0);
+		rt->passes_done++;
+	}
 	if (rt->dry_run)
 		return;
 	const struct df_inst *in = &rt->providers[g->provider];

@@ -144,6 +144,7 @@ struct df_runtime {
 		size_t left;
 	} passes[8];
 	unsigned pass_next;
+	uint64_t passes_done;   /* passes whose every zone is done */
 	struct df_pool *pool;
 	uint64_t changes_applied; /* counters, for tests and logs */
 	uint64_t apply_calls;
