@@ -190,10 +190,13 @@ static int by_queries(struct r2136 *p, const char *zone,
 	return 0;
 }
 
-/* A transfer failed (its text is set): queries; remembered if they work. */
+/* A transfer failed (its text is set, its code in xrc): queries. A
+ * refusal (REFUSED, NOTAUTH, BADKEY: permanent codes) is remembered if
+ * the queries work; a timeout or a reset is tried again next time. */
 static int fall_back(struct r2136 *p, struct r2136_zx *x, const char *zone,
 		     const struct dnsfollow_rrkey *keys, size_t nkeys,
-		     dnsfollow_rrset_cb emit, void *ctx, struct r2136_rdinfo *rd)
+		     dnsfollow_rrset_cb emit, void *ctx, struct r2136_rdinfo *rd,
+		     int xrc)
 {
 	const struct dnsfollow_host *h = p->host;
 	char why[400] = "";
@@ -204,6 +207,11 @@ static int fall_back(struct r2136 *p, struct r2136_zx *x, const char *zone,
 		h->log(h, DNSFOLLOW_LOG_DEBUG, "zone %s: the transfer failed (%s), "
 		       "the queries too", zone, why);
 		return rc;
+	}
+	if (dnsfollow_err_is_temporary(xrc)) {
+		h->log(h, DNSFOLLOW_LOG_DEBUG, "zone %s: the transfer failed (%s); "
+		       "read by queries this time", zone, why);
+		return 0;
 	}
 	x->refused = 1;
 	h->log(h, DNSFOLLOW_LOG_WARN, "zone %s: no zone transfer (%s); reading "
@@ -260,7 +268,7 @@ int r2136_read_zone(struct r2136 *p, const char *zone,
 			     "queries instead", zone, limit - 1, nkeys);
 		return by_queries(p, zone, keys, nkeys, emit, ctx, rd);
 	}
-	return fall_back(p, x, zone, keys, nkeys, emit, ctx, rd);
+	return fall_back(p, x, zone, keys, nkeys, emit, ctx, rd, rc);
 }
 
 int r2136_read_full(struct r2136 *p, const char *zone,

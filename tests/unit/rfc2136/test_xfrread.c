@@ -35,6 +35,7 @@ struct fake {
 	int records;     /* A records h0..h(records-1) besides the SOA */
 	int refuse_axfr; /* answer a transfer with REFUSED */
 	int refuse_all;  /* and every query too */
+	int servfail_axfr; /* answer a transfer with SERVFAIL (temporary) */
 	volatile int queries, axfrs, stop;
 	pthread_t th;
 };
@@ -58,7 +59,8 @@ static void respond(struct fake *f, const struct r2136_msg *m,
 {
 	uint16_t type = m->rr[0].type;
 	int axfr = type == R2136_TYPE_AXFR;
-	int no = f->refuse_all || (axfr && f->refuse_axfr);
+	int fail = axfr && f->servfail_axfr;
+	int no = f->refuse_all || (axfr && f->refuse_axfr) || fail;
 	int idx = -1, an = 0;
 	if (!no && type == 1 && sscanf(m->rr[0].name, "h%d.", &idx) == 1 &&
 	    idx >= 0 && idx < f->records)
@@ -67,7 +69,7 @@ static void respond(struct fake *f, const struct r2136_msg *m,
 		an = 1;
 	if (!no && axfr)
 		an = f->records + 2;
-	r2136_put_header(b, m->id, (uint16_t)(0x8000 | R2136_F_AA | (no ? 5 : 0)),
+	r2136_put_header(b, m->id, (uint16_t)(0x8000 | R2136_F_AA | (fail ? 2 : no ? 5 : 0)),
 			 1, (uint16_t)an, 0, 0);
 	r2136_put_name(b, m->rr[0].name);
 	r2136_put_u16(b, type);
@@ -303,6 +305,28 @@ static void test_refused_falls_back(void **st)
 	fake_stop(&f);
 }
 
+/* A transfer that fails for a while (SERVFAIL) falls back to queries
+ * this time but is not remembered as refused: the next read transfers
+ * again. */
+static void test_transient_not_remembered(void **st)
+{
+	(void)st;
+	struct fake f;
+	struct got g;
+	fake_start(&f, 10, 0);
+	f.servfail_axfr = 1;
+	void *p = provider(&f, "read=auto");
+	assert_int_equal(read3(p, &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(f.axfrs, 1);
+	f.servfail_axfr = 0;
+	assert_int_equal(read3(p, &g), 0);
+	assert_int_equal(f.axfrs, 2);
+	assert_int_equal(count(testhost_log(H), "no zone transfer"), 0);
+	done(p);
+	fake_stop(&f);
+}
+
 /* Refused, and the queries refused too: their error, nothing kept, the
  * next read tries the transfer again. */
 static void test_refused_everything(void **st)
@@ -378,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_large_zone_cut),
 		cmocka_unit_test(test_refused_falls_back),
 		cmocka_unit_test(test_refused_everything),
+		cmocka_unit_test(test_transient_not_remembered),
 		cmocka_unit_test(test_emit_error_no_requery),
 		cmocka_unit_test(test_explicit_modes),
 	};
