@@ -68,12 +68,38 @@ void df_cfg_check_lifecycle(struct df_config *cfg)
 			df_cfg_error(cfg, key_line(cfg, p, "policy"),
 				     "provider '%s' (%s) cannot list its ownership markers, which policy = sync needs; use policy = upsert-only",
 				     p->name, p->type);
+		/* sync deletes what this owner_id holds: two installations
+		 * left on the default would delete each other's names. */
+		else if (p->sync && !cfg->owner_given)
+			df_cfg_error(cfg, key_line(cfg, p, "policy"),
+				     "policy = sync deletes the names its owner_id holds: set owner_id in [dnsfollow] to a name no other dnsfollow writing to these zones uses");
+		else if (p->sync && p->nzones == 0)
+			df_cfg_error(cfg, key_line(cfg, p, "policy"),
+				     "policy = sync needs the zones it cleans: list them in zones =");
 	}
+}
+
+/* A record key some plugin declares as a path or a secret: a label must
+ * not name files or hand out credentials. */
+static int path_or_secret(const struct df_config *cfg, const char *key)
+{
+	const struct df_instance_cfg *lists[] = {cfg->backends, cfg->providers};
+	size_t counts[] = {cfg->nbackends, cfg->nproviders};
+	for (int l = 0; l < 2; l++)
+		for (size_t i = 0; i < counts[l]; i++) {
+			const struct dnsfollow_plugin *p = lists[l][i].plugin;
+			const struct dnsfollow_key *k =
+				p ? df_cfg_find_key(p->record_keys, key) : NULL;
+			if (k && (k->type == DNSFOLLOW_T_PATH || k->type == DNSFOLLOW_T_SECRET))
+				return 1;
+		}
+	return 0;
 }
 
 /* Keys a label may not give: a label must not take over records
  * dnsfollow does not own, read files, or point at another backend. */
-static int refused_key(const char *key, char *err, size_t len)
+static int refused_key(const struct df_config *cfg, const char *key, char *err,
+		       size_t len)
 {
 	size_t n = strlen(key);
 	if (strcmp(key, "adopt") == 0)
@@ -82,6 +108,8 @@ static int refused_key(const char *key, char *err, size_t len)
 		snprintf(err, len, "%s: the orchestrator cannot make dnsfollow read files", key);
 	else if (strcmp(key, "backend") == 0 || strcmp(key, "service") == 0)
 		snprintf(err, len, "%s cannot be set by the orchestrator", key);
+	else if (path_or_secret(cfg, key))
+		snprintf(err, len, "%s (a path or a secret) cannot be set by the orchestrator", key);
 	else
 		return 0;
 	return 1;
@@ -120,7 +148,7 @@ static int make_section(const struct df_config *cfg, size_t backend,
 	s->name = df_strdup(fqdn);
 	s->header = df_strdup("record");
 	for (size_t i = 0; i < nkeys; i++) {
-		if (!keys[i].key || refused_key(keys[i].key, err, len))
+		if (!keys[i].key || refused_key(cfg, keys[i].key, err, len))
 			return keys[i].key ? -1 : (snprintf(err, len, "a key without a name"), -1);
 		if (strcmp(keys[i].key, "provider") == 0)
 			provider = keys[i].value;
@@ -146,6 +174,11 @@ static int fenced(const struct df_config *cfg, size_t backend,
 {
 	const struct df_instance_cfg *b = &cfg->backends[backend];
 	const struct df_instance_cfg *p = &cfg->providers[r->provider_idx];
+	if (strncmp(r->fqdn, "_dnsfollow.", 11) == 0 || strcmp(r->fqdn, "_dnsfollow") == 0) {
+		snprintf(err, len, "%s: names under _dnsfollow hold ownership markers, never records",
+			 r->fqdn);
+		return 1;
+	}
 	if (p->nzones == 0) {
 		snprintf(err, len, "%s: provider '%s' lists no zones, and discovered names must lie inside one",
 			 r->fqdn, p->name);

@@ -309,6 +309,7 @@ static int add_defaults(struct df_config *cfg, const struct dnsfollow_key *table
 		it->key = df_strdup(k->name);
 		it->value = df_strdup(k->def);
 		it->line = s->line;
+		it->dflt = 1;
 		bad |= df_cfg_typed(cfg, k, it);
 	}
 	return bad;

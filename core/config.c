@@ -98,6 +98,7 @@ static void core_strings(struct df_config *cfg, struct df_section *s)
 				     it->value);
 		free(cfg->owner_id);
 		cfg->owner_id = df_strdup(it->value);
+		cfg->owner_given = !it->dflt;
 	}
 	if ((it = df_cfg_item(s, "listen")) != NULL && *it->value) {
 		struct sockaddr_storage sa;
@@ -238,6 +239,8 @@ static void lifecycle_keys(struct df_config *cfg, const struct df_section *s,
 		return;
 	char **v;
 	size_t n = df_split_list(it->value, &v);
+	if (n == 0) /* no pattern would be no fence at all */
+		df_cfg_error(cfg, it->line, "discover_names is empty: give name patterns (*.apps.example.org), or leave the key out");
 	ic->discover_names = df_xcalloc(n + 1, sizeof *ic->discover_names);
 	for (size_t i = 0; i < n; i++) {
 		char *g;

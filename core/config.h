@@ -23,6 +23,7 @@ struct df_item {
 	int from_file; /* the value was read from KEY_file */
 	int bad;       /* the value failed its key's type (reported) */
 	uint64_t num;  /* typed keys: see struct dnsfollow_kv */
+	int dflt;      /* not in the file: the declared default, added */
 };
 
 /** A [backend X] or [provider X] section. */
@@ -123,6 +124,7 @@ struct df_config {
 	unsigned file_mode; /* permission bits of the file when read */
 	int warned_inline;  /* the inline-secret warning was given */
 	int no_lines;       /* errors read "WHERE: message" (labels) */
+	int owner_given;    /* owner_id was written, not the default */
 };
 
 /**

@@ -164,14 +164,26 @@ static struct df_found *discover_one(struct df_runtime *rt, size_t b, char *err,
 	return f;
 }
 
-/* Log the messages not said last time; remember this time's. */
+/* Log the messages not said last time; remember this time's. Both
+ * lists sorted and without repeats (one service may say the same twice
+ * in a pass), so the comparison is one walk. */
 static void say_once(struct df_runtime *rt, char **now, size_t n)
 {
+	if (n)
+		qsort(now, n, sizeof *now, by_str);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (u && strcmp(now[u - 1], now[i]) == 0)
+			free(now[i]);
+		else
+			now[u++] = now[i];
+	now[u] = NULL;
+	n = u;
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		int said = 0;
-		for (size_t k = 0; k < rt->nsaid && !said; k++)
-			said = strcmp(rt->said[k], now[i]) == 0;
-		if (said)
+		while (k < rt->nsaid && strcmp(rt->said[k], now[i]) < 0)
+			k++;
+		if (k < rt->nsaid && strcmp(rt->said[k], now[i]) == 0)
 			continue;
 		char *who = strchr(now[i], '|') + 1, *text = strchr(who, '|');
 		*text = '\0';
@@ -190,6 +202,7 @@ static void build_set(struct df_runtime *rt)
 	struct df_recset *s = df_recset_build(rt, rt->found, &msgs, &n);
 	df_recset_unref(rt->set);
 	rt->set = s;
+	__atomic_add_fetch(&rt->set_gen, 1, __ATOMIC_SEQ_CST);
 	df_strv_free(rt->build_msgs);
 	rt->build_msgs = df_xcalloc(n + 1, sizeof *rt->build_msgs);
 	for (size_t i = 0; i < n; i++)
@@ -251,6 +264,14 @@ int df_discovery_status(const struct df_runtime *rt)
 		perm |= rc && !dnsfollow_err_is_temporary(rc);
 	}
 	return perm ? 2 : temp ? 1 : 0;
+}
+
+int df_discovery_none(const struct df_runtime *rt)
+{
+	for (size_t b = 0; b < rt->cfg->nbackends; b++)
+		if (rt->cfg->backends[b].discover)
+			return 0;
+	return 1;
 }
 
 int df_discovery_known(const struct df_runtime *rt)

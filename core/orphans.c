@@ -49,31 +49,39 @@ static int by_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Every name the provider of the job's group is asked for, sorted: the
- * set's records of that provider (any zone) and the names held. */
-static char **wanted_names(const struct df_runtime *rt, const struct df_job *j,
-			   size_t *n)
+/* Does anything ask provider p for `name` in `zone`? A record of this
+ * provider in this very zone (a copy left in another zone of the same
+ * provider is an orphan there), or a held name (any zone). */
+static int wanted(const struct df_recset *set, size_t p, const char *zone,
+		  const char *name)
 {
-	const struct df_recset *set = j->set;
-	size_t p = rt->groups[j->group].provider;
-	char **v = df_xcalloc(set->nrecs + set->nheld + 1, sizeof *v);
-	*n = 0;
-	for (size_t i = 0; i < set->nrecs; i++)
-		if (set->recs[i].cfg->provider_idx == p)
-			v[(*n)++] = (char *)set->recs[i].fqdn;
-	for (size_t i = 0; i < set->nheld; i++)
-		if (set->held[i].provider == p || set->held[i].provider == SIZE_MAX)
-			v[(*n)++] = set->held[i].fqdn;
-	qsort(v, *n, sizeof *v, by_str);
-	return v;
+	struct df_wanted key = {p, name, zone};
+	if (bsearch(&key, set->wanted, set->nwanted, sizeof key, df_wanted_cmp))
+		return 1;
+	size_t lo = 0, hi = set->nheld;
+	while (lo < hi) { /* the first held entry >= name */
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(set->held[mid].fqdn, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < set->nheld && strcmp(set->held[lo].fqdn, name) == 0; lo++)
+		if (set->held[lo].provider == p || set->held[lo].provider == SIZE_MAX)
+			return 1;
+	return 0;
+}
+
+static int by_orphan(const void *a, const void *b)
+{
+	return strcmp(((const struct df_orphan *)a)->name,
+		      ((const struct df_orphan *)b)->name);
 }
 
 static const struct df_orphan *known_before(const struct df_job *j, const char *name)
 {
-	for (size_t i = 0; i < j->norph; i++)
-		if (strcmp(j->orph[i].name, name) == 0)
-			return &j->orph[i];
-	return NULL;
+	struct df_orphan key = {.name = (char *)name};
+	return j->norph ? bsearch(&key, j->orph, j->norph, sizeof key, by_orphan) : NULL;
 }
 
 /* A want that deletes the orphan: every type dnsfollow writes that the
@@ -100,16 +108,22 @@ static void add_delete_want(struct df_runtime *rt, struct df_job *j, const char 
 			w->sets[w->nsets++] = (struct df_want_set){.type = *t};
 }
 
-/* The clock of one orphan, and whether it is due. */
+/* The clock of one orphan, and whether it is due. A sighting counts
+ * only with knowledge of its own (a discovery round the earlier ones did
+ * not see): a timer's pass with the same answers proves nothing new.
+ * Two are needed, but for orphan_grace = 0 under --once. */
 static int tick(struct df_runtime *rt, struct df_job *j, const char *zone,
 		const char *name, struct df_orphan *o)
 {
 	const struct df_orphan *before = known_before(j, name);
 	o->name = df_strdup(name);
 	o->since = before ? before->since : j->now;
-	o->seen = before ? before->seen + 1 : 1;
+	o->seen = before ? before->seen + (before->gen != j->gen) : 1;
+	o->gen = j->gen;
 	struct df_inst *in = &rt->providers[rt->groups[j->group].provider];
-	int due = o->seen >= (j->grace_ms ? 2u : 1u) && j->now - o->since >= j->grace_ms;
+	unsigned need = j->once && !j->grace_ms ? 1u : 2u;
+	int due = o->seen >= need && j->now - o->since >= j->grace_ms &&
+		  __atomic_load_n(&rt->set_gen, __ATOMIC_SEQ_CST) == j->set_gen;
 	if (rt->dry_run)
 		df_plan_out_orphan(rt, j, in->cfg->name, zone, name, due ? "deleting" : "pending");
 	else if (due)
@@ -133,20 +147,25 @@ void df_job_orphans(struct df_runtime *rt, struct df_job *j)
 	struct owned o = {.zone = g->zone, .marker = rt->marker};
 	df_host_reset(in->host);
 	int rc = ops->markers(in->self, g->zone, on_marker, &o);
+	struct df_group *gw = &rt->groups[j->group]; /* this job's alone */
 	if (rc != 0) {
 		char err[1024];
 		df_host_error_text(in->host, err, sizeof err);
-		df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
-		       "zone %s: cannot list the ownership markers: %s; no orphan is deleted",
-		       g->zone, err[0] ? err : strerror(-rc));
+		if (!gw->markers_failing) /* said once, until it works again */
+			df_log(DNSFOLLOW_LOG_ERROR, in->host->who,
+			       "zone %s: cannot list the ownership markers: %s; no orphan is deleted while this lasts",
+			       g->zone, err[0] ? err : strerror(-rc));
+		gw->markers_failing = 1;
 	} else {
-		size_t nw;
-		char **want = wanted_names(rt, j, &nw);
+		gw->markers_failing = 0;
+		if (o.n)
+			qsort(o.names, o.n, sizeof *o.names, by_str);
 		struct df_orphan *now = df_xcalloc(o.n + 1, sizeof *now);
 		size_t nnow = 0;
 		for (size_t i = 0; i < o.n; i++) {
-			if (bsearch(&o.names[i], want, nw, sizeof *want, by_str))
-				continue;
+			if ((i && strcmp(o.names[i], o.names[i - 1]) == 0) ||
+			    wanted(j->set, g->provider, g->zone, o.names[i]))
+				continue; /* listed twice, or asked for */
 			if (!j->known) {
 				if (rt->dry_run)
 					df_plan_out_orphan(rt, j, in->cfg->name, g->zone,
@@ -157,7 +176,6 @@ void df_job_orphans(struct df_runtime *rt, struct df_job *j)
 				add_delete_want(rt, j, now[nnow].name);
 			nnow++;
 		}
-		free(want);
 		for (size_t i = 0; i < j->norph; i++)
 			free(j->orph[i].name);
 		free(j->orph);

@@ -175,6 +175,9 @@ static void job_orphans(struct df_runtime *rt, const struct df_group *g,
 	j->known = known;
 	j->now = now;
 	j->grace_ms = (uint64_t)rt->cfg->orphan_grace * 1000u;
+	j->once = rt->max_attempts != 0;
+	j->gen = rt->know_gen;
+	j->set_gen = __atomic_load_n(&rt->set_gen, __ATOMIC_SEQ_CST);
 	j->orph = df_xcalloc(g->norph + 1, sizeof *j->orph);
 	for (size_t i = 0; i < g->norph; i++) {
 		j->orph[i] = g->orph[i];
@@ -236,8 +239,11 @@ size_t df_pass_start(struct df_runtime *rt, uint64_t now, enum df_pass_kind kind
 	if (!rt->pool)
 		return 0;
 	uint64_t t0 = df_now_ms(); /* a pass's time includes asking backends */
-	if (kind != DF_PASS_RETRIES)
+	int discovers = !df_discovery_none(rt), asked = 0;
+	if (kind != DF_PASS_RETRIES) {
 		df_discover(rt);
+		asked = 1;
+	}
 	if (!rt->ngroups)
 		return 0;
 	char *due = df_xcalloc(rt->ngroups, 1);
@@ -257,6 +263,15 @@ size_t df_pass_start(struct df_runtime *rt, uint64_t now, enum df_pass_kind kind
 		due[g] = 1;
 		ndue++;
 	}
+	/* An orphan's timer must not count as a sighting on old answers:
+	 * its pass asks the orchestrator again. */
+	for (size_t g = 0; ndue && discovers && !asked && g < rt->ngroups; g++)
+		if (due[g] && rt->groups[g].norph) {
+			df_discover(rt);
+			asked = 1;
+		}
+	if (asked || !discovers)
+		rt->know_gen++;
 	if (ndue) {
 		struct df_answers *ans = df_resolve(rt, due);
 		/* Orphans go only on full knowledge: every discovery and

@@ -52,7 +52,9 @@ struct df_orphan {
 	char *name;
 	uint64_t since;     /* ms it was first seen unwanted with full
 			       knowledge */
-	unsigned seen;      /* passes with full knowledge it was seen in */
+	unsigned seen;      /* passes with full knowledge it was seen in,
+			       each from a knowledge of its own (gen) */
+	uint64_t gen;       /* rt->know_gen of the last sighting counted */
 };
 
 struct df_group {
@@ -68,6 +70,8 @@ struct df_group {
 	int pending;        /* asked to run while busy: run when done */
 	int backend_wait;   /* its retry waits for a backend's temporary
 			       answer: an event or a tick runs it sooner */
+	int markers_failing; /* its markers() failed last time (said once;
+				worker of the group only) */
 };
 
 /** The records of a group in a record set. */
@@ -81,6 +85,14 @@ struct df_grecs {
 struct df_held {
 	size_t provider;
 	char *fqdn;
+};
+
+/** A name a provider is asked for in a zone (sorted: provider, fqdn,
+ * zone), for telling orphans. */
+struct df_wanted {
+	size_t provider;
+	const char *fqdn;
+	const char *zone;
 };
 
 /** What one backend discovered last time it answered (refcounted on the
@@ -106,8 +118,11 @@ struct df_recset {
 	size_t nrecs;
 	struct df_grecs *grp;   /* per group of the runtime */
 	size_t ngroups;
-	struct df_held *held;   /* borrowed from found[] (kept alive) */
+	struct df_held *held;   /* borrowed from found[] (kept alive);
+				   sorted by fqdn */
 	size_t nheld;
+	struct df_wanted *wanted; /* every record's (provider, name, zone) */
+	size_t nwanted;
 	struct df_found **found; /* per backend, refs held; may be NULL */
 	size_t nfound;
 	char *names;            /* the block fqdn and txt_name point into */
@@ -132,6 +147,11 @@ struct df_runtime {
 	char **build_msgs;     /* why the current set left records out */
 	size_t nsaid;
 	int watching;          /* daemon: backends get watch_set */
+	uint64_t know_gen;     /* counts fresh knowledge: each discovery
+				  round (or pass, without discovery); an
+				  orphan is counted once per value */
+	uint64_t set_gen;      /* counts record sets made current (atomic:
+				  a job compares it before it deletes) */
 	int dry_run;
 	int reloading;         /* made by a SIGHUP reload */
 	int cancelled;         /* being replaced or freed: jobs still in
@@ -257,6 +277,8 @@ void df_discover(struct df_runtime *rt);
 /** 0 when every discovery succeeded, 1 when one failed temporarily, 2
  *  when one failed for good. */
 int df_discovery_status(const struct df_runtime *rt);
+/** 1 when no backend discovers. */
+int df_discovery_none(const struct df_runtime *rt);
 /** 1 when every discovering backend's last discovery succeeded. */
 int df_discovery_known(const struct df_runtime *rt);
 /** Build the record set of the INI records and `found` (per backend; NULL
@@ -267,6 +289,8 @@ struct df_recset *df_recset_build(struct df_runtime *rt, struct df_found **found
 				  char ***msgs, size_t *nmsgs);
 void df_recset_unref(struct df_recset *s);
 void df_found_unref(struct df_found *f);
+/** Order of struct df_wanted: provider, fqdn, zone. */
+int df_wanted_cmp(const void *a, const void *b);
 /** Tell watching backends every query of the current set. */
 void df_tell_watch_set(struct df_runtime *rt);
 /** The group of (provider, zone), or SIZE_MAX. */
@@ -298,6 +322,8 @@ struct df_job {
 	 * the group's orphans as the main thread knew them (a copy), and
 	 * after the job, as the job found them (orph_ran set). */
 	int sync, known, orph_ran;
+	int once;              /* --once: orphan_grace = 0 acts at once */
+	uint64_t gen, set_gen; /* rt->know_gen and rt->set_gen when made */
 	struct df_orphan *orph;
 	size_t norph;
 	uint64_t now, grace_ms;

@@ -79,8 +79,12 @@ static int by_name_provider(const void *a, const void *b)
 	/* The INI's first, then by source, so a clash is seen in order. */
 	if (!x->cfg->source != !y->cfg->source)
 		return x->cfg->source ? 1 : -1;
-	return strcmp(x->cfg->source ? x->cfg->source : "",
-		      y->cfg->source ? y->cfg->source : "");
+	c = strcmp(x->cfg->source ? x->cfg->source : "",
+		   y->cfg->source ? y->cfg->source : "");
+	if (c)
+		return c;
+	return x->cfg->backend_idx < y->cfg->backend_idx ? -1
+	       : x->cfg->backend_idx > y->cfg->backend_idx;
 }
 
 static int by_group(const void *a, const void *b)
@@ -142,18 +146,22 @@ static void settle_clashes(struct df_runtime *rt, struct df_recset *s,
 			}
 			continue;
 		}
+		/* One source naming it twice is one claim; the same source
+		 * seen by two backends (two files with one section name, two
+		 * swarm backends) is two, with no order to prefer one. */
 		int clash = 0;
 		for (size_t k = i + 1; k < j; k++)
-			if (strcmp(c[k].cfg->source, first->source) != 0)
+			if (strcmp(c[k].cfg->source, first->source) != 0 ||
+			    c[k].cfg->backend_idx != first->backend_idx)
 				clash = 1;
 			else
-				c[k].drop = 1; /* one service naming it twice */
+				c[k].drop = 1;
 		if (!clash)
 			continue;
 		for (size_t k = i; k < j; k++) {
 			c[k].drop = 1;
-			say(msgs, nmsgs, DNSFOLLOW_LOG_ERROR, "%s (provider %s) is claimed by more than one service (%s among them): none is written until only one asks for it",
-			    first->fqdn, prov, who_of(c[k].cfg));
+			say(msgs, nmsgs, DNSFOLLOW_LOG_ERROR, "%s (provider %s) is claimed by more than one service (%s of backend %s among them): none is written until only one asks for it",
+			    first->fqdn, prov, who_of(c[k].cfg), c[k].cfg->backend);
 		}
 		s->held = df_grow(s->held, s->nheld, sizeof *s->held);
 		s->held[s->nheld++] = (struct df_held){first->provider_idx, first->fqdn};
@@ -237,6 +245,34 @@ static void carry_over(struct df_recset *to, const struct df_recset *from)
 	free(old);
 }
 
+int df_wanted_cmp(const void *a, const void *b)
+{
+	const struct df_wanted *x = a, *y = b;
+	if (x->provider != y->provider)
+		return x->provider < y->provider ? -1 : 1;
+	int c = strcmp(x->fqdn, y->fqdn);
+	return c ? c : strcmp(x->zone, y->zone);
+}
+
+static int by_held(const void *a, const void *b)
+{
+	return strcmp(((const struct df_held *)a)->fqdn, ((const struct df_held *)b)->fqdn);
+}
+
+/* What orphans are told from, sorted once per set: every record's
+ * (provider, name, zone), and the held names by name. */
+static void make_wanted(struct df_recset *s)
+{
+	s->wanted = df_xcalloc(s->nrecs + 1, sizeof *s->wanted);
+	for (size_t i = 0; i < s->nrecs; i++)
+		s->wanted[s->nwanted++] = (struct df_wanted){
+			s->recs[i].cfg->provider_idx, s->recs[i].fqdn, s->recs[i].cfg->zone};
+	if (s->nwanted)
+		qsort(s->wanted, s->nwanted, sizeof *s->wanted, df_wanted_cmp);
+	if (s->nheld)
+		qsort(s->held, s->nheld, sizeof *s->held, by_held);
+}
+
 struct df_recset *df_recset_build(struct df_runtime *rt, struct df_found **found,
 				  char ***msgs, size_t *nmsgs)
 {
@@ -271,6 +307,7 @@ struct df_recset *df_recset_build(struct df_runtime *rt, struct df_found **found
 				s->held[s->nheld++] = found[b]->held[h];
 			}
 		}
+	make_wanted(s);
 	carry_over(s, rt->set);
 	return s;
 }
@@ -285,6 +322,7 @@ void df_recset_unref(struct df_recset *s)
 	free(s->recs);
 	free(s->names);
 	free(s->held);
+	free(s->wanted);
 	for (size_t b = 0; b < s->nfound; b++)
 		df_found_unref(s->found[b]);
 	free(s->found);

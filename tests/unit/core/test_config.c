@@ -546,11 +546,28 @@ static void test_core_typed(void **state)
 	df_config_free(cfg);
 }
 
+/* The lifecycle keys refuse what would delete or publish by mistake:
+ * sync on the default owner_id, sync without zones, an empty fence, a
+ * default provider that does not exist. */
+static void test_lifecycle_keys(void **state)
+{
+	(void)state;
+	expect_error(GOOD_BASE "policy = sync\n", 10, "set owner_id in [dnsfollow]");
+	expect_error("owner_id = me\n" GOOD_BASE /* owner_id in [dnsfollow], line 3 */
+		     "[provider n]\ntype = mock\nstate = t.json\npolicy = sync\n",
+		     14, "needs the zones it cleans");
+	expect_error(GOOD_BASE "[backend d]\ntype = static\nfile = p.ini\ndiscover = yes\n"
+			       "discover_names = ,\n", 14, "discover_names is empty");
+	expect_error(GOOD_BASE "[backend d]\ntype = static\nfile = p.ini\ndiscover = yes\n"
+			       "discover_provider = nosuch\n", 14, "no [provider nosuch] section");
+}
+
 int main(void)
 {
 	df_log_set_level(DNSFOLLOW_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_valid, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lifecycle_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_longest_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_label_boundary, setup, teardown),

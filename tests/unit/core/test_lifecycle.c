@@ -330,8 +330,53 @@ static void test_label_moves(void **st)
 	write_file("p.ini", "[a]\naddresses = 192.0.2.1\nnames = two.example.test\n");
 	passes(rt, 2000, 1, DF_PASS_ALL);
 	assert_string_equal(state("two.example.test", "A"), "192.0.2.1");
+	/* A daemon needs two sightings, each from a discovery of its own,
+	 * even with orphan_grace = 0. */
+	assert_string_equal(state("one.example.test", "A"), "192.0.2.1");
+	passes(rt, 3000, 1, DF_PASS_ALL);
 	assert_string_equal(state("one.example.test", "A"), "");
 	assert_string_equal(state("_dnsfollow.one.example.test", "TXT"), "");
+	df_runtime_free(rt);
+}
+
+/* One empty discovery, then the service is back: the orphan's timer
+ * pass asks the orchestrator again, rather than count the old answer a
+ * second time, and deletes nothing. */
+static void test_timer_pass_rediscovers(void **st)
+{
+	(void)st;
+	write_file("p.ini", "[a]\naddresses = 192.0.2.1\nnames = a.example.test\n");
+	struct df_runtime *rt = runtime("orphan_grace = 10\ninterval = 600\n", DISCOVER,
+					SYNC0, "", 0);
+	passes(rt, 1000, 1, DF_PASS_ALL);
+	assert_string_equal(state("a.example.test", "A"), "192.0.2.1");
+	write_file("p.ini", "[a]\naddresses = 192.0.2.1\n"); /* asks for nothing */
+	passes(rt, 2000, 1, DF_PASS_DUE);
+	assert_int_equal(df_next_retry(rt), 12000);
+	write_file("p.ini", "[a]\naddresses = 192.0.2.1\nnames = a.example.test\n");
+	passes(rt, 12000, 1, DF_PASS_RETRIES);
+	assert_string_equal(state("a.example.test", "A"), "192.0.2.1");
+	assert_string_equal(state("_dnsfollow.a.example.test", "TXT"), MARK);
+	/* And a name truly gone goes: timer passes each ask again. */
+	write_file("p.ini", "[a]\naddresses = 192.0.2.1\n");
+	passes(rt, 13000, 1, DF_PASS_DUE);
+	passes(rt, 23000, 1, DF_PASS_RETRIES);
+	assert_string_equal(state("a.example.test", "A"), "");
+	df_runtime_free(rt);
+}
+
+/* One section name in two placements files (two static backends): two
+ * claims, neither written, said once. */
+static void test_one_source_two_backends(void **st)
+{
+	(void)st;
+	write_file("p.ini", "[web]\naddresses = 192.0.2.1\nnames = w.example.test\n");
+	write_file("p2.ini", "[web]\naddresses = 192.0.2.2\nnames = w.example.test\n");
+	struct df_runtime *rt = runtime("", DISCOVER, "",
+		"[backend lab2]\ntype = static\nfile = p2.ini\ndiscover = yes\ndiscover_provider = m\n", 0);
+	passes(rt, 1000, 3, DF_PASS_ALL);
+	assert_string_equal(state("w.example.test", "A"), "");
+	assert_int_equal(count(logbuf, "claimed by more than one service"), 2);
 	df_runtime_free(rt);
 }
 
@@ -349,6 +394,7 @@ static void test_dry_run_orphan(void **st)
 	snprintf(path, sizeof path, "%s/plan.txt", dir);
 	FILE *plan = fopen(path, "w+");
 	rt->plan_out = plan;
+	rt->max_attempts = 3; /* as --dry-run runs: once */
 	passes(rt, 1000, 1, DF_PASS_ALL);
 	char text[4096] = "";
 	rewind(plan);
@@ -390,6 +436,8 @@ int main(void)
 		cmocka_unit_test_setup(test_orphan_needs_knowledge, fresh),
 		cmocka_unit_test_setup(test_label_moves, fresh),
 		cmocka_unit_test_setup(test_dry_run_orphan, fresh),
+		cmocka_unit_test_setup(test_timer_pass_rediscovers, fresh),
+		cmocka_unit_test_setup(test_one_source_two_backends, fresh),
 		cmocka_unit_test_setup(test_split_horizon, fresh),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
