@@ -17,6 +17,7 @@
 #include "swarm.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,6 +230,41 @@ struct ev_ctx {
 	unsigned garbage; /* unreadable lines on this connection */
 };
 
+/* An event about a service nobody asks about: it wakes the core only
+ * when the service now carries the name label (it may have just gained
+ * it), so other stacks' deployments cost one look, not a pass at every
+ * provider. One call, filtered by ID and label; an error wakes (the safe
+ * side). */
+static int carries_label(struct swarm *sw, const struct swarm_actor *who)
+{
+	if (!who->id[0])
+		return 1;
+	char label[300], err[SWARM_ERRLEN];
+	snprintf(label, sizeof label, "%s.name", sw->cfg.label_prefix);
+	json_t *f = json_pack("{s:[s], s:[s]}", "id", who->id, "label", label);
+	char *js = f ? json_dumps(f, JSON_COMPACT) : NULL;
+	char *enc = js ? sw->host->url_escape(js) : NULL;
+	json_decref(f);
+	free(js);
+	if (!enc)
+		return 1;
+	size_t n = strlen(enc) + 32;
+	char *path = malloc(n);
+	if (path)
+		snprintf(path, n, "/services?filters=%s", enc);
+	free(enc);
+	struct dnsfollow_http_response resp = {0};
+	int rc = path ? swarm_api_get(sw, path, &resp, err, sizeof err) : -ENOMEM;
+	free(path);
+	if (rc)
+		return 1;
+	json_t *list = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, NULL);
+	int found = !json_is_array(list) || json_array_size(list) > 0;
+	json_decref(list);
+	sw->host->http_free(sw->host, &resp);
+	return found;
+}
+
 static void on_line(void *ctx, const char *line, size_t len)
 {
 	struct ev_ctx *e = ctx;
@@ -256,6 +292,10 @@ static void on_line(void *ctx, const char *line, size_t len)
 	int mine = swarm_wset_heat(sw, k == SWARM_EV_RELEVANT ? &who : NULL);
 	pthread_mutex_lock(&sw->mu);
 	int disc = sw->discovering && who.service;
+	pthread_mutex_unlock(&sw->mu);
+	if (disc && !mine)
+		disc = carries_label(sw, &who);
+	pthread_mutex_lock(&sw->mu);
 	sw->events_seen += mine || disc;
 	pthread_mutex_unlock(&sw->mu);
 	if (!mine && !disc) {

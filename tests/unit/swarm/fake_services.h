@@ -96,10 +96,13 @@ static int fe_svc_labelled(const struct fe_svc *s, json_t *want)
 static char *fe_services_body(const char *path)
 {
 	json_t *f = fe_filters(path), *out = json_array();
-	json_t *want = json_object_get(f, "label");
+	json_t *want = json_object_get(f, "label"), *ids = json_object_get(f, "id");
 	for (int i = 0; i < fe.nsvc; i++) {
 		if (want && !fe_svc_labelled(&fe.svc[i], want))
 			continue;
+		if (ids && strncmp(fe.svc[i].id, json_string_value(json_array_get(ids, 0)) ?
+				   json_string_value(json_array_get(ids, 0)) : "", 32) != 0)
+			continue; /* the engine matches ID prefixes; whole IDs here */
 		json_t *labels = fe.svc[i].labels ? json_loads(fe.svc[i].labels, 0, NULL)
 						  : json_object();
 		json_array_append_new(out, json_pack("{s:s, s:{s:s, s:o}}", "ID",

@@ -249,13 +249,26 @@ static void test_discovery_wakes_on_any_service(void **s)
 	assert_true(fd >= 0);
 	wait_stream();
 	int before = fe_get_int(&fe.tasks_requests);
-	send_event("{\"Type\":\"service\",\"Action\":\"create\",\"Actor\":{\"ID\":"
-		   "\"zz9zz9zz9zz9zz9zz9zz9zz9z\",\"Attributes\":{\"name\":\"newapp\"}}}");
+	/* A service of another stack, without the label: one look, no
+	 * wake-up (a pass at every provider would cost them calls). */
+	send_event("{\"Type\":\"service\",\"Action\":\"update\",\"Actor\":{\"ID\":"
+		   "\"svcid00000000000000000007\",\"Attributes\":{\"name\":\"svc-007\"}}}");
+	assert_false(readable(fd, 500));
+	assert_non_null(strstr(testhost_log(h), "event not watched: service update svc-007"));
+	/* The same service once it carries the name label: a wake-up. */
+	pthread_mutex_lock(&fe.mu);
+	fe.svc[8].labels = "{\"dnsfollow.name\":\"app.example.test\"}";
+	pthread_mutex_unlock(&fe.mu);
+	send_event("{\"Type\":\"service\",\"Action\":\"update\",\"Actor\":{\"ID\":"
+		   "\"svcid00000000000000000007\",\"Attributes\":{\"name\":\"svc-007\"}}}");
 	assert_true(readable(fd, 2000));
 	assert_int_equal(OPS->watch_ack(self), 1);
-	assert_non_null(strstr(testhost_log(h), "wake the core: service create newapp"));
+	assert_non_null(strstr(testhost_log(h), "wake the core: service update svc-007"));
 	usleep(1000000);
 	assert_int_equal(fe_get_int(&fe.tasks_requests), before); /* no fast polling */
+	pthread_mutex_lock(&fe.mu);
+	fe.svc[8].labels = NULL;
+	pthread_mutex_unlock(&fe.mu);
 	dnsfollow_plugin.destroy(self);
 	free(qs);
 	testhost_free(h);
