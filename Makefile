@@ -302,10 +302,19 @@ tests-build: man
 # ==== image: deploy/Dockerfile FROM scratch, staged by deploy/image.sh ====
 # A build folder of its own with PREFIX=/usr (the plugin folder compiled
 # in is the image's). Needs a Docker engine (DOCKER_HOST), no registry.
+# It links static libcurl (HTTP/HTTPS/unix sockets, OpenSSL) and
+# libmicrohttpd (no HTTPS) built once from Debian's sources into
+# IMAGE_DEPS (needs deb-src and root the first time, or IMAGE_SRC: see
+# deploy/README.md); the normal build keeps Debian's shared ones.
 IMAGE  ?= dnsfollow:$(VERSION)
 DOCKER ?= docker
+IMAGE_DEPS ?= $(B)/image/deps
+IMAGE_LIBS = $(patsubst -lmicrohttpd,$(IMAGE_DEPS)/lib/libmicrohttpd.a,\
+	$(patsubst -lcurl,$(IMAGE_DEPS)/lib/libcurl.a -lssl,$(LIBS)))
 image:
-	@$(MAKE) --no-print-directory B=$(B)/image PREFIX=/usr all
+	@sh deploy/image.sh libs $(IMAGE_DEPS) $(B)/image
+	@$(MAKE) --no-print-directory B=$(B)/image PREFIX=/usr \
+		CFLAGS="$(CFLAGS) -I$(IMAGE_DEPS)/include" LIBS="$(IMAGE_LIBS)" all
 	@DOCKER="$(DOCKER)" sh deploy/image.sh $(B)/image $(IMAGE) $(VERSION)
 .PHONY: image
 

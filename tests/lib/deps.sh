@@ -11,7 +11,7 @@ BUILD_PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev
 libssl-dev libinih-dev libmicrohttpd-dev scdoc ca-certificates"
 TEST_PKGS="libcmocka-dev openssl python3 iproute2 procps psmisc
 bind9 bind9-utils bind9-dnsutils knot knot-dnsutils pdns-server pdns-backend-sqlite3 sqlite3
-docker.io busybox-static clang libclang-rt-14-dev valgrind man-db prometheus python3-yaml systemd"
+docker.io busybox-static dpkg-dev clang libclang-rt-14-dev valgrind man-db prometheus python3-yaml systemd"
 PKGS="$BUILD_PKGS $TEST_PKGS"
 if [ "${1:-}" = --build ]; then
 	PKGS=$BUILD_PKGS
