@@ -478,6 +478,10 @@ static int apply_keys(struct ovh *o, const char *zone, struct ovh_key *k,
 	int published = 1;
 	if (out.wrote || out.unsure)
 		published = publish(o, zone, &out) == 0;
+	/* What the cache holds now is our guess of the zone: the next read
+	 * fetches it again (zone.c), whatever the serial says. */
+	if (out.wrote || out.unsure || out.fail.rc)
+		ovh_zone_stale(o, zone);
 	/* Staged but not published: applied only once the refresh the
 	 * zone now owes goes through. */
 	for (size_t i = 0; i < n && !published; i++)

@@ -1,9 +1,10 @@
 /*
- * Record ids and contents kept between passes. read() learns ids from the
- * filtered list call (always made, so additions and removals are seen) and
- * fetches a record's content only when it is not cached or older than the
- * caller's limit; apply() needs the ids to PUT and DELETE. Small arrays:
- * a zone managed by dnsfollow holds hundreds of records, not millions.
+ * Record ids and contents kept between passes. read() and markers() learn
+ * a zone's ids from its whole record list (always asked, so additions and
+ * removals are seen) and fetch a record's content only when it is not
+ * cached or the zone's SOA serial moved (zone.c); apply() needs the ids to
+ * PUT and DELETE. Small arrays: a zone managed by dnsfollow holds
+ * hundreds of records, not millions.
  */
 #include "ovh.h"
 
@@ -34,6 +35,9 @@ void ovh_recs_free(struct ovh_rec *v, size_t n)
 void ovh_cache_destroy(struct ovh_cache *c)
 {
 	ovh_recs_free(c->v, c->n);
+	for (size_t i = 0; i < c->nzs; i++)
+		free(c->zs[i].zone);
+	free(c->zs);
 	pthread_mutex_destroy(&c->mu);
 }
 
@@ -157,6 +161,19 @@ void ovh_cache_keep_type(struct ovh_cache *c, const char *zone, uint16_t type,
 			 const uint64_t *ids, size_t n)
 {
 	keep_listed(c, zone, NULL, type, ids, n);
+}
+
+void ovh_cache_keep_zone(struct ovh_cache *c, const char *zone,
+			 const uint64_t *ids, size_t n)
+{
+	pthread_mutex_lock(&c->mu);
+	for (size_t i = 0; i < c->n;) {
+		if (strcmp(c->v[i].zone, zone) == 0 && !id_in(c->v[i].id, ids, n))
+			remove_at(c, i);
+		else
+			i++;
+	}
+	pthread_mutex_unlock(&c->mu);
 }
 
 int ovh_cache_peek(struct ovh_cache *c, const char *zone, uint64_t id,

@@ -12,6 +12,7 @@
  *   batch.c    running many calls on max_inflight threads
  *   refresh.c  publishing staged changes, and refreshes still owed
  *   cache.c    record ids and contents between passes
+ *   zone.c     a zone read whole, validated by its SOA serial
  *   records.c  read() and apply()
  *   markers.c  markers(): the zone's ownership markers
  */
@@ -150,12 +151,27 @@ struct ovh_rec {
 	uint32_t ttl;
 	char *target; /* normalised: TXT unquoted, addresses canonical */
 	uint64_t stamp_ms; /* when it was read or written */
+	/* From a zone-wide read (zone.c): type 0 is a record of a type this
+	 * plugin does not manage (OVH never changes a record's fieldType,
+	 * so it is not fetched again); bad is one whose target does not
+	 * parse (target ""), an error when its RRset is read. */
+	int bad;
+};
+
+/* What the cache knows of a zone as a whole (zone.c). */
+struct ovh_zstate {
+	char *zone;
+	uint64_t serial; /* SOA serial read before the contents were */
+	int valid;       /* every id of the zone cached as of `serial` */
+	uint64_t lent_ms; /* validated by markers() for the next read() */
 };
 
 struct ovh_cache {
 	pthread_mutex_t mu;
 	struct ovh_rec *v;
 	size_t n, cap;
+	struct ovh_zstate *zs;
+	size_t nzs;
 };
 
 void ovh_cache_init(struct ovh_cache *c);
@@ -197,8 +213,14 @@ int ovh_cache_peek(struct ovh_cache *c, const char *zone, uint64_t id,
 long ovh_cache_names(struct ovh_cache *c, const char *zone, uint16_t type,
 		     const char *prefix, char ***out);
 void ovh_names_free(char **v, size_t n);
-/* Contents read more than this long ago are fetched again, so a record
- * edited by hand (same id, new target) is seen within minutes. */
+/* Forget every entry of `zone` whose id is not in ids[0..n) (the zone's
+ * whole record list). */
+void ovh_cache_keep_zone(struct ovh_cache *c, const char *zone,
+			 const uint64_t *ids, size_t n);
+
+/* apply()'s per-key lists (ovh_keys_fetch) fetch contents read more
+ * than this long ago again; read() and markers() go by the zone's SOA
+ * serial instead (zone.c). */
 #define OVH_CACHE_MAX_AGE_MS (300u * 1000u)
 
 /* ---- the instance ---- */
@@ -304,6 +326,23 @@ int ovh_unpublished_owed(struct ovh *o, const char *zone);
 int ovh_unpublished_flush(struct ovh *o, const char *zone);
 void ovh_req_clear(struct ovh_req *r);
 
+/* ---- a zone read whole (zone.c) ---- */
+
+/* How ovh_zone_sync() is called: by markers(), which leaves the zone
+ * validated for the read() that follows it in the same pass; by read(),
+ * which takes that instead of asking again. */
+enum { OVH_SYNC_LEND = 1, OVH_SYNC_TAKE = 2 };
+/* A read() this long after markers() validated the zone trusts it. */
+#define OVH_LEND_MS 10000u
+/* Bring the cache up to date with `zone`: GET .../soa and GET .../record
+ * (ids), then GET each record the cache lacks, or, when the serial moved
+ * since the cache was last validated, each record of a managed type.
+ * Errors are reported through host->error. */
+int ovh_zone_sync(struct ovh *o, const char *zone, int mode);
+/* The cache may no longer hold `zone` as OVH has it (our own writes, a
+ * refresh we sent, a failure): the next sync reads it again. */
+void ovh_zone_stale(struct ovh *o, const char *zone);
+
 /* ---- provider ops (records.c, apply.c) ---- */
 
 /* One (name, type) being worked on. */
@@ -336,6 +375,10 @@ int ovh_apply(void *self, const struct dnsfollow_changeset *cs);
 /* markers.c: every "_dnsfollow." TXT RRset of the zone. */
 int ovh_markers(void *self, const char *zone, dnsfollow_rrset_cb emit,
 		void *ctx);
+/* -EPROTO (reported) when a cached record of (name, type) in `zone` has
+ * a target that does not parse; 0 otherwise. */
+int ovh_rrset_check(struct ovh *o, const char *zone, const char *name,
+		    uint16_t type);
 /* Emit the cached RRset (name, type) of `zone` as read() does (nothing
  * when the cache holds none); returns emit's code or -ENOMEM. */
 int ovh_emit_rrset(struct ovh *o, const char *zone, const char *name,

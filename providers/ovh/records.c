@@ -2,12 +2,14 @@
  * read() and apply() on OVH's record API.
  *
  * OVH stores one record per id; an RRset is every record with the same
- * (subDomain, fieldType). Reading asks only for the managed names with
- * filtered list calls (never the whole zone) and fetches a record's content
- * only when the cache does not hold it fresh. Writing updates records in
- * place where it can (PUT keeps the id), creates and deletes the rest, and
- * publishes with exactly one refresh per zone, only when something was
- * written (apply.c).
+ * (subDomain, fieldType). Reading brings the cached copy of the whole
+ * zone up to date (zone.c: its SOA serial and id list, then only the
+ * records that may have changed) and answers from it. The filtered list
+ * calls here (one per name and type) serve apply() when it must learn a
+ * key again (a record it lost, a POST whose outcome is unknown). Writing
+ * updates records in place where it can (PUT keeps the id), creates and
+ * deletes the rest, and publishes with exactly one refresh per zone, only
+ * when something was written (apply.c).
  */
 #include "ovh.h"
 
@@ -332,6 +334,24 @@ int ovh_keys_fetch(struct ovh *o, const char *zone, struct ovh_key *k,
 	return rc ? rc : fetch_records(o, zone, k, n);
 }
 
+int ovh_rrset_check(struct ovh *o, const char *zone, const char *name,
+		    uint16_t type)
+{
+	struct ovh_rec *recs;
+	long n = ovh_cache_list(&o->cache, zone, name, type, &recs);
+	if (n < 0)
+		return o->h->error(o->h, -ENOMEM, "out of memory");
+	int rc = 0;
+	for (long i = 0; i < n && rc == 0; i++)
+		if (recs[i].bad)
+			rc = o->h->error(o->h, -EPROTO, "zone %s: record %" PRIu64
+					 " (%s %s): unexpected record content "
+					 "(its target does not parse)", zone,
+					 recs[i].id, name, o->h->type_name(type));
+	ovh_recs_free(recs, (size_t)n);
+	return rc;
+}
+
 int ovh_emit_rrset(struct ovh *o, const char *zone, const char *name,
 		   uint16_t type, dnsfollow_rrset_cb emit, void *ctx)
 {
@@ -379,7 +399,10 @@ int ovh_read(void *self, const char *zone, const struct dnsfollow_rrkey *keys,
 	for (size_t i = 0; i < nkeys && rc == 0; i++)
 		rc = ovh_key_init(o, &k[i], zone, keys[i].name, keys[i].type);
 	if (rc == 0)
-		rc = ovh_keys_fetch(o, zone, k, nkeys);
+		rc = ovh_zone_sync(o, zone, OVH_SYNC_TAKE);
+	/* Nothing emitted when one RRset cannot be reported. */
+	for (size_t i = 0; i < nkeys && rc == 0; i++)
+		rc = ovh_rrset_check(o, zone, k[i].name, k[i].type);
 	for (size_t i = 0; i < nkeys && rc == 0; i++)
 		rc = ovh_emit_rrset(o, zone, k[i].name, k[i].type, emit, ctx);
 	ovh_keys_free(k, nkeys);

@@ -189,6 +189,9 @@ int ovh_refresh(struct ovh *o, const char *zone, char **err, int *cred)
 		r.err = NULL;
 	}
 	ovh_req_clear(&r);
+	/* A refresh publishes whatever is staged, an edit made by hand
+	 * included: the serial it moves says nothing about our cache. */
+	ovh_zone_stale(o, zone);
 	if (rc == 0) {
 		forget(o, zone);
 		free(*err);

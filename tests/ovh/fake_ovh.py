@@ -15,6 +15,11 @@ It enforces what the real API enforces for the calls dnsfollow makes:
     case-insensitive LIKE pattern where '_' matches any one character and
     '%' any run (like_subdomain = 0 makes it an exact match instead). The
     answer is the ids only (long[]), never paged.
+  * GET /domain/zone/{zone}/soa answers domain.zone.Soa as the schema
+    describes it (email, expire, nxDomainTtl, refresh, serial, server,
+    ttl); the serial moves (+1) on every refresh that goes through, and
+    only then: a record changed through the API but not refreshed leaves
+    it where it was (what OVH does; see providers/ovh/README.md).
 It counts calls, and injects latency, 500s every Nth call, 500s on the
 next N refresh calls only (of zone fail_refresh_zone when set, after
 letting fail_refresh_skip of them through) or the next N record writes
@@ -55,7 +60,9 @@ Control (unauthenticated, not counted), under /_control/:
                  fault_path (text), fault_count, hang_ms, trickle_ms,
                  truncate, huge_mb, garbage (text), status}
   GET  zone?zone=Z&state=published|staged -> [records]
+  GET  serial?zone=Z        -> the zone's SOA serial
   POST seed {zone, subDomain, fieldType, target, ttl} -> record, published
+                            (the serial does not move: seed before reading)
 Usage:
   fake_ovh.py --cert C --key K --port-file F --app-key AK --app-secret AS
               --consumer-key CK --zones a.test,b.test [--port 0] [options]
@@ -87,7 +94,9 @@ class State:
         self.ak, self.as_, self.ck = args.app_key, args.app_secret, args.consumer_key
         self.zones = {}
         for z in filter(None, args.zones.split(",")):
-            self.zones[z.strip()] = {"staged": {}, "published": {}}
+            # A serial in OVH's usual YYYYMMDDnn form.
+            self.zones[z.strip()] = {"staged": {}, "published": {},
+                                     "serial": int(time.strftime("%Y%m%d00"))}
         self.next_id = 5000000001
         self.cfg = {"latency_ms": args.latency_ms, "fail_every": args.fail_every,
                     "fail_refresh": args.fail_refresh, "fail_writes": 0,
@@ -342,7 +351,7 @@ class Handler(BaseHTTPRequestHandler):
     # ---- the API ----
     def api(self, method, path, q, raw, cfg):
         st = self.server.st
-        m = re.fullmatch(r"/domain/zone/([^/]+)/(record|refresh|record/(\d+))", path)
+        m = re.fullmatch(r"/domain/zone/([^/]+)/(record|refresh|soa|record/(\d+))", path)
         if not m:
             return self.new_error(404, "Client::NotFound",
                                   "Got an invalid (or empty) URL")
@@ -369,11 +378,23 @@ class Handler(BaseHTTPRequestHandler):
                     st.refresh_failed[zname] = st.refresh_failed.get(zname, 0) + 1
                 else:
                     zone["published"] = copy.deepcopy(zone["staged"])
+                    zone["serial"] += 1
                     st.refresh[zname] = st.refresh.get(zname, 0) + 1
             if failing:
                 return self.new_error(500, "Server::InternalServerError",
                                       "Refresh failed (injected)")
             return self.send(200, None)
+        if what == "soa":
+            if method != "GET":  # PUT exists at OVH; dnsfollow never sends it
+                return self.new_error(405, "Client::MethodNotAllowed",
+                                      "Method not allowed")
+            with LOCK:
+                serial = zone["serial"]
+            return self.send(200, {"email": "tech.ovh.net", "expire": 3600000,
+                                   "nxDomainTtl": 86400, "refresh": 86400,
+                                   "serial": serial,
+                                   "server": "dns200.anycast.me.",
+                                   "ttl": 86400})
         if what == "record" and method == "GET":
             return self.list_records(zone, q, cfg)
         if what == "record" and method == "POST":
@@ -550,6 +571,11 @@ class Handler(BaseHTTPRequestHandler):
                     return self.send(404, {"message": "no such zone"})
                 state = q.get("state", ["published"])[0]
                 return self.send(200, sorted(z[state].values(), key=lambda r: r["id"]))
+            if what == "serial":
+                z = st.zones.get(q.get("zone", [""])[0])
+                if z is None:
+                    return self.send(404, {"message": "no such zone"})
+                return self.send(200, z["serial"])
             if what == "seed" and method == "POST":
                 r = json.loads(raw)
                 z = st.zones[r["zone"]]

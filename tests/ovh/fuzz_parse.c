@@ -47,8 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(ovh_target_normalise(&host, types[i], body));
 	char sub[256];
 	ovh_subdomain(body, hdr[0] ? hdr : "example.org", sub, sizeof sub);
-	char esc[256];
-	ovh_escape(body, esc, sizeof esc);
+	/* URL escaping is the host's since ABI 2 (the plugin's own
+	 * ovh_escape() is gone): the paths the plugin builds with it. */
+	free(host.url_escape(body));
+	free(ovh_path_records(&host, hdr[0] ? hdr : "example.org", "TXT", body));
 	free(buf);
 	return 0;
 }

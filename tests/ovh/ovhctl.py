@@ -14,6 +14,7 @@
   ovhctl.py DIR ttl ZONE SUB TYPE          -> TTLs of the published records
   ovhctl.py DIR count ZONE SUB TYPE [staged] -> number of records
   ovhctl.py DIR seed ZONE SUB TYPE TARGET [TTL]
+  ovhctl.py DIR serial ZONE                -> the zone's SOA serial
 DIR is the folder given to fakectl.sh start (port and ca.pem; OVHCTL_CA
 overrides the CA file, for a server started with --rogue).
 """
@@ -76,6 +77,8 @@ def main(a):
         print(len(records(d, a[3], a[4], a[5], state)))
     elif cmd == "ttl":
         print(" ".join(str(r["ttl"]) for r in records(d, a[3], a[4], a[5])))
+    elif cmd == "serial":
+        print(call(d, "GET", "serial?zone=%s" % a[3]))
     elif cmd == "seed":
         rec = {"zone": a[3], "subDomain": a[4], "fieldType": a[5], "target": a[6],
                "ttl": int(a[7]) if len(a) > 7 else 0}

@@ -37,8 +37,8 @@ check "every call signed and accepted (no 4xx)" \
 	"$($CTL stats)"
 check "secrets never in the logs (debug level)" \
 	sh -c "! grep -q -e '$OVH_AS' -e '$OVH_CK' '$DF_ERR'"
-check "debug log shows the filtered list calls" \
-	grep -q "GET /domain/zone/a.test/record?fieldType=A&subDomain=git" "$DF_ERR"
+check "debug log shows the zone read whole: its SOA, then its id list" \
+	sh -c "grep -q 'GET /domain/zone/a.test/soa -> 200' '$DF_ERR' && grep -q 'GET /domain/zone/a.test/record -> 200' '$DF_ERR'"
 
 # --- in sync: no write, no refresh -------------------------------------------
 $CTL reset
@@ -49,9 +49,9 @@ check "in-sync pass (new process): one first-contact refresh per zone, none more
 	[ "$($CTL refresh a.test)$($CTL refresh b.test)" = 11 ]
 calls=$($CTL total)
 diag "in-sync pass (new process, empty cache): $calls calls"
-# 1 time + 2 first-contact refreshes (one per zone) + 7 lists (git A,
-# AAAA, CNAME, TXT marker; www A, CNAME, TXT marker) + 5 GETs.
-check "in-sync pass reads only the managed names (<= 15 calls, 2 of them first-contact refreshes)" [ "$calls" -le 15 ]
+# 1 time + 2 first-contact refreshes (one per zone) + per zone its SOA and
+# id list (4) + 5 GETs (each record once: the cache is empty).
+check "in-sync pass reads each zone whole once (<= 15 calls, 2 of them first-contact refreshes)" [ "$calls" -le 15 ]
 
 # --- placement change -----------------------------------------------------------
 placements '[gogs]' 'addresses = 192.0.2.11, 192.0.2.12, 2001:db8::10' '[web]' 'addresses = 198.51.100.20'

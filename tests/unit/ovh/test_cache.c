@@ -13,7 +13,7 @@ static void put(struct ovh_cache *c, const char *zone, const char *name,
 		uint16_t type, uint64_t id, const char *target, uint64_t stamp)
 {
 	struct ovh_rec r = {(char *)zone, (char *)name, type, id, 60,
-			    (char *)target, stamp};
+			    (char *)target, stamp, 0};
 	assert_int_equal(ovh_cache_put(c, &r), 0);
 }
 
@@ -107,6 +107,18 @@ static void zone_wide(void **state)
 	assert_true(ovh_cache_get(&c, "a.test", 2, 0));
 	assert_true(ovh_cache_get(&c, "a.test", 5, 0)); /* an A */
 	assert_true(ovh_cache_get(&c, "b.test", 6, 0)); /* another zone */
+
+	/* The zone's whole id list (zone.c) no longer has 3: it goes,
+	 * whatever its type; the other zone keeps its own. */
+	const uint64_t all[] = {2, 5};
+	ovh_cache_keep_zone(&c, "a.test", all, 2);
+	assert_false(ovh_cache_get(&c, "a.test", 3, 0));
+	assert_true(ovh_cache_get(&c, "a.test", 2, 0));
+	assert_true(ovh_cache_get(&c, "a.test", 5, 0));
+	assert_true(ovh_cache_get(&c, "b.test", 6, 0));
+	ovh_cache_keep_zone(&c, "a.test", NULL, 0);
+	assert_false(ovh_cache_get(&c, "a.test", 2, 0));
+	assert_true(ovh_cache_get(&c, "b.test", 6, 0));
 	ovh_cache_destroy(&c);
 }
 

@@ -309,7 +309,9 @@ static void sync_change_delete(void **state)
 	struct seen s;
 	assert_int_equal(read_git(self, &s), 0);
 	assert_int_equal(s.n, 0);
-	assert_int_equal(calls("GET /domain/zone/{zone}/record"), 2);
+	/* The zone read whole: its SOA serial and its id list. */
+	assert_int_equal(calls("GET /domain/zone/{zone}/record"), 1);
+	assert_int_equal(calls("GET /domain/zone/{zone}/soa"), 1);
 	/* a.test is met for the first time: one refresh (see
 	 * first_contact_refresh); the counts below are the apply's own. */
 	assert_int_equal(calls(REFRESH), 1);
@@ -337,8 +339,15 @@ static void sync_change_delete(void **state)
 	zone_targets("a.test", "published", "_dnsfollow.git", "TXT", t, sizeof t);
 	assert_string_equal(t, "\"" MARK "\""); /* OVH quotes TXT */
 
-	/* Read back: TXT unquoted; contents come from the cache, so only
-	 * the two list calls are made. */
+	/* Read back: TXT unquoted. Our own refresh may also have published
+	 * an edit staged by hand, so the zone's records are fetched again
+	 * once (SOA, ids, 2 GETs); after that, contents come from the
+	 * cache: the SOA and id list calls only. */
+	reset(NULL);
+	assert_int_equal(read_git(self, &s), 0);
+	assert_string_equal(s.text, "git.a.test A 60 192.0.2.10;"
+			    "_dnsfollow.git.a.test TXT 60 " MARK ";");
+	assert_int_equal(stat_of("total", NULL), 4);
 	reset(NULL);
 	assert_int_equal(read_git(self, &s), 0);
 	assert_string_equal(s.text, "git.a.test A 60 192.0.2.10;"
@@ -536,7 +545,9 @@ static void rate_limit(void **state)
 	uint64_t t0 = h->now_ms();
 	assert_int_equal(ops->read(self, "a.test", k, 8, collect, &s), 0);
 	uint64_t ms = h->now_ms() - t0;
-	/* 1 time call + 8 list calls at 10/s with a burst of 1: >= 800 ms. */
+	/* 1 time call + the SOA and id list of a.test + one GET per
+	 * record there (earlier tests left more than 6) at 10/s with a
+	 * burst of 1: >= 800 ms. */
 	assert_true(ms >= 750);
 	assert_true(ms < 5000);
 	dnsfollow_plugin.destroy(self);
@@ -545,7 +556,10 @@ static void rate_limit(void **state)
 static void faults_and_throttling(void **state)
 {
 	(void)state;
-	void *self = make(NULL);
+	/* One call at a time: a call's retry then never meets the next
+	 * injected failure (the zone is read whole: many calls at once). */
+	const char *one[] = {"max_inflight=1", NULL};
+	void *self = make(one);
 	struct seen s;
 	/* Every 2nd call fails with a 500: reads retry and succeed. */
 	reset("{\"fail_every\":2}");
@@ -792,10 +806,12 @@ static void uncertain_write(void **state)
 	}
 }
 
-/* OVH documents its subDomain filter as a LIKE pattern ('_' is any
- * character, case ignored): records of other names, or of other types,
- * that come back with a list call are skipped, not an error, and are not
- * fetched again on the next pass. */
+/* Records whose names look alike (OVH's subDomain filter is a LIKE
+ * pattern where '_' is any character, case ignored) and records of other
+ * types at a managed name: the zone is read whole, each record filed
+ * under its own name and type, so read() reports exactly the RRsets
+ * asked for; none is fetched again on the next pass (the MX neither:
+ * OVH never changes a record's type, and we do not manage MX). */
 static void lookalikes_skipped(void **state)
 {
 	(void)state;
@@ -824,16 +840,10 @@ static void lookalikes_skipped(void **state)
 	assert_int_equal(ops->read(self, "a.test", k, 2, collect, &s), 0);
 	assert_string_equal(s.text, "la.a.test A 60 192.0.2.70;"
 			    "_dnsfollow.la.a.test TXT 60 " MARK ";");
-	assert_non_null(strstr(testhost_log(h), "(TXT \"xdnsfollow.la\") came "
-			       "with the list for TXT \"_dnsfollow.la\": skipped"));
-	assert_non_null(strstr(testhost_log(h), "(A \"_dnsfollow.la\") came "
-			       "with the list for TXT \"_dnsfollow.la\": skipped"));
-	/* The filed look-alikes are not fetched again (the MX, which we
-	 * cannot file, is). */
 	reset("{\"like_subdomain\":1,\"ignore_type\":1}");
 	memset(&s, 0, sizeof s);
 	assert_int_equal(ops->read(self, "a.test", k, 2, collect, &s), 0);
-	assert_int_equal(calls("GET /domain/zone/{zone}/record/{id}"), 1);
+	assert_int_equal(calls("GET /domain/zone/{zone}/record/{id}"), 0);
 	assert_string_equal(s.text, "la.a.test A 60 192.0.2.70;"
 			    "_dnsfollow.la.a.test TXT 60 " MARK ";");
 	reset(NULL);

@@ -25,6 +25,7 @@ extern const struct dnsfollow_plugin dnsfollow_plugin;
 #define MARK "heritage=dnsfollow,owner=test"
 #define LIST "GET /domain/zone/{zone}/record"
 #define GET_ID "GET /domain/zone/{zone}/record/{id}"
+#define SOA "GET /domain/zone/{zone}/soa"
 
 static char dir[128];
 static int port;
@@ -115,6 +116,17 @@ static void reset(const char *config)
 	json_decref(ctl("POST", "config", base));
 	if (config)
 		json_decref(ctl("POST", "config", config));
+}
+
+/* How many records `zone` holds (staged). */
+static long zone_size(const char *zone)
+{
+	char what[128];
+	snprintf(what, sizeof what, "zone?zone=%s&state=staged", zone);
+	json_t *v = ctl("GET", what, NULL);
+	long n = (long)json_array_size(v);
+	json_decref(v);
+	return n;
 }
 
 static void seed(const char *zone, const char *sub, const char *type,
@@ -236,9 +248,11 @@ static void seed_foreign(const char *zone)
 }
 
 /* markers() reports exactly the markers apply() wrote, and the cost in
- * calls: one list call plus one GET per TXT id the instance does not
- * know. The instance that wrote them knows its own; a fresh one fetches
- * each TXT record of the zone once; after that, one call per markers(). */
+ * calls: the zone's SOA and id list, plus one GET per record that may
+ * have changed. After its own writes (and refresh) the writer fetches
+ * every record of the zone once (the refresh may have published an edit
+ * staged by hand); a fresh instance does too; after that, two calls per
+ * markers(), whatever the number of records. */
 static void reports_what_apply_wrote(void **state)
 {
 	(void)state;
@@ -261,12 +275,14 @@ static void reports_what_apply_wrote(void **state)
 	assert_string_equal(s.text, WANT_A);
 	assert_int_equal(s.n, 3);
 	assert_int_equal(calls(LIST), 1);
-	assert_int_equal(calls(GET_ID), 3); /* the three foreign TXT only */
+	assert_int_equal(calls(SOA), 1);
+	assert_int_equal(calls(GET_ID), 11); /* 7 written + 4 foreign */
 
 	reset(NULL);
 	assert_int_equal(markers(w, "a.test", &s), 0);
 	assert_string_equal(s.text, WANT_A);
 	assert_int_equal(calls(LIST), 1);
+	assert_int_equal(calls(SOA), 1);
 	assert_int_equal(calls(GET_ID), 0);
 
 	void *fresh = make(NULL);
@@ -274,11 +290,11 @@ static void reports_what_apply_wrote(void **state)
 	assert_int_equal(markers(fresh, "a.test", &s), 0);
 	assert_string_equal(s.text, WANT_A);
 	assert_int_equal(calls(LIST), 1);
-	assert_int_equal(calls(GET_ID), 7); /* 4 marker records + 3 foreign */
+	assert_int_equal(calls(GET_ID), 11);
 	reset(NULL);
 	assert_int_equal(markers(fresh, "a.test", &s), 0);
 	assert_string_equal(s.text, WANT_A);
-	assert_int_equal(calls(LIST) + calls(GET_ID), 1);
+	assert_int_equal(calls(LIST) + calls(SOA) + calls(GET_ID), 2);
 
 	/* The other zone's markers are not this zone's. */
 	assert_int_equal(markers(fresh, "b.test", &s), 0);
@@ -287,10 +303,11 @@ static void reports_what_apply_wrote(void **state)
 	dnsfollow_plugin.destroy(w);
 }
 
-/* Markers that come and go between calls: one another writer deleted is
- * no longer reported (without any GET), one added by hand is (one GET),
- * a marker RRset changed by hand is reported whole; and the text equals
- * read()'s. */
+/* Markers that come and go between calls: one added by hand is reported
+ * (one GET: the serial did not move, only the new id is fetched), a
+ * marker RRset changed by hand is reported whole; one another writer
+ * deleted is no longer reported (its refresh moved the serial: every
+ * record is fetched again); and the text equals read()'s. */
 static void follows_changes(void **state)
 {
 	(void)state;
@@ -299,6 +316,18 @@ static void follows_changes(void **state)
 	struct seen s = {0}, r = {0};
 	assert_int_equal(markers(self, "a.test", &s), 0);
 	assert_string_equal(s.text, WANT_A);
+	seed("a.test", "_dnsfollow.hand", "TXT", "\"" MARK "\"");
+	seed("a.test", "_dnsfollow.www", "TXT", "\"third\"");
+	reset(NULL);
+	assert_int_equal(markers(self, "a.test", &s), 0);
+	assert_string_equal(s.text,
+			    "_dnsfollow.a.test TXT 60 " MARK ";"
+			    "_dnsfollow.git.a.test TXT 60 " MARK ";"
+			    "_dnsfollow.hand.a.test TXT 60 " MARK ";"
+			    "_dnsfollow.www.a.test TXT 60 " MARK
+			    "|say \"hi\" \\ ok|third;");
+	assert_int_equal(calls(LIST), 1);
+	assert_int_equal(calls(GET_ID), 2);
 
 	struct dnsfollow_rrset old_a = {"git.a.test", DNSFOLLOW_TYPE_A, 60, 1, addr},
 			      old_m = {"_dnsfollow.git.a.test", DNSFOLLOW_TYPE_TXT,
@@ -309,8 +338,6 @@ static void follows_changes(void **state)
 	};
 	assert_int_equal(apply(other, "a.test", del, 2), 0);
 	dnsfollow_plugin.destroy(other);
-	seed("a.test", "_dnsfollow.hand", "TXT", "\"" MARK "\"");
-	seed("a.test", "_dnsfollow.www", "TXT", "\"third\"");
 	reset(NULL);
 	assert_int_equal(markers(self, "a.test", &s), 0);
 	assert_string_equal(s.text,
@@ -319,7 +346,7 @@ static void follows_changes(void **state)
 			    "_dnsfollow.www.a.test TXT 60 " MARK
 			    "|say \"hi\" \\ ok|third;");
 	assert_int_equal(calls(LIST), 1);
-	assert_int_equal(calls(GET_ID), 2);
+	assert_int_equal(calls(GET_ID), zone_size("a.test"));
 
 	/* read() of the same RRset, from a fresh instance, says the same. */
 	void *fresh = make(NULL);
@@ -343,7 +370,7 @@ static void nothing_but_foreign(void **state)
 	assert_int_equal(markers(self, "b.test", &s), 0);
 	assert_int_equal(s.n, 0);
 	assert_string_equal(s.text, "");
-	assert_int_equal(calls(GET_ID), 3);
+	assert_int_equal(calls(GET_ID), 4); /* the zone read whole, once */
 	dnsfollow_plugin.destroy(self);
 }
 
@@ -375,8 +402,9 @@ static void server_errors(void **state)
 	void *self = make_warm();
 	reset("{\"fail_every\":1}"); /* every call a 500, retries included */
 	fails_with(self, "a.test", -EAGAIN,
-		   "GET /domain/zone/a.test/record?fieldType=TXT: HTTP 500");
+		   "GET /domain/zone/a.test/soa: HTTP 500");
 	assert_int_equal(calls(LIST), 3); /* idempotent: retried, bounded */
+	assert_int_equal(calls(SOA), 3);
 	assert_true(dnsfollow_err_is_temporary(testhost_error_rc(h)));
 
 	/* The list answers, the record GETs do not (the connection is cut
@@ -399,7 +427,7 @@ static void server_errors(void **state)
 	df_set_dry_run(1);
 	fails_with(self, "c.test", -ENOENT,
 		   "zone c.test is not served by this OVH account: GET "
-		   "/domain/zone/c.test/record?fieldType=TXT: HTTP 404");
+		   "/domain/zone/c.test/soa: HTTP 404");
 	df_set_dry_run(0);
 	assert_int_equal(calls(LIST), 1);
 	dnsfollow_plugin.destroy(self);
@@ -412,8 +440,7 @@ static void bad_answers(void **state)
 	reset("{\"fault_path\":\"" LIST "\",\"fault_count\":0,"
 	      "\"garbage\":\"<html>maintenance</html>\"}");
 	fails_with(self, "a.test", -EPROTO,
-		   "GET /domain/zone/a.test/record?fieldType=TXT: answer is "
-		   "not JSON");
+		   "GET /domain/zone/a.test/record: answer is not JSON");
 	reset("{\"fault_path\":\"" LIST "\",\"fault_count\":1,"
 	      "\"garbage\":\"{\\\"ids\\\":[1]}\"}");
 	fails_with(self, "a.test", -EPROTO, "expected a list of ids");
@@ -523,7 +550,11 @@ static void owed_refresh_first(void **state)
 	json_t *order = json_object_get(st, "order");
 	assert_string_equal(json_string_value(json_array_get(order, 0)),
 			    "POST /domain/zone/{zone}/refresh");
-	assert_string_equal(json_string_value(json_array_get(order, 1)), LIST);
+	/* Then the SOA and the id list, together. */
+	const char *o1 = json_string_value(json_array_get(order, 1)),
+		   *o2 = json_string_value(json_array_get(order, 2));
+	assert_true((!strcmp(o1, LIST) && !strcmp(o2, SOA)) ||
+		    (!strcmp(o1, SOA) && !strcmp(o2, LIST)));
 	json_decref(st);
 	dnsfollow_plugin.destroy(self);
 }
