@@ -20,15 +20,6 @@ int df_name_glob(const char *glob, const char *name)
 	return n > g && strcmp(name + n - g, glob + 1) == 0;
 }
 
-static const struct df_instance_cfg *instance(const struct df_instance_cfg *v,
-					      size_t n, const char *name)
-{
-	for (size_t i = 0; name && i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return &v[i];
-	return NULL;
-}
-
 /* The line of `key` in the section of instance `ic`, else the section's. */
 static int key_line(const struct df_config *cfg, const struct df_instance_cfg *ic,
 		    const char *key)
@@ -53,7 +44,8 @@ void df_cfg_check_lifecycle(struct df_config *cfg)
 				     "backend '%s' (%s) cannot discover records; remove discover = yes",
 				     b->name, b->type);
 		if (b->discover_provider &&
-		    !instance(cfg->providers, cfg->nproviders, b->discover_provider))
+		    df_cfg_find_instance(cfg->providers, cfg->nproviders,
+					 b->discover_provider) < 0)
 			df_cfg_error(cfg, key_line(cfg, b, "discover_provider"),
 				     "discover_provider: no [provider %s] section",
 				     b->discover_provider);

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "config.h"
 
@@ -104,6 +105,22 @@ int df_cfg_take_items(struct df_config *cfg, const struct df_section *s,
 /** Report every REQUIRED key of `ks` that `s` lacks; 0 when none. */
 int df_cfg_check_required(struct df_config *cfg, struct df_section *s,
 			  const struct df_keyset *ks);
+
+/* Shared by config.c and cfg_record.c. */
+extern const struct dnsfollow_key df_cfg_record_keys[]; /* [record] core keys */
+/** The number of a typed core key (any section's); its default when it
+ *  was given badly (the error is said, the config is not used). */
+uint64_t df_cfg_core_num(const struct df_section *s, const char *key);
+/** A kv view of items (pointers into them). */
+void df_cfg_make_kv(struct df_item *items, size_t n, struct dnsfollow_kv **kv,
+		    size_t *nkv);
+/** qsort/bsearch order of zone names (char *). */
+int df_cfg_by_zone(const void *a, const void *b);
+/** Index of the instance called `name`, or -1. */
+ssize_t df_cfg_find_instance(const struct df_instance_cfg *v, size_t n,
+			     const char *name);
+/** Refuse a name given twice with one provider (split horizon needs two). */
+void df_cfg_check_duplicate_records(struct df_config *cfg);
 
 /** Bind the [record] section `s` and append it to cfg->records (errors
  *  to cfg->errors). */

@@ -55,7 +55,7 @@ static const struct dnsfollow_key provider_keys[] = {
 	DNSFOLLOW_KEY_ENUM("policy", "upsert-only", policy_words, NULL),
 	DNSFOLLOW_KEY_END,
 };
-static const struct dnsfollow_key record_keys[] = {
+const struct dnsfollow_key df_cfg_record_keys[] = {
 	DNSFOLLOW_KEY_STRING("provider", DNSFOLLOW_KEY_REQUIRED, NULL),
 	DNSFOLLOW_KEY_STRING("backend", DNSFOLLOW_KEY_REQUIRED, NULL),
 	DNSFOLLOW_KEY_STRING("service", DNSFOLLOW_KEY_REQUIRED, NULL),
@@ -71,12 +71,12 @@ static const struct dnsfollow_key record_keys[] = {
 
 /* The number of a typed core key; its default when given badly (the
  * error is said, the config is not used). */
-static uint64_t core_num(const struct df_section *s, const char *key)
+uint64_t df_cfg_core_num(const struct df_section *s, const char *key)
 {
 	const struct df_item *it = df_cfg_item(s, key);
 	if (it && !it->bad)
 		return it->num;
-	const struct dnsfollow_key *const tables[] = {core_keys, record_keys,
+	const struct dnsfollow_key *const tables[] = {core_keys, df_cfg_record_keys,
 						      backend_keys, provider_keys};
 	const struct dnsfollow_key *k = NULL;
 	for (size_t t = 0; !k && t < 4; t++)
@@ -114,25 +114,25 @@ static void core_strings(struct df_config *cfg, struct df_section *s)
 		free(cfg->plugin_dir);
 		cfg->plugin_dir = df_strdup(it->value);
 	}
-	cfg->log_level = df_log_parse_level(log_levels[core_num(s, "log_level")]);
+	cfg->log_level = df_log_parse_level(log_levels[df_cfg_core_num(s, "log_level")]);
 }
 
 static void core_section(struct df_config *cfg, struct df_section *s)
 {
 	const struct df_keyset ks = {.core = core_keys};
 	df_cfg_match_items(cfg, s, &ks);
-	cfg->interval = (unsigned)core_num(s, "interval");
-	cfg->debounce_ms = (unsigned)core_num(s, "debounce_ms");
-	cfg->retries = (unsigned)core_num(s, "retries");
-	cfg->backoff_max = (unsigned)core_num(s, "backoff_max");
-	cfg->on_empty_grace = (unsigned)core_num(s, "on_empty_grace");
-	cfg->workers = (unsigned)core_num(s, "workers");
-	cfg->orphan_grace = (unsigned)core_num(s, "orphan_grace");
-	cfg->log_json = core_num(s, "log_format") == 1;
+	cfg->interval = (unsigned)df_cfg_core_num(s, "interval");
+	cfg->debounce_ms = (unsigned)df_cfg_core_num(s, "debounce_ms");
+	cfg->retries = (unsigned)df_cfg_core_num(s, "retries");
+	cfg->backoff_max = (unsigned)df_cfg_core_num(s, "backoff_max");
+	cfg->on_empty_grace = (unsigned)df_cfg_core_num(s, "on_empty_grace");
+	cfg->workers = (unsigned)df_cfg_core_num(s, "workers");
+	cfg->orphan_grace = (unsigned)df_cfg_core_num(s, "orphan_grace");
+	cfg->log_json = df_cfg_core_num(s, "log_format") == 1;
 	/* At once: the config's own warnings (bind, plugins' create) are
 	 * log lines too, and a log shipper parses every one of them. */
 	df_log_set_json(cfg->log_json);
-	cfg->allow_loopback = (int)core_num(s, "allow_loopback");
+	cfg->allow_loopback = (int)df_cfg_core_num(s, "allow_loopback");
 	core_strings(cfg, s);
 }
 
@@ -179,7 +179,7 @@ struct df_config *df_config_parse(const char *path)
 
 /* ---- plugin sections and records ------------------------------------------ */
 
-static void make_kv(struct df_item *items, size_t n, struct dnsfollow_kv **kv,
+void df_cfg_make_kv(struct df_item *items, size_t n, struct dnsfollow_kv **kv,
 		    size_t *nkv)
 {
 	*kv = df_xcalloc(n ? n : 1, sizeof **kv);
@@ -191,7 +191,7 @@ static void make_kv(struct df_item *items, size_t n, struct dnsfollow_kv **kv,
 	*nkv = n;
 }
 
-static int by_zone(const void *a, const void *b)
+int df_cfg_by_zone(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -218,7 +218,7 @@ static void zones_of(struct df_config *cfg, const struct df_section *s,
 	ic->zsorted = df_xcalloc(ic->nzones + 1, sizeof *ic->zsorted);
 	memcpy(ic->zsorted, ic->zones, ic->nzones * sizeof *ic->zones);
 	if (ic->nzones)
-		qsort(ic->zsorted, ic->nzones, sizeof *ic->zsorted, by_zone);
+		qsort(ic->zsorted, ic->nzones, sizeof *ic->zsorted, df_cfg_by_zone);
 }
 
 /* discover, discover_provider, discover_names (backends); policy
@@ -228,10 +228,10 @@ static void lifecycle_keys(struct df_config *cfg, const struct df_section *s,
 			   struct df_instance_cfg *ic)
 {
 	if (ic->kind == DNSFOLLOW_KIND_PROVIDER) {
-		ic->sync = core_num(s, "policy") == 1;
+		ic->sync = df_cfg_core_num(s, "policy") == 1;
 		return;
 	}
-	ic->discover = (int)core_num(s, "discover");
+	ic->discover = (int)df_cfg_core_num(s, "discover");
 	const struct df_item *it = df_cfg_item(s, "discover_provider");
 	if (it && *it->value)
 		ic->discover_provider = df_strdup(it->value);
@@ -312,7 +312,7 @@ static void bind_instance(struct df_config *cfg, struct df_section *s,
 		ic.items[ic.nitems].line = z->line;
 		ic.nitems++;
 	}
-	make_kv(ic.items, ic.nitems, &ic.kv, &ic.nkv);
+	df_cfg_make_kv(ic.items, ic.nitems, &ic.kv, &ic.nkv);
 	struct df_instance_cfg **arr = kind == DNSFOLLOW_KIND_BACKEND ? &cfg->backends
 								      : &cfg->providers;
 	size_t *n = kind == DNSFOLLOW_KIND_BACKEND ? &cfg->nbackends
@@ -321,246 +321,13 @@ static void bind_instance(struct df_config *cfg, struct df_section *s,
 	(*arr)[(*n)++] = ic;
 }
 
-static ssize_t find_instance(const struct df_instance_cfg *v, size_t n,
-			     const char *name)
+ssize_t df_cfg_find_instance(const struct df_instance_cfg *v, size_t n,
+			      const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i].name, name) == 0)
 			return (ssize_t)i;
 	return -1;
-}
-
-/* One alone-type (CNAME), or any mix of the others ("A, AAAA"). */
-static void add_type(struct df_config *cfg, int line, struct df_record_cfg *r,
-		     const char *word)
-{
-	uint16_t t = df_type_code(word);
-	const struct df_rtype *rt = t ? df_rtype(t) : NULL;
-	if (!rt) {
-		df_cfg_error(cfg, line, "type must be A, AAAA, \"A, AAAA\" or CNAME, not '%s'",
-			     word);
-		return;
-	}
-	for (size_t i = 0; i < r->ntypes; i++)
-		if (r->types[i] == t)
-			return;
-	int alone = rt->alone;
-	for (size_t i = 0; i < r->ntypes; i++)
-		alone |= df_rtype(r->types[i])->alone;
-	if (alone && r->ntypes) {
-		df_cfg_error(cfg, line, "type: %s cannot be combined with other types at one name",
-			     rt->alone ? word : df_type_name(r->types[0]));
-		return;
-	}
-	if (r->ntypes < DF_MAX_TYPES)
-		r->types[r->ntypes++] = t;
-}
-
-static void record_types(struct df_config *cfg, const struct df_item *it,
-			 struct df_record_cfg *r)
-{
-	r->ntypes = 0;
-	if (!it) {
-		r->types[r->ntypes++] = DNSFOLLOW_TYPE_A;
-		return;
-	}
-	char **v;
-	size_t n = df_split_list(it->value, &v);
-	for (size_t i = 0; i < n; i++)
-		add_type(cfg, it->line, r, v[i]);
-	if (n == 0)
-		df_cfg_error(cfg, it->line, "type is empty (use A, AAAA, \"A, AAAA\" or CNAME)");
-	df_strv_free(v);
-}
-
-/* The longest zone of the provider that holds the name on a label
- * boundary ("fooexample.org" is not in "example.org"). */
-static const char *choose_zone(const struct df_instance_cfg *p,
-			       const char *name)
-{
-	/* The name's suffixes, longest first, looked up in the sorted
-	 * zones: a thousand zones and a hundred thousand records must not
-	 * cost their product. */
-	for (const char *s = name; s && *s; s = strchr(s, '.') ? strchr(s, '.') + 1 : NULL) {
-		char *const *hit = p->nzones ? bsearch(&s, p->zsorted, p->nzones,
-						       sizeof *p->zsorted, by_zone)
-					     : NULL;
-		if (hit)
-			return *hit;
-	}
-	return NULL;
-}
-
-static void record_zone(struct df_config *cfg, struct df_section *s,
-			struct df_record_cfg *r)
-{
-	const struct df_instance_cfg *p = &cfg->providers[r->provider_idx];
-	const struct df_item *it = df_cfg_item(s, "zone");
-	if (it) {
-		char *z;
-		if (df_name_normalise(it->value, &z) != 0) {
-			df_cfg_error(cfg, it->line, "zone: '%s' is not a valid zone name",
-				     it->value);
-			return;
-		}
-		if (!df_name_in_zone(r->fqdn, z)) {
-			df_cfg_error(cfg, it->line, "zone '%s' does not contain %s", z,
-				     r->fqdn);
-			free(z);
-			return;
-		}
-		int listed = p->nzones == 0;
-		for (size_t i = 0; i < p->nzones; i++)
-			listed |= strcmp(p->zones[i], z) == 0;
-		if (!listed) {
-			df_cfg_error(cfg, it->line,
-				     "zone '%s' is not one of provider '%s''s zones; add it to its zones =",
-				     z, p->name);
-			free(z);
-			return;
-		}
-		r->zone = z;
-		return;
-	}
-	const char *z = choose_zone(p, r->fqdn);
-	if (!z) {
-		df_cfg_error(cfg, s->line,
-			     "no zone of provider '%s' contains %s; add it to that provider's zones or set zone =",
-			     p->name, r->fqdn);
-		return;
-	}
-	r->zone = df_strdup(z);
-}
-
-static void record_refs(struct df_config *cfg, struct df_section *s,
-			struct df_record_cfg *r, int *ok_provider,
-			int *ok_backend)
-{
-	const struct df_item *pv = df_cfg_item(s, "provider");
-	const struct df_item *bk = df_cfg_item(s, "backend");
-	const struct df_item *sv = df_cfg_item(s, "service");
-	*ok_provider = *ok_backend = 0;
-	/* Empty values are reported with the other empty required keys. */
-	if (pv && *pv->value) {
-		ssize_t i = find_instance(cfg->providers, cfg->nproviders, pv->value);
-		if (i < 0)
-			df_cfg_error(cfg, pv->line, "no [provider %s] section", pv->value);
-		else {
-			r->provider_idx = (size_t)i;
-			*ok_provider = cfg->providers[i].plugin != NULL;
-		}
-		r->provider = df_strdup(pv->value);
-	}
-	if (bk && *bk->value) {
-		ssize_t i = find_instance(cfg->backends, cfg->nbackends, bk->value);
-		if (i < 0)
-			df_cfg_error(cfg, bk->line, "no [backend %s] section", bk->value);
-		else {
-			r->backend_idx = (size_t)i;
-			*ok_backend = cfg->backends[i].plugin != NULL;
-		}
-		r->backend = df_strdup(bk->value);
-	}
-	if (sv)
-		r->service = df_strdup(sv->value);
-}
-
-/* Judged with the other core keys (record_keys): only read here. */
-static void record_options(const struct df_section *s, struct df_record_cfg *r)
-{
-	r->ttl = (uint32_t)core_num(s, "ttl");
-	r->adopt = (int)core_num(s, "adopt");
-	r->on_empty_delete = core_num(s, "on_empty") == 1; /* "delete" */
-}
-
-static int provider_has_type(const struct dnsfollow_provider_ops *ops, uint16_t t)
-{
-	for (const uint16_t *p = ops->types; p && *p; p++)
-		if (*p == t)
-			return 1;
-	return 0;
-}
-
-/* Every type of the record, and TXT for its marker, must be one the
- * provider lists. */
-static void check_caps(struct df_config *cfg, const struct df_item *type_item,
-		       struct df_section *s, struct df_record_cfg *r)
-{
-	const struct df_instance_cfg *p = &cfg->providers[r->provider_idx];
-	const struct dnsfollow_provider_ops *ops = p->plugin->ops;
-	int line = type_item ? type_item->line : s->line;
-	for (size_t i = 0; i < r->ntypes; i++)
-		if (!provider_has_type(ops, r->types[i]))
-			df_cfg_error(cfg, line, "provider '%s' (%s) cannot manage %s records",
-				     p->name, p->type, df_type_name(r->types[i]));
-	if (!provider_has_type(ops, DNSFOLLOW_TYPE_TXT))
-		df_cfg_error(cfg, line,
-			     "provider '%s' (%s) cannot manage TXT records, which ownership markers need",
-			     p->name, p->type);
-}
-
-void df_cfg_bind_record(struct df_config *cfg, struct df_section *s)
-{
-	struct df_record_cfg r = {.line = s->line};
-	df_name_normalise(s->name, &r.fqdn);
-	df_cfg_resolve_core_files(cfg, s, record_keys);
-	int ok_p, ok_b;
-	record_refs(cfg, s, &r, &ok_p, &ok_b);
-	/* Its backend's record keys and its provider's: a key both declare
-	 * goes to both. */
-	const struct dnsfollow_key *bkeys =
-		ok_b ? cfg->backends[r.backend_idx].plugin->record_keys : NULL;
-	const struct dnsfollow_key *pkeys =
-		ok_p ? cfg->providers[r.provider_idx].plugin->record_keys : NULL;
-	const struct df_keyset ks = {.core = record_keys, .plugin = bkeys,
-				     .plugin2 = pkeys};
-	df_cfg_match_items(cfg, s, &ks);
-	df_cfg_check_required(cfg, s, &ks);
-	record_types(cfg, df_cfg_item(s, "type"), &r);
-	record_options(s, &r);
-	if (ok_p) {
-		record_zone(cfg, s, &r);
-		check_caps(cfg, df_cfg_item(s, "type"), s, &r);
-	}
-	df_cfg_take_items(cfg, s, bkeys, record_keys, &r.opts, &r.nopts);
-	make_kv(r.opts, r.nopts, &r.kv, &r.nkv);
-	df_cfg_take_items(cfg, s, pkeys, record_keys, &r.popts, &r.npopts);
-	make_kv(r.popts, r.npopts, &r.pkv, &r.npkv);
-	cfg->records = df_grow(cfg->records, cfg->nrecords, sizeof *cfg->records);
-	cfg->records[cfg->nrecords++] = r;
-}
-
-static int by_fqdn(const void *a, const void *b, void *ctx)
-{
-	const struct df_record_cfg *r = ctx;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(r[x].fqdn ? r[x].fqdn : "", r[y].fqdn ? r[y].fqdn : "");
-	if (!c)
-		c = strcmp(r[x].provider ? r[x].provider : "",
-			   r[y].provider ? r[y].provider : "");
-	return c ? c : (x < y ? -1 : 1);
-}
-
-/* "[record Git.Example.org]" and "[record git.example.org.]" are one
- * name: two sections for it with one provider would fight over the same
- * RRsets. With different providers it is split horizon, and fine. */
-static void check_duplicate_records(struct df_config *cfg)
-{
-	size_t n = cfg->nrecords;
-	size_t *order = df_xcalloc(n, sizeof *order);
-	for (size_t i = 0; i < n; i++)
-		order[i] = i;
-	qsort_r(order, n, sizeof *order, by_fqdn, cfg->records);
-	for (size_t i = 1; i < n; i++) {
-		const struct df_record_cfg *a = &cfg->records[order[i - 1]];
-		const struct df_record_cfg *b = &cfg->records[order[i]];
-		if (a->fqdn && b->fqdn && strcmp(a->fqdn, b->fqdn) == 0 &&
-		    strcmp(a->provider ? a->provider : "", b->provider ? b->provider : "") == 0)
-			df_cfg_error(cfg, b->line,
-				     "%s is already a record of provider '%s' at line %d (one name may be in several sections only with different providers)",
-				     b->fqdn, b->provider ? b->provider : "", a->line);
-	}
-	free(order);
 }
 
 size_t df_config_bind(struct df_config *cfg, struct df_loader *loader)
@@ -573,10 +340,10 @@ size_t df_config_bind(struct df_config *cfg, struct df_loader *loader)
 	for (size_t i = 0; i < cfg->nsections; i++)
 		if (cfg->sections[i].kind == S_RECORD)
 			df_cfg_bind_record(cfg, &cfg->sections[i]);
-	check_duplicate_records(cfg);
+	df_cfg_check_duplicate_records(cfg);
 	df_cfg_check_lifecycle(cfg);
 	for (size_t i = 0; i < cfg->nbackends; i++)
-		if (find_instance(cfg->providers, cfg->nproviders,
+		if (df_cfg_find_instance(cfg->providers, cfg->nproviders,
 				  cfg->backends[i].name) >= 0)
 			df_cfg_error(cfg, cfg->backends[i].line,
 				     "'%s' names both a backend and a provider; use distinct names",

@@ -130,10 +130,11 @@ check "dnsfollow(8) SIGNALS: the signals the daemon handles (sigaddset in core/)
 	entries dnsfollow.8 SIGNALS 'SIG[A-Z0-9]+, (SIG[A-Z0-9]+).*') | sort -u)"
 
 # ---- dnsfollow.ini(5): the key tables of core/config.c --------------------
-# table_keys FILE TABLE: the key names of `static const struct
+# table_keys FILE TABLE: the key names of `[static] const struct
 # dnsfollow_key TABLE[]` (the first string of each entry).
 table_keys() {
-	block "$1" "static const struct dnsfollow_key $2[] = {" |
+	{ block "$1" "static const struct dnsfollow_key $2[] = {"
+	  block "$1" "const struct dnsfollow_key $2[] = {"; } |
 		sed -nE 's/^[^"]*"([a-z_]+)".*/\1/p' | sort -u
 }
 # check_keys CONFIG_C: compares each table with its section of the page.
@@ -142,7 +143,7 @@ check_keys() {
 	for _t in "core_keys:THE [dnsfollow] SECTION" \
 		"backend_keys:[backend INSTANCE] SECTIONS" \
 		"provider_keys:[provider INSTANCE] SECTIONS" \
-		"record_keys:[record FQDN] SECTIONS"; do
+		"df_cfg_record_keys:[record FQDN] SECTIONS"; do
 		_keys=$(table_keys "$1" "${_t%%:*}")
 		if [ "$(echo "$_keys" | wc -w)" -lt 3 ]; then
 			diag "${_t%%:*}: no table found in $1"
