@@ -206,11 +206,7 @@ struct keep {
 static int keep_begin(void *ctx)
 {
 	struct keep *k = ctx;
-	for (size_t i = 0; i < k->n; i++) {
-		free(k->rec[i].name);
-		free(k->rec[i].text);
-	}
-	k->n = 0;
+	r2136_recs_clear(k->rec, &k->n);
 	return 0;
 }
 
@@ -223,26 +219,7 @@ static int keep_rr(void *ctx, const struct r2136_rr *rr)
 				strncmp(rr->name, MARKER_PREFIX,
 					sizeof MARKER_PREFIX - 1) != 0))
 		return 0;
-	if (k->n == k->cap) {
-		size_t nc = k->cap ? k->cap * 2 : 256;
-		struct r2136_rec *g = realloc(k->rec, nc * sizeof *g);
-		if (!g)
-			return -ENOMEM;
-		k->rec = g;
-		k->cap = nc;
-	}
-	struct r2136_rec *r = &k->rec[k->n];
-	r->name = strdup(rr->name);
-	r->text = strdup(rr->text);
-	r->type = rr->type;
-	r->ttl = rr->ttl;
-	if (!r->name || !r->text) {
-		free(r->name);
-		free(r->text);
-		return -ENOMEM;
-	}
-	k->n++;
-	return 0;
+	return r2136_recs_add(&k->rec, &k->n, &k->cap, rr);
 }
 
 static int transfer_emit(struct r2136 *p, const char *zone, int markers_only,

@@ -20,6 +20,38 @@ void r2136_recs_sort(struct r2136_rec *rr, size_t n)
 		qsort(rr, n, sizeof *rr, cmp_rec);
 }
 
+int r2136_recs_add(struct r2136_rec **recs, size_t *n, size_t *cap,
+		   const struct r2136_rr *rr)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		struct r2136_rec *g = realloc(*recs, nc * sizeof *g);
+		if (!g)
+			return -ENOMEM;
+		*recs = g;
+		*cap = nc;
+	}
+	struct r2136_rec *r = &(*recs)[*n];
+	*r = (struct r2136_rec){.name = strdup(rr->name), .type = rr->type,
+				.ttl = rr->ttl, .text = strdup(rr->text)};
+	if (!r->name || !r->text) {
+		free(r->name);
+		free(r->text);
+		return -ENOMEM;
+	}
+	(*n)++;
+	return 0;
+}
+
+void r2136_recs_clear(struct r2136_rec *recs, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++) {
+		free(recs[i].name);
+		free(recs[i].text);
+	}
+	*n = 0;
+}
+
 /* Emit one RRset per run of equal (name, type); duplicates (an RR seen
  * twice, as the SOA of an AXFR) are reported once. */
 int r2136_emit_sorted(struct r2136_rec *rr, size_t n, dnsfollow_rrset_cb emit,

@@ -351,5 +351,11 @@ struct r2136_rec {
 int r2136_emit_sorted(struct r2136_rec *rr, size_t n, dnsfollow_rrset_cb emit,
 		      void *ctx);
 void r2136_recs_sort(struct r2136_rec *rr, size_t n);
+/** Append a copy of `rr` (name and text duplicated) to recs[0..*n),
+ *  growing *recs (capacity *cap): 0, or -ENOMEM with nothing added. */
+int r2136_recs_add(struct r2136_rec **recs, size_t *n, size_t *cap,
+		   const struct r2136_rr *rr);
+/** Free the copies r2136_recs_add made; *n becomes 0 (the array stays). */
+void r2136_recs_clear(struct r2136_rec *recs, size_t *n);
 
 #endif

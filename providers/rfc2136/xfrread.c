@@ -92,11 +92,8 @@ static int asked(const struct pick *k, const char *name, uint16_t type)
 
 static void pick_clear(struct pick *k)
 {
-	for (size_t i = 0; i < k->n; i++) {
-		free(k->rec[i].name);
-		free(k->rec[i].text);
-	}
-	k->n = k->seen = 0;
+	r2136_recs_clear(k->rec, &k->n);
+	k->seen = 0;
 	k->have_serial = 0;
 }
 
@@ -120,24 +117,7 @@ static int pick_rr(void *ctx, const struct r2136_rr *rr)
 					&k->serial) == 1;
 	if (!asked(k, rr->name, rr->type))
 		return 0;
-	if (k->n == k->cap) {
-		size_t nc = k->cap ? k->cap * 2 : 256;
-		struct r2136_rec *g = realloc(k->rec, nc * sizeof *g);
-		if (!g)
-			return -ENOMEM;
-		k->rec = g;
-		k->cap = nc;
-	}
-	struct r2136_rec *r = &k->rec[k->n];
-	*r = (struct r2136_rec){.name = strdup(rr->name), .type = rr->type,
-				.ttl = rr->ttl, .text = strdup(rr->text)};
-	if (!r->name || !r->text) {
-		free(r->name);
-		free(r->text);
-		return -ENOMEM;
-	}
-	k->n++;
-	return 0;
+	return r2136_recs_add(&k->rec, &k->n, &k->cap, rr);
 }
 
 static int pick_init(struct pick *k, const struct dnsfollow_rrkey *keys,
