@@ -18,73 +18,20 @@
 #include <cmocka.h>
 
 #include "../../../providers/ovh/ovh.h"
-#include "testhost.h"
-
-extern const struct dnsfollow_plugin dnsfollow_plugin;
+#include "fakeovh.h"
 
 #define MARK "heritage=dnsfollow,owner=test"
 #define LIST "GET /domain/zone/{zone}/record"
 #define GET_ID "GET /domain/zone/{zone}/record/{id}"
 #define SOA "GET /domain/zone/{zone}/soa"
 
-static char dir[128];
-static int port;
 static int like_default; /* the fake's own subDomain matching */
-static const struct dnsfollow_host *h;
-static const struct dnsfollow_provider_ops *ops;
 
 static int group_setup(void **state)
 {
 	(void)state;
-	const char *top = getenv("TOP");
-	if (top && chdir(top) != 0)
-		return -1;
-	snprintf(dir, sizeof dir, "/tmp/ovh-markers-XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	char cmd[512], pf[160];
-	snprintf(cmd, sizeof cmd,
-		 "FAKE_WATCH_PID=%d sh tests/ovh/fakectl.sh start %s "
-		 "--zones a.test,b.test,d.test >/dev/null", (int)getpid(), dir);
-	snprintf(pf, sizeof pf, "%s/port", dir);
-	FILE *f = system(cmd) == 0 ? fopen(pf, "r") : NULL;
-	if (!f || fscanf(f, "%d", &port) != 1)
-		port = -1;
-	if (f)
-		fclose(f);
-	h = testhost_new("ovh");
-	ops = dnsfollow_plugin.ops;
 	like_default = -1;
-	return port > 0 && h ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "sh tests/ovh/fakectl.sh stop %s; rm -rf %s",
-		 dir, dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "# cleanup of %s failed\n", dir);
-	testhost_free(h);
-	return 0;
-}
-
-/* A control call to the fake server; returns the parsed answer. */
-static json_t *ctl(const char *method, const char *what, const char *body)
-{
-	char url[256], ca[200];
-	snprintf(url, sizeof url, "https://127.0.0.1:%d/_control/%s", port, what);
-	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
-	struct dnsfollow_http_request req = {
-		.struct_size = sizeof req, .method = method, .url = url,
-		.body = body, .body_len = body ? strlen(body) : 0, .ca_file = ca};
-	struct dnsfollow_http_response resp = {0};
-	assert_int_equal(h->http(h, &req, &resp), 0);
-	assert_int_equal(resp.status, 200);
-	json_t *j = json_loads(resp.body, JSON_DECODE_ANY, NULL);
-	h->http_free(h, &resp);
-	return j;
+	return fakeovh_start("markers", "a.test,b.test,d.test");
 }
 
 static long calls(const char *key)
@@ -607,5 +554,5 @@ int main(void)
 		cmocka_unit_test(owed_refresh_first),
 		cmocka_unit_test(fake_filters), /* after bad_answers: d.test */
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, fakeovh_stop);
 }
