@@ -41,14 +41,15 @@ import ipaddress
 import json
 import os
 import re
-import socket
-import ssl
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tlsfake import TLSServer, serve  # noqa: E402
 
 LOCK = threading.Lock()
 TYPES = ("A", "AAAA", "CNAME", "TXT", "NS", "MX", "CAA", "SRV")
@@ -394,40 +395,6 @@ class Handler(BaseHTTPRequestHandler):
         return self.send(404, {"message": "unknown control " + what})
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def finish_request(self, request, client_address):
-        try:
-            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            request = self.tls.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        try:
-            self.RequestHandlerClass(request, client_address, self)
-        except (ssl.SSLError, OSError):
-            pass
-        finally:
-            try:
-                request.close()
-            except OSError:
-                pass
-
-
-def watchdog(srv, args):
-    """Never outlive the test that started us."""
-    end = time.time() + args.max_seconds
-    while time.time() < end:
-        time.sleep(0.5)
-        if args.watch_pid:
-            try:
-                os.kill(args.watch_pid, 0)
-            except ProcessLookupError:
-                break
-    srv.shutdown()
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cert", required=True)
@@ -440,19 +407,10 @@ def main():
     ap.add_argument("--max-seconds", type=int, default=900)
     ap.add_argument("-v", action="store_true")
     args = ap.parse_args()
-    srv = Server(("127.0.0.1", args.port), Handler)
+    srv = TLSServer(("127.0.0.1", args.port), Handler)
     srv.st = State(args)
     srv.verbose = args.v
-    srv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    srv.tls.load_cert_chain(args.cert, args.key)
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(args.port_file + ".tmp", args.port_file)
-    threading.Thread(target=watchdog, args=(srv, args), daemon=True).start()
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(srv, args)
 
 
 if __name__ == "__main__":

@@ -75,12 +75,14 @@ import json
 import os
 import re
 import socket
-import ssl
 import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tlsfake import TLSServer, serve  # noqa: E402
 
 LOCK = threading.Lock()
 # zone.NamedResolutionFieldTypeEnum, as OVH's API schema lists it.
@@ -590,44 +592,10 @@ class Handler(BaseHTTPRequestHandler):
         return self.send(404, {"message": "unknown control " + what})
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def finish_request(self, request, client_address):
-        # TLS handshake in the connection's own thread, so a client that
-        # refuses our certificate does not stall the others.
-        try:
-            # Headers and body go out in two writes: without this, Nagle
-            # and delayed ACKs add 40 ms to every answer.
-            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            request = self.tls.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
+class Server(TLSServer):
+    def connected(self):
         with LOCK:
             self.st.connections += 1
-        try:
-            self.RequestHandlerClass(request, client_address, self)
-        except (ssl.SSLError, OSError):
-            pass
-        finally:
-            try:
-                request.close()
-            except OSError:
-                pass
-
-
-def watchdog(srv, args):
-    """Never outlive the test that started us."""
-    end = time.time() + args.max_seconds
-    while time.time() < end:
-        time.sleep(0.5)
-        if args.watch_pid:
-            try:
-                os.kill(args.watch_pid, 0)
-            except ProcessLookupError:
-                break
-    srv.shutdown()
 
 
 def main():
@@ -656,16 +624,7 @@ def main():
     srv = Server(("127.0.0.1", args.port), Handler)
     srv.st = State(args)
     srv.verbose = args.v
-    srv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    srv.tls.load_cert_chain(args.cert, args.key)
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(args.port_file + ".tmp", args.port_file)
-    threading.Thread(target=watchdog, args=(srv, args), daemon=True).start()
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(srv, args)
 
 
 if __name__ == "__main__":
